@@ -87,7 +87,7 @@ def iter_daily(
     truth: Truth | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Yield the daily table in blocks of ``chunk_size`` participants (same rows as :func:`daily`)."""
-    truth = truth or participants.attrs.get("truth", TRUTH)
+    truth = truth or TRUTH
     dates = pd.date_range(start, end, freq="D")
     for i, lo in enumerate(range(0, len(participants), chunk_size)):
         rng = np.random.default_rng([seed, i])

@@ -31,7 +31,7 @@ The data-generating process (all numbers live in :class:`Truth`):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -188,10 +188,13 @@ def participants(
         secular = getattr(truth, f"secular_{name}", 0.0) * week / 24.0
         return true[name] + secular + shift + rng.normal(0, sd[name], n)
 
-    base = {m: measure(m, 0, 0.0) for m in CLINICAL}
-    base["tg"] = np.clip(base["tg"], 30, None)
-    base["hdl"] = np.clip(base["hdl"], 15, None)
+    floor = {"tg": 30.0, "hdl": 15.0}
 
+    def measure_cf(name: str, week: int) -> np.ndarray:
+        # untreated measured value, rounded to the clinic's 0.1 precision and floored at plausible minima
+        return np.round(np.maximum(measure(name, week, 0.0), floor.get(name, -np.inf)), 1)
+
+    base = {m: measure_cf(m, 0) for m in CLINICAL}
     risk_count = metabolic_risk_count(
         pd.DataFrame({f"{m}_w0": base[m] for m in CLINICAL} | {"sex": sex}), week=0
     )
@@ -250,20 +253,12 @@ def participants(
     for m in CLINICAL:
         out[f"{m}_w0"] = base[m]
         for wk in (12, 24):
-            val = measure(m, wk, t * truth.effect(m, wk))
-            cf_shift = 0.0
+            cf = measure_cf(m, wk)
+            val = np.round(cf + t * truth.effect(m, wk), 1)
             if wk == 24:
-                out[f"{m}_w24_cf"] = val - t * truth.effect(m, wk) + cf_shift
+                out[f"{m}_w24_cf"] = cf
             observed = ~treated | (dropout > wk)
             out[f"{m}_w{wk}"] = np.where(observed, val, np.nan)
-    for m in CLINICAL:
-        for wk in ("w0", "w12", "w24", "w24_cf"):
-            col = f"{m}_{wk}"
-            if m == "tg":
-                out[col] = np.clip(out[col], 30, None)
-            if m == "hdl":
-                out[col] = np.clip(out[col], 15, None)
-            out[col] = np.round(np.asarray(out[col], dtype=float), 1)
 
     # behaviours at 0/12/24 weeks (the untreated draw is reused for the counterfactual)
     def counts(lat: np.ndarray, shift: np.ndarray) -> np.ndarray:
@@ -290,7 +285,7 @@ def participants(
                 out[f"{name}_w24_cf"] = binary(p, 0.0, u)
             out[f"{name}_w{wk}"] = np.where(~treated | (dropout > wk), val, np.nan)
     df = pd.DataFrame(out)
-    df.attrs["truth"] = truth
+    df.attrs["truth"] = asdict(truth)  # JSON-serialisable so it survives Parquet
     df.attrs["seed"] = seed
     return df
 

@@ -1,0 +1,40 @@
+"""Shared fixtures: the repo root, a throw-away project folder with its own params/ and outputs/."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+# Pseudonymisation refuses to run without a key outside demo mode; tests use a fixed test key.
+os.environ.setdefault("EVALUATION_PSEUDONYM_KEY", "test-key-not-secret")
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"../shared is missing beside the repo (expected {SHARED})")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def kernel_name() -> str:
+    """The project's Jupyter kernel (installed by the Makefile); installed here if absent."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec("evaluation")
+    except NoSuchKernel:
+        import subprocess
+        import sys
+
+        subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", "evaluation"], check=True)
+    return "evaluation"

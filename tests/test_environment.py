@@ -1,0 +1,41 @@
+"""pyproject.toml is the single source of dependency truth; environment.yml must not drift from it."""
+from __future__ import annotations
+
+import re
+import tomllib
+
+import yaml
+
+CONDA_NAMES = {"duckdb": "python-duckdb"}
+
+
+def _split(req: str) -> tuple[str, str]:
+    name = re.match(r"[A-Za-z0-9_.\-]+", req).group(0)
+    spec = re.sub(r"^\[[^\]]*\]", "", req[len(name):]).replace(" ", "")
+    return name.lower(), spec
+
+
+def test_environment_yml_mirrors_pyproject(repo_root):
+    project = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]
+    wanted = dict(_split(r) for r in project["dependencies"])
+    env = yaml.safe_load((repo_root / "environment.yml").read_text())
+    found: dict[str, str] = {}
+    pip_section: list[str] = []
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            pip_section = dep["pip"]
+            continue
+        if dep.startswith(("python=", "pip")) and dep in ("pip",) or dep.startswith("python="):
+            continue
+        name, spec = _split(dep)
+        found[name] = spec
+    for dep in pip_section:
+        if dep.startswith("-e"):
+            continue
+        name, spec = _split(dep)
+        found[name] = spec
+    expected = {CONDA_NAMES.get(n, n): s for n, s in wanted.items()}
+    assert found == expected, "environment.yml drifted from pyproject.toml"
+    assert "-e .[test]" in pip_section, "environment.yml must install the project itself with its test extras"
+    assert project["requires-python"].startswith(">=3.11")
+    assert "python=3.11" in env["dependencies"]
