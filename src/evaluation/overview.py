@@ -75,14 +75,16 @@ def baseline_table(
     return pd.DataFrame(rows)
 
 
-def enrolment_counts(participants: pd.DataFrame, *, by: Sequence[str] = ("district", "arm"), threshold: int = 10) -> pd.DataFrame:
-    """Participants per cell of ``by`` with cells below ``threshold`` suppressed.
+def enrolment_counts(participants: pd.DataFrame, *, rows: str = "district", cols: str = "arm", threshold: int = 10) -> pd.DataFrame:
+    """Participants per ``rows`` x ``cols`` cell with row/column totals, small cells suppressed.
 
-    Columns: the ``by`` keys, ``participants`` (NaN where suppressed) and ``suppressed``.
-    Uses :func:`evaluation.suppression.suppress` (with complementary suppression)
-    so the same rule applies here as in every staff-facing table.
+    Uses :func:`evaluation.suppression.protect` (primary plus complementary
+    suppression) so no withheld cell can be recovered from the published totals.
+    Columns: ``rows``, ``cols``, ``participants`` (NaN where withheld),
+    ``suppressed``, ``reason``, ``margin`` (True on total rows).
     """
     from . import suppression
 
-    counts = participants.groupby(list(by), observed=True).size().rename("participants").reset_index()
-    return suppression.suppress(counts, count="participants", threshold=threshold, by=list(by))
+    counts = participants.groupby([rows, cols], observed=True).size().rename("participants").reset_index()
+    counts[cols] = counts[cols].astype(str)
+    return suppression.protect(counts, rows=rows, cols=cols, value="participants", threshold=threshold).summary()

@@ -131,13 +131,26 @@ _TYPE_OK = {
 
 
 def notebook_schema(notebook: str | Path) -> dict[str, dict[str, Any]]:
-    """The declared parameters of a notebook: name -> {'type': python type name, 'default': source text}."""
+    """The declared parameters of a notebook: name -> {'type': python type name, 'default': source text}.
+
+    papermill infers a type only from an annotation; without one we take the
+    type of the literal default (``answer = 1`` declares an int).
+    """
+    import ast
+
     import papermill as pm
 
     declared = pm.inspect_notebook(str(notebook))
     out = {}
     for name, info in declared.items():
-        out[name] = {"type": (info.get("inferred_type_name") or "None"), "default": info.get("default")}
+        typ = info.get("inferred_type_name") or "None"
+        if typ == "None":
+            try:
+                value = ast.literal_eval(info.get("default") or "None")
+            except (ValueError, SyntaxError):
+                value = None
+            typ = type(value).__name__ if value is not None else "None"
+        out[name] = {"type": typ, "default": info.get("default")}
     return out
 
 

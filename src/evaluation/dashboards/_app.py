@@ -1,0 +1,171 @@
+"""The shared dashboard shell: header controls, KPI cards, figures as PNG, friendly messages.
+
+Each dashboard is a function ``render(run, lang, district) -> list[Widget]``; the
+shell rebuilds the body whenever the programme, run, district or language
+changes. Figures are rendered server-side to PNG (``widgets.Image``) so a redraw
+is one small image transfer, and warnings never reach the page: staff should see
+figures or a plain message, never a traceback or a warning box.
+"""
+from __future__ import annotations
+
+import html
+import io
+import logging
+import time
+import warnings
+from typing import Any, Callable
+
+import ipywidgets as W
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .. import districts, plots  # noqa: E402
+from ..i18n import register, t  # noqa: E402
+from . import _data  # noqa: E402
+
+register({
+    "programme": {"ko": "사업", "en": "Programme"},
+    "run": {"ko": "평가 실행", "en": "Run"},
+    "language": {"ko": "언어", "en": "Language"},
+    "all_districts": {"ko": "서울 전체", "en": "All of Seoul"},
+    "not_in_run": {"ko": "이 실행에는 해당 결과가 없습니다", "en": "This run has no result for this panel"},
+    "latest": {"ko": "최신", "en": "latest"},
+    "render_ms": {"ko": "표시 시간", "en": "Render time"},
+})
+
+Render = Callable[[_data.RunData, str, str | None], list[W.Widget]]
+
+CARD_CSS = """
+<style>
+.ev-card {border:1px solid #d0d7de;border-radius:8px;padding:10px 14px;margin:4px;min-width:150px;background:#f8fafc}
+.ev-card .k {font-size:12px;color:#57606a} .ev-card .v {font-size:22px;font-weight:600;color:#1f2328}
+.ev-card .c {font-size:11px;color:#57606a} .ev-msg {padding:16px;font-size:15px;color:#57606a}
+.ev-verdict {padding:10px 14px;border-radius:8px;background:#eef6ee;font-size:15px}
+</style>
+"""
+
+
+def quiet() -> None:
+    """Silence warnings and chatty loggers in the dashboard kernel (nothing may render as a warning box)."""
+    warnings.filterwarnings("ignore")
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
+
+
+def fmt(value: Any, unit: str = "") -> str:
+    """Human number: 12,345 / 61.2% / 1,234,567원."""
+    if value is None:
+        return "–"
+    if isinstance(value, float) and unit in ("share", "proportion"):
+        return f"{value:.1%}"
+    if isinstance(value, (int, float)):
+        if unit.upper() == "KRW":
+            return f"{value:,.0f}원"
+        if abs(value) >= 100 or float(value).is_integer():
+            return f"{value:,.0f}"
+        return f"{value:,.2f}"
+    return html.escape(str(value))
+
+
+def card(label: str, entry: dict[str, Any] | None, *, unit: str | None = None) -> W.HTML:
+    """A KPI card for a results entry (value, optional 95% CI)."""
+    if entry is None:
+        body = "<div class='v'>–</div>"
+    else:
+        u = unit if unit is not None else entry.get("unit", "")
+        body = f"<div class='v'>{fmt(entry.get('value'), u)}</div>"
+        ci = entry.get("ci")
+        if ci and None not in ci:
+            body += f"<div class='c'>95% CI {fmt(ci[0], u)} – {fmt(ci[1], u)}</div>"
+    return W.HTML(f"<div class='ev-card'><div class='k'>{html.escape(label)}</div>{body}</div>")
+
+
+def message(text: str) -> W.HTML:
+    return W.HTML(f"<div class='ev-msg'>{html.escape(text)}</div>")
+
+
+def figure(fig: matplotlib.figure.Figure) -> W.Image:
+    """Render a matplotlib figure to a PNG image widget and free it."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight")
+    plt.close(fig)
+    return W.Image(value=buf.getvalue(), format="png", layout=W.Layout(max_width="100%"))
+
+
+def panel(title: str, body: W.Widget | list[W.Widget]) -> W.VBox:
+    children = body if isinstance(body, list) else [body]
+    return W.VBox([W.HTML(f"<h3>{html.escape(title)}</h3>"), *children])
+
+
+class DashboardApp:
+    """Header (programme, run, district, language) + body rebuilt by ``render`` on every change."""
+
+    def __init__(self, title: dict[str, str], render: Render, *, with_district: bool = False,
+                 lang: str = "ko", root: str | None = None) -> None:
+        quiet()
+        self.title, self.render, self.lang = title, render, lang
+        self.root = _data.output_root() if root is None else _data.Path(root)
+        plots.setup(lang)
+        progs = _data.programmes(self.root)
+        self.programme = W.Dropdown(options=progs, value=progs[0] if progs else None, description=t("programme", lang))
+        self.run = W.Dropdown(description=t("run", lang))
+        self.language = W.ToggleButtons(options=[("한국어", "ko"), ("English", "en")], value=lang)
+        self.district = W.Dropdown(description=t("district", lang)) if with_district else None
+        self.heading = W.HTML()
+        self.body = W.VBox()
+        self.status = W.HTML()
+        self._refresh_runs()
+        self._refresh_districts()
+        self.programme.observe(lambda _: (self._refresh_runs(), self.redraw()), names="value")
+        self.run.observe(lambda _: self.redraw(), names="value")
+        self.language.observe(lambda _: self._set_lang(), names="value")
+        if self.district is not None:
+            self.district.observe(lambda _: self.redraw(), names="value")
+        controls = [self.programme, self.run] + ([self.district] if self.district else []) + [self.language]
+        self.widget = W.AppLayout(
+            header=W.VBox([W.HTML(CARD_CSS), self.heading, W.HBox(controls, layout=W.Layout(flex_flow="row wrap"))]),
+            center=self.body, footer=self.status, pane_heights=["110px", 5, "30px"],
+        )
+        self.redraw()
+
+    def _refresh_runs(self) -> None:
+        runs = _data.successful_runs(self.programme.value, self.root) if self.programme.value else []
+        self.run.options = [(f"{runs[0]} ({t('latest', self.lang)})", runs[0])] + [(r, r) for r in runs[1:]] if runs else []
+        self.run.value = runs[0] if runs else None
+
+    def _refresh_districts(self) -> None:
+        if self.district is None:
+            return
+        value = self.district.value
+        names = districts.names(self.lang)
+        self.district.options = [(t("all_districts", self.lang), "")] + [(names[c], c) for c in districts.codes()]
+        self.district.value = value or ""
+
+    def _set_lang(self) -> None:
+        self.lang = self.language.value
+        plots.setup(self.lang)
+        self.programme.description = t("programme", self.lang)
+        self.run.description = t("run", self.lang)
+        if self.district is not None:
+            self.district.description = t("district", self.lang)
+            self._refresh_districts()
+        self._refresh_runs()
+        self.redraw()
+
+    def redraw(self) -> None:
+        start = time.perf_counter()
+        self.heading.value = f"<h2>{html.escape(self.title[self.lang])}</h2>"
+        run = _data.load_run(self.programme.value, self.run.value, self.root) if self.programme.value else None
+        if run is None:
+            self.body.children = [message(t("no_run", self.lang) + (
+                " `make demo` 또는 `evaluation run params/<이름>.yaml`을 실행하세요." if self.lang == "ko"
+                else " Run `make demo` or `evaluation run params/<name>.yaml`."))]
+        else:
+            try:
+                self.body.children = self.render(run, self.lang, (self.district.value or None) if self.district else None)
+            except Exception as exc:  # a broken table must not show a traceback to staff
+                logging.getLogger(__name__).exception("dashboard render failed")
+                self.body.children = [message(f"{t('not_in_run', self.lang)} ({type(exc).__name__})")]
+        ms = (time.perf_counter() - start) * 1000
+        self.status.value = f"<span style='color:#8c959f;font-size:11px' data-render-ms='{ms:.0f}'>{t('render_ms', self.lang)}: {ms:.0f} ms</span>"

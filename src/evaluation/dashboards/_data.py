@@ -1,0 +1,103 @@
+"""Read-only access to finished runs for the dashboards (no recomputation, aggregates only)."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..report import FORBIDDEN_COLUMNS, repo_root
+
+
+def output_root() -> Path:
+    """Folder holding ``<programme>/<run-id>/``: $EVALUATION_OUTPUT_ROOT or ``outputs/`` of the checkout."""
+    env = os.environ.get("EVALUATION_OUTPUT_ROOT")
+    return Path(env) if env else repo_root() / "outputs"
+
+
+def programmes(root: Path | None = None) -> list[str]:
+    """Programmes that have at least one successful run (a ``latest`` pointer)."""
+    root = root or output_root()
+    if not root.is_dir():
+        return []
+    return sorted(d.name for d in root.iterdir() if d.is_dir() and (d / "latest").exists())
+
+
+def successful_runs(programme: str, root: Path | None = None) -> list[str]:
+    """Run ids of a programme whose manifest says ok, newest first."""
+    folder = (root or output_root()) / programme
+    out = []
+    if folder.is_dir():
+        for d in sorted(folder.iterdir(), reverse=True):
+            m = d / "manifest.json"
+            if d.is_dir() and not d.is_symlink() and m.exists():
+                try:
+                    if json.loads(m.read_text(encoding="utf-8")).get("status") == "ok":
+                        out.append(d.name)
+                except (OSError, ValueError):
+                    continue
+    return out
+
+
+@dataclass
+class RunData:
+    """One finished run: its results, manifest and stored tables (loaded lazily, cached)."""
+
+    path: Path
+    results: dict[str, Any] = field(init=False)
+    manifest: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        self.results = json.loads((self.path / "results.json").read_text(encoding="utf-8"))
+        self.manifest = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+
+    @property
+    def run_id(self) -> str:
+        return self.manifest.get("run_id", self.path.name)
+
+    @property
+    def title(self) -> str:
+        return self.manifest.get("title") or self.manifest.get("programme", "")
+
+    def value(self, notebook: str, key: str) -> dict[str, Any] | None:
+        """A headline entry {'value', 'unit', 'label', 'ci'?} or None when the run lacks it."""
+        return self.results.get(notebook, {}).get(key)
+
+    def find(self, key: str) -> dict[str, Any] | None:
+        """A headline entry by key from whichever notebook recorded it."""
+        for entries in self.results.values():
+            if key in entries:
+                return entries[key]
+        return None
+
+    def has_table(self, name: str) -> bool:
+        return (self.path / "tables" / f"{name}.parquet").exists()
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """A stored aggregate table, or None if this run did not produce it."""
+        if not self.has_table(name):
+            return None
+        return _read_table(str(self.path / "tables" / f"{name}.parquet"))
+
+
+@lru_cache(maxsize=64)
+def _read_table(path: str) -> pd.DataFrame:
+    df = pd.read_parquet(path)
+    leaked = [c for c in FORBIDDEN_COLUMNS if c in df.columns]
+    if leaked:  # defence in depth: Recorder.table already refuses these
+        raise ValueError(f"{path} carries participant-level columns {leaked}; dashboards show aggregates only")
+    return df
+
+
+def load_run(programme: str, run_id: str | None = None, root: Path | None = None) -> RunData | None:
+    """The chosen run (default: ``latest``) or None when the programme has no successful run."""
+    root = root or output_root()
+    path = root / programme / (run_id or "latest")
+    if not (path / "results.json").exists():
+        return None
+    return RunData(path.resolve())

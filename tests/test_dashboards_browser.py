@@ -1,0 +1,174 @@
+"""The Voila dashboards, served for real and driven in headless Debian Chromium by Playwright.
+
+Each dashboard must load with no console errors, show Korean text in a Hangul
+font, redraw when a widget changes, refuse requests without the token, and
+leave a screenshot under ``test-artifacts/dashboards/`` for review.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from evaluation import runs
+from evaluation.dashboards import voila_command, voila_env
+
+pytestmark = [pytest.mark.browser, pytest.mark.notebook]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+TOKEN = "test-token-4f9c"
+DASHBOARDS = ("overview", "districts", "cost")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, timeout: float = 90) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=5)
+            return
+        except urllib.error.HTTPError:
+            return  # the server answers (e.g. 403/302 without token)
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"Voila did not answer at {url}")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # noqa: D401
+        return None
+
+
+@pytest.fixture(scope="module")
+def demo_outputs(tmp_path_factory, repo_root, kernel_name) -> Path:
+    """A real demo run (the same params as `make demo`) in a throw-away output folder."""
+    root = tmp_path_factory.mktemp("outputs")
+    runs.run(repo_root / "params" / "demo.yaml", output_root=root, quiet=True)
+    return root
+
+
+def _serve(root: Path, port: int) -> subprocess.Popen:
+    env = voila_env(root)
+    cmd = voila_command(host="127.0.0.1", port=port, token=TOKEN)
+    proc = subprocess.Popen(cmd, cwd=Path(__file__).resolve().parents[1], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _wait_http(f"http://127.0.0.1:{port}/")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def server(demo_outputs):
+    port = _free_port()
+    proc = _serve(demo_outputs, port)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make test` installs it (Debian package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        ])
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def artifacts(repo_root) -> Path:
+    folder = repo_root / "test-artifacts" / "dashboards"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _open(browser, url: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 1600}, locale="ko-KR")
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url, wait_until="domcontentloaded", timeout=120_000)
+    page.wait_for_selector(".ev-card, .ev-msg", timeout=120_000)
+    page.wait_for_timeout(500)
+    return page, errors
+
+
+def _hangul_fonts(page, selector: str) -> list[str]:
+    """Platform fonts Chromium actually used to draw the element's text (via the DevTools protocol)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    doc = cdp.send("DOM.getDocument", {"depth": -1})
+    node = cdp.send("DOM.querySelector", {"nodeId": doc["root"]["nodeId"], "selector": selector})
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})["fonts"]
+    return [f["familyName"] for f in fonts if f["glyphCount"] > 0]
+
+
+def test_request_without_token_is_refused(server):
+    opener = urllib.request.build_opener(_NoRedirect)
+    for path in ("/", "/voila/render/overview.ipynb", "/voila/files/notebooks/dashboards/overview.ipynb"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            opener.open(server + path, timeout=20)
+        assert err.value.code in (302, 401, 403)
+        if err.value.code == 302:
+            assert "login" in err.value.headers.get("Location", "")
+
+
+@pytest.mark.parametrize("name", DASHBOARDS)
+def test_dashboard_loads_in_korean_without_errors(server, browser, artifacts, name):
+    page, errors = _open(browser, f"{server}/voila/render/{name}.ipynb?token={TOKEN}")
+    text = page.inner_text("body")
+    assert "대시보드" in text, text[:500]
+    assert "Traceback" not in text and "Warning" not in text
+    fonts = _hangul_fonts(page, "h2")
+    assert any("Nanum" in f or "CJK" in f for f in fonts), f"Hangul drawn with {fonts}"
+    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+    relevant = [e for e in errors if "favicon" not in e]
+    assert not relevant, relevant
+    page.close()
+
+
+def test_widgets_change_the_figures(server, browser, artifacts):
+    page, errors = _open(browser, f"{server}/voila/render/overview.ipynb?token={TOKEN}")
+    before = page.locator("img").first.get_attribute("src")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_function("() => document.body.innerText.includes('Programme overview')", timeout=30_000)
+    assert "Programme overview" in page.inner_text("body")
+    after = page.locator("img").first.get_attribute("src")
+    assert after != before, "the figure did not redraw in English"
+    ms = page.locator("[data-render-ms]").last.get_attribute("data-render-ms")
+    assert ms is not None and float(ms) >= 0
+    page.screenshot(path=str(artifacts / "overview_en.png"), full_page=True)
+    assert not [e for e in errors if "favicon" not in e]
+    page.close()
+
+
+def test_dashboard_without_runs_shows_a_message(tmp_path, browser, artifacts):
+    port = _free_port()
+    proc = _serve(tmp_path, port)
+    try:
+        page, errors = _open(browser, f"http://127.0.0.1:{port}/voila/render/cost.ipynb?token={TOKEN}")
+        text = page.inner_text("body")
+        assert "아직 완료된 평가 실행이 없습니다" in text and "Traceback" not in text
+        page.screenshot(path=str(artifacts / "cost_no_run.png"), full_page=True)
+        page.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
