@@ -35,7 +35,8 @@ register({
     "render_ms": {"ko": "표시 시간", "en": "Render time"},
 })
 
-Render = Callable[[_data.RunData, str, str | None], list[W.Widget]]
+Render = Callable[..., list[W.Widget]]
+Choices = Callable[[_data.RunData, str], list[tuple[str, str]]]
 
 CARD_CSS = """
 <style>
@@ -57,10 +58,10 @@ def fmt(value: Any, unit: str = "") -> str:
     """Human number: 12,345 / 61.2% / 1,234,567원."""
     if value is None:
         return "–"
-    if isinstance(value, float) and unit in ("share", "proportion"):
+    if isinstance(value, (int, float)) and unit in ("share", "proportion", "probability"):
         return f"{value:.1%}"
     if isinstance(value, (int, float)):
-        if unit.upper() == "KRW":
+        if unit.upper().startswith("KRW"):
             return f"{value:,.0f}원"
         if abs(value) >= 100 or float(value).is_integer():
             return f"{value:,.0f}"
@@ -90,7 +91,9 @@ def figure(fig: matplotlib.figure.Figure) -> W.Image:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=96, bbox_inches="tight")
     plt.close(fig)
-    return W.Image(value=buf.getvalue(), format="png", layout=W.Layout(max_width="100%"))
+    png = buf.getvalue()
+    width = int.from_bytes(png[16:20], "big")  # IHDR: show at natural size, shrink only to fit
+    return W.Image(value=png, format="png", layout=W.Layout(width=f"{width}px", max_width="100%", height="auto"))
 
 
 def panel(title: str, body: W.Widget | list[W.Widget]) -> W.VBox:
@@ -102,6 +105,7 @@ class DashboardApp:
     """Header (programme, run, district, language) + body rebuilt by ``render`` on every change."""
 
     def __init__(self, title: dict[str, str], render: Render, *, with_district: bool = False,
+                 choices: Choices | None = None, choice_label: str = "indicator",
                  lang: str = "ko", root: str | None = None) -> None:
         quiet()
         self.title, self.render, self.lang = title, render, lang
@@ -112,21 +116,28 @@ class DashboardApp:
         self.run = W.Dropdown(description=t("run", lang))
         self.language = W.ToggleButtons(options=[("한국어", "ko"), ("English", "en")], value=lang)
         self.district = W.Dropdown(description=t("district", lang)) if with_district else None
+        self.choices, self.choice_label = choices, choice_label
+        self.choice = W.Dropdown(description=t(choice_label, lang)) if choices else None
         self.heading = W.HTML()
         self.body = W.VBox()
         self.status = W.HTML()
         self._refresh_runs()
         self._refresh_districts()
+        self._refresh_choices()
         self.programme.observe(lambda _: (self._refresh_runs(), self.redraw()), names="value")
-        self.run.observe(lambda _: self.redraw(), names="value")
+        self.run.observe(lambda _: (self._refresh_choices(), self.redraw()), names="value")
         self.language.observe(lambda _: self._set_lang(), names="value")
         if self.district is not None:
             self.district.observe(lambda _: self.redraw(), names="value")
-        controls = [self.programme, self.run] + ([self.district] if self.district else []) + [self.language]
-        self.widget = W.AppLayout(
-            header=W.VBox([W.HTML(CARD_CSS), self.heading, W.HBox(controls, layout=W.Layout(flex_flow="row wrap"))]),
-            center=self.body, footer=self.status, pane_heights=["110px", 5, "30px"],
-        )
+        if self.choice is not None:
+            self.choice.observe(lambda _: self.redraw(), names="value")
+        controls = [self.programme, self.run] + [w for w in (self.district, self.choice) if w is not None] + [self.language]
+        # a plain VBox rather than AppLayout: its fixed-height header rows overlap once the controls wrap
+        self.widget = W.VBox([
+            W.HTML(CARD_CSS), self.heading,
+            W.HBox(controls, layout=W.Layout(flex_flow="row wrap", align_items="center")),
+            self.body, self.status,
+        ])
         self.redraw()
 
     def _refresh_runs(self) -> None:
@@ -142,6 +153,21 @@ class DashboardApp:
         self.district.options = [(t("all_districts", self.lang), "")] + [(names[c], c) for c in districts.codes()]
         self.district.value = value or ""
 
+    def _current_run(self) -> _data.RunData | None:
+        return _data.load_run(self.programme.value, self.run.value, self.root) if self.programme.value else None
+
+    def _refresh_choices(self) -> None:
+        if self.choice is None:
+            return
+        run = self._current_run()
+        value = self.choice.value
+        self._muted = True
+        options = self.choices(run, self.lang) if run is not None else []
+        self.choice.options = options
+        values = [v for _, v in options]
+        self.choice.value = value if value in values else (values[0] if values else None)
+        self._muted = False
+
     def _set_lang(self) -> None:
         self.lang = self.language.value
         plots.setup(self.lang)
@@ -150,20 +176,29 @@ class DashboardApp:
         if self.district is not None:
             self.district.description = t("district", self.lang)
             self._refresh_districts()
+        if self.choice is not None:
+            self.choice.description = t(self.choice_label, self.lang)
+        self._refresh_choices()
         self._refresh_runs()
         self.redraw()
 
+    _muted = False
+
     def redraw(self) -> None:
+        if self._muted:
+            return
         start = time.perf_counter()
         self.heading.value = f"<h2>{html.escape(self.title[self.lang])}</h2>"
-        run = _data.load_run(self.programme.value, self.run.value, self.root) if self.programme.value else None
+        run = self._current_run()
         if run is None:
             self.body.children = [message(t("no_run", self.lang) + (
                 " `make demo` 또는 `evaluation run params/<이름>.yaml`을 실행하세요." if self.lang == "ko"
                 else " Run `make demo` or `evaluation run params/<name>.yaml`."))]
         else:
             try:
-                self.body.children = self.render(run, self.lang, (self.district.value or None) if self.district else None)
+                self.body.children = self.render(
+                    run, self.lang, (self.district.value or None) if self.district else None,
+                    **({"choice": self.choice.value} if self.choice is not None else {}))
             except Exception as exc:  # a broken table must not show a traceback to staff
                 logging.getLogger(__name__).exception("dashboard render failed")
                 self.body.children = [message(f"{t('not_in_run', self.lang)} ({type(exc).__name__})")]

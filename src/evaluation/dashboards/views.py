@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import districts
+from ..equity import _labels as _equity_labels  # noqa: F401  (indicator names for the dropdown)
 from ..i18n import register, t
 from ..plots import thousands
 from ._app import DashboardApp, card, figure, message, panel
@@ -44,6 +45,24 @@ register({
     "icer": {"ko": "점증적 비용-효과비(ICER)", "en": "ICER"},
     "prob_ce": {"ko": "비용-효과적일 확률", "en": "Probability cost-effective"},
     "wtp": {"ko": "지불의사 (원/QALY)", "en": "Willingness to pay (KRW/QALY)"},
+    "flag_better": {"ko": "서울 평균보다 좋음", "en": "Better than Seoul"},
+    "flag_worse": {"ko": "서울 평균보다 나쁨", "en": "Worse than Seoul"},
+    "flag_similar": {"ko": "차이 없음", "en": "Similar"},
+    "steps_change_by_district": {"ko": "자치구별 걸음 수 변화 (등록 전후)", "en": "Change in daily steps by district (before vs after)"},
+    "million_krw": {"ko": "백만 원", "en": "million KRW"},
+    "source_national": {"ko": "국비", "en": "National"},
+    "source_provincial": {"ko": "도비", "en": "Provincial"},
+    "source_city": {"ko": "시비", "en": "City"},
+    "source_district": {"ko": "구비", "en": "District"},
+    "source_other": {"ko": "기타", "en": "Other"},
+    "inc_qaly": {"ko": "증분 QALY", "en": "Incremental QALYs"},
+    "inc_cost_thousand": {"ko": "증분 비용 (천 원)", "en": "Incremental cost (thousand KRW)"},
+    "budget_total": {"ko": "예산 총액", "en": "Total budget"},
+    "cost_per_risk_reduced": {"ko": "위험요인 감소자 1인당 비용", "en": "Cost per person with a risk factor reduced"},
+    "chronic_underexecution": {"ko": "만성적 저집행 점검 (4년 평균·당해 70% 미만)", "en": "Chronic under-execution check (4-year average and current year below 70%)"},
+    "quadrant_dominant": {"ko": "우월 (비용 절감·효과 증가)", "en": "Dominant (saves money, more effect)"},
+    "quadrant_dominated": {"ko": "열등 (비용 증가·효과 감소)", "en": "Dominated"},
+    "no_programme": {"ko": "사업 미시행", "en": "No programme"},
 })
 
 TIME_COLUMNS = ("week_since_enrolment", "weeks_since_enrolment", "week", "calendar_week", "date", "month")
@@ -121,77 +140,160 @@ def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Wid
     return body
 
 
-def _district_bar(df: pd.DataFrame, value: str, lang: str, title: str) -> W.Widget:
-    names = districts.names(lang)
-    df = df.copy()
-    df["name"] = df["district"].astype(str).map(names)
-    df = df.sort_values(value, ascending=False, na_position="last")
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    supp = df["suppressed"].astype(bool) if "suppressed" in df.columns else pd.Series(False, index=df.index)
-    ax.barh(df["name"], df[value].where(~supp), color="#3b7dd8")
-    if supp.any():
-        ax.barh(df.loc[supp, "name"], [np.nanmax(df[value]) * 0.05] * int(supp.sum()), color="lightgrey", hatch="//",
-                label=t("suppressed", lang))
-        ax.legend(fontsize=9)
+FLAG_COLOURS = {"better": "#2e7d32", "worse": "#c62828", "similar": "#9e9e9e"}
+
+
+def _indicator_choices(run: RunData, lang: str) -> list[tuple[str, str]]:
+    profile = run.table("district_profile")
+    if profile is None or "indicator" not in profile.columns:
+        return []
+    return [(t(i, lang), i) for i in sorted(profile["indicator"].unique())]
+
+
+def _html_table(df: pd.DataFrame, lang: str) -> W.HTML:
+    shown = df.rename(columns=lambda c: t(c, lang))
+    return W.HTML(shown.to_html(index=False, na_rep="x", float_format=lambda v: f"{v:,.2f}"))
+
+
+def _ranking(sub: pd.DataFrame, lang: str, district: str | None) -> W.Widget:
+    name_col = "name_ko" if lang == "ko" else "name_en"
+    df = sub.sort_values("rank")
+    fig, ax = plt.subplots(figsize=(6.5, 6))
+    colours = [FLAG_COLOURS.get(f, "#9e9e9e") for f in df.get("flag", pd.Series("similar", index=df.index))]
+    edge = ["black" if d == district else "none" for d in df["district"].astype(str)]
+    ax.barh(df[name_col], df["value"], color=colours, edgecolor=edge, linewidth=2)
+    if "seoul_average" in df.columns:
+        ax.axvline(float(df["seoul_average"].iloc[0]), color="black", ls="--", lw=1)
     ax.invert_yaxis()
-    ax.set_title(title)
+    ax.set_xlabel(t(str(df["indicator"].iloc[0]), lang))
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in FLAG_COLOURS.values()]
+    ax.legend(handles, [t(f"flag_{k}", lang) for k in FLAG_COLOURS], fontsize=8, loc="lower right")
     return figure(fig)
 
 
-def render_districts(run: RunData, lang: str, district: str | None) -> list[W.Widget]:
+def render_districts(run: RunData, lang: str, district: str | None, choice: str | None = None) -> list[W.Widget]:
+    from .. import equity
+
     body: list[W.Widget] = []
     profile = run.table("district_profile")
-    if profile is not None and "district" in profile.columns:
-        ind_col = _first(profile, ["indicator"])
-        val_col = _first(profile, ["value", "estimate"])
-        if ind_col and val_col:
-            indicator = sorted(profile[ind_col].unique())[0]
-            sub = profile[profile[ind_col] == indicator]
-            body.append(panel(f"{t('indicator', lang)}: {indicator}", _district_bar(sub, val_col, lang, str(indicator))))
-            if district:
-                row = sub[sub["district"].astype(str) == district]
-                body.append(W.HTML(row.drop(columns=[c for c in row.columns if c == "geometry"]).to_html(index=False)))
-    else:
-        body.append(_missing(lang, "district_profile"))
+    if profile is None or choice is None:
+        return [_missing(lang, "district_profile")]
+    sub = profile[profile["indicator"] == choice]
+    year = int(sub["year"].max())
+    sub = sub[sub["year"] == year]
+    title = f"{t(choice, lang)} ({year})"
+    fig = equity.tile_map(sub, "value", lang=lang, title=title)
+    body.append(W.HBox([figure(fig), _ranking(sub, lang, district)], layout=W.Layout(flex_flow="row wrap")))
+    if district:
+        row = sub[sub["district"].astype(str) == district][["name_ko" if lang == "ko" else "name_en", "value", "seoul_average", "difference", "rank", "n_ranked", "flag"]]
+        body.append(_html_table(row, lang))
     measures = run.table("inequality_measures")
-    body.append(panel(t("inequality", lang), W.HTML(measures.round(3).to_html(index=False)) if measures is not None else _missing(lang, t("inequality", lang))))
+    if measures is not None:
+        m = measures[(measures["indicator"] == choice) & measures["measure"].isin(["bgv", "bgsd", "sii", "rii", "difference", "ratio"])]
+        if len(m):
+            wide = m.assign(text=[
+                f"{e:,.2f} ({lo:,.2f}–{hi:,.2f})" if np.isfinite(lo) else f"{e:,.2f}"
+                for e, lo, hi in zip(m["estimate"], m["ci_low"].fillna(np.nan), m["ci_high"].fillna(np.nan))
+            ]).pivot_table(index=["dimension", "measure"], columns="year", values="text", aggfunc="first")
+            wide.columns = [str(c) for c in wide.columns]
+            wide = wide.reset_index()
+            body.append(panel(t("inequality", lang) + " (95% CI)", _html_table(wide, lang)))
     gap = run.table("programme_gap_change")
-    body.append(panel(t("gap_change", lang), W.HTML(gap.round(3).to_html(index=False)) if gap is not None else _missing(lang, t("gap_change", lang))))
-    enrol = run.table("enrolment_by_district")
-    if enrol is not None:
-        agg = enrol.groupby("district", as_index=False).agg(participants=("participants", "sum"), suppressed=("suppressed", "any"))
-        body.append(panel(t("enrolment_by_district", lang), _district_bar(agg, "participants", lang, t("enrolment_by_district", lang))))
+    if gap is not None:
+        g = gap[["dimension", "measure", "before", "after", "gap_change", "gap_change_ci_low", "gap_change_ci_high", "verdict"]].copy()
+        g["verdict"] = g["verdict"].map(lambda v: t(str(v), lang))
+        body.append(panel(t("gap_change", lang), _html_table(g, lang)))
+    outcomes = run.table("district_outcomes")
+    if outcomes is not None and "change" in outcomes.columns:
+        fig = equity.tile_map(outcomes, "change", lang=lang, title=t("steps_change_by_district", lang), fmt="{:,.0f}")
+        body.append(panel(t("steps_change_by_district", lang), figure(fig)))
     return body
 
 
+def _ledger_chart(ledger: pd.DataFrame, lang: str) -> W.Widget:
+    years = [c for c in ledger.columns if str(c).isdigit()]
+    label = "category" if lang == "ko" else ("category_en" if "category_en" in ledger.columns else "category")
+    df = ledger.set_index(label)[years] / 1e6
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    df.plot.barh(ax=ax)
+    ax.set_xlabel(t("million_krw", lang))
+    ax.set_ylabel("")
+    ax.xaxis.set_major_formatter(thousands)
+    return figure(fig)
+
+
+def _execution_chart(ex: pd.DataFrame, lang: str) -> W.Widget:
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    wide = ex.pivot_table(index="year", columns="funding_source", values="execution_rate", aggfunc="mean")
+    wide.rename(columns=lambda c: t(f"source_{c}", lang)).plot.bar(ax=ax)
+    ax.axhline(0.7, color="#c62828", ls="--", lw=1)
+    ax.set_ylim(0, 1.1)
+    ax.set_ylabel(t("execution_rate", lang))
+    ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0%}")
+    ax.tick_params(axis="x", rotation=0)
+    return figure(fig)
+
+
+def _ce_plane(plane: pd.DataFrame, lang: str, wtp: float) -> W.Widget:
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    for r in plane.itertuples(index=False):
+        ax.errorbar(r.inc_effect_mean, r.inc_cost_mean / 1e3,
+                    xerr=[[r.inc_effect_mean - r.inc_effect_lo], [r.inc_effect_hi - r.inc_effect_mean]],
+                    yerr=[[(r.inc_cost_mean - r.inc_cost_lo) / 1e3], [(r.inc_cost_hi - r.inc_cost_mean) / 1e3]],
+                    fmt="o", capsize=3, label=t(str(r.strategy), lang))
+    ax.axhline(0, color="black", lw=0.8)
+    ax.axvline(0, color="black", lw=0.8)
+    xs = np.array(ax.get_xlim())
+    ax.plot(xs, xs * wtp / 1e3, ls="--", color="grey", label=f"WTP {wtp / 1e6:,.0f}M")
+    ax.set_xlabel(t("inc_qaly", lang))
+    ax.set_ylabel(t("inc_cost_thousand", lang))
+    ax.legend(fontsize=8)
+    return figure(fig)
+
+
+def _ceac_chart(ceac: pd.DataFrame, lang: str) -> W.Widget:
+    if "source" in ceac.columns and (ceac["source"] == "bootstrap").any():
+        ceac = ceac[ceac["source"] == "bootstrap"]
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    for key, sub in ceac.groupby("strategy"):
+        ax.plot(sub["wtp"] / 1e6, sub["prob"], label=t(str(key), lang))
+    ax.set_xlabel(t("wtp", lang) + " (×10⁶)")
+    ax.set_ylabel(t("prob_ce", lang))
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8)
+    return figure(fig)
+
+
 def render_cost(run: RunData, lang: str, district: str | None) -> list[W.Widget]:
+    quadrant = run.find("icer_quadrant")
+    icer_entry = run.find("icer_krw_per_qaly")
+    if icer_entry is not None and icer_entry.get("value") is None and quadrant:
+        icer_entry = {"value": t(f"quadrant_{quadrant['value']}", lang), "unit": ""}
     cards = W.HBox([
+        card(t("budget_total", lang), run.find("budget_total_krw"), unit="KRW"),
         card(t("execution_rate", lang), run.find("execution_rate"), unit="share"),
         card(t("cost_per_participant", lang), run.find("cost_per_participant_krw"), unit="KRW"),
         card(t("cost_per_completer", lang), run.find("cost_per_completer_krw"), unit="KRW"),
-        card(t("icer", lang), run.find("icer_krw_per_qaly"), unit="KRW"),
+        card(t("cost_per_risk_reduced", lang), run.find("cost_per_risk_reduced_krw"), unit="KRW"),
+        card(t("icer", lang), icer_entry, unit="KRW"),
         card(t("prob_ce", lang), run.find("prob_cost_effective_at_wtp"), unit="share"),
     ], layout=W.Layout(flex_flow="row wrap"))
     body: list[W.Widget] = [cards]
     ledger = run.table("ledger_by_category")
-    body.append(panel(t("ledger_by_category", lang), W.HTML(ledger.to_html(index=False)) if ledger is not None else _missing(lang, t("ledger_by_category", lang))))
-    ceac = run.table("ceac")
+    body.append(panel(t("ledger_by_category", lang), _ledger_chart(ledger, lang) if ledger is not None else _missing(lang, t("ledger_by_category", lang))))
+    ex = run.table("execution_by_year_source")
+    body.append(panel(t("execution_by_source", lang), _execution_chart(ex, lang) if ex is not None else _missing(lang, t("execution_by_source", lang))))
+    plane, ceac = run.table("ce_plane_sample"), run.table("ceac")
+    wtp = float(plane["wtp"].iloc[0]) if plane is not None and "wtp" in plane.columns else 30e6
+    charts = []
+    if plane is not None:
+        charts.append(panel(t("ce_plane", lang), _ce_plane(plane, lang, wtp)))
     if ceac is not None:
-        wtp = _first(ceac, ["wtp", "wtp_krw", "threshold"])
-        prob = _first(ceac, ["probability", "prob", "p_cost_effective"])
-        strat = _first(ceac, ["strategy"])
-        if wtp and prob:
-            fig, ax = plt.subplots(figsize=(7, 3.4))
-            for key, sub in (ceac.groupby(strat) if strat else [(None, ceac)]):
-                ax.plot(sub[wtp] / 1e6, sub[prob], label=key)
-            ax.set_xlabel(t("wtp", lang) + " (×10⁶)")
-            ax.set_ylabel(t("prob_ce", lang))
-            ax.set_ylim(0, 1)
-            if strat:
-                ax.legend(fontsize=9)
-            body.append(panel(t("ceac", lang), figure(fig)))
-    else:
-        body.append(_missing(lang, t("ceac", lang)))
+        charts.append(panel(t("ceac", lang), _ceac_chart(ceac, lang)))
+    body.append(W.HBox(charts, layout=W.Layout(flex_flow="row wrap")) if charts else _missing(lang, t("ceac", lang)))
+    chronic = run.table("chronic_underexecution")
+    if chronic is not None:
+        body.append(panel(t("chronic_underexecution", lang), _html_table(chronic, lang)))
     return body
 
 
@@ -204,7 +306,7 @@ def overview_app(lang: str = "ko", root: str | None = None) -> W.Widget:
 def districts_app(lang: str = "ko", root: str | None = None) -> W.Widget:
     """The districts and equity dashboard widget."""
     return DashboardApp({"ko": t("dash_districts", "ko"), "en": t("dash_districts", "en")}, render_districts,
-                        with_district=True, lang=lang, root=root).widget
+                        with_district=True, choices=_indicator_choices, lang=lang, root=root).widget
 
 
 def cost_app(lang: str = "ko", root: str | None = None) -> W.Widget:
