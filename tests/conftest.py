@@ -38,3 +38,13 @@ def kernel_name() -> str:
 
         subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", "evaluation"], check=True)
     return "evaluation"
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory, repo_root, kernel_name):
+    """One real run of params/demo.yaml (what `make demo` runs) into a throw-away output folder."""
+    from evaluation import runs
+
+    root = tmp_path_factory.mktemp("demo-outputs")
+    result = runs.run(repo_root / "params" / "demo.yaml", output_root=root, quiet=True)
+    return result

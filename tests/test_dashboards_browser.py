@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from evaluation import runs
 from evaluation.dashboards import voila_command, voila_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook]
@@ -52,11 +51,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 @pytest.fixture(scope="module")
-def demo_outputs(tmp_path_factory, repo_root, kernel_name) -> Path:
-    """A real demo run (the same params as `make demo`) in a throw-away output folder."""
-    root = tmp_path_factory.mktemp("outputs")
-    runs.run(repo_root / "params" / "demo.yaml", output_root=root, quiet=True)
-    return root
+def demo_outputs(demo_run) -> Path:
+    """The output root holding the session's demo run."""
+    return demo_run.run_dir.parent.parent
 
 
 def _serve(root: Path, port: int) -> subprocess.Popen:

@@ -1,0 +1,107 @@
+"""Two-group, two-period difference-in-differences with cluster-robust standard errors."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+from ._results import EffectResult, check_columns, check_numeric, normal_ci
+
+
+@dataclass(repr=False)
+class DiDResult(EffectResult):
+    """2x2 DiD. Extra attributes: ``means`` (group x period cell means, all available rows),
+    ``model_`` (statsmodels results)."""
+
+    means: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model_: object = None
+
+    def plot(self, ax=None, lang: str = "ko"):
+        """Cell means by period for the treated and comparison groups, with the counterfactual."""
+        import matplotlib.pyplot as plt
+
+        from .. import i18n
+        from ._labels import register
+
+        register()
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 4))
+        m = self.means
+        x = [0, 1]
+        ax.plot(x, m.loc[0, ["pre", "post"]], "o-", color="C0", label=i18n.t("eff_comparison", lang))
+        ax.plot(x, m.loc[1, ["pre", "post"]], "o-", color="C3", label=i18n.t("eff_treated", lang))
+        cf = m.loc[1, "pre"] + (m.loc[0, "post"] - m.loc[0, "pre"])
+        ax.plot(x, [m.loc[1, "pre"], cf], "--", color="C3", alpha=0.6, label=i18n.t("eff_counterfactual", lang))
+        ax.set_xticks(x, [i18n.t("eff_pre", lang), i18n.t("eff_post", lang)])
+        ax.legend()
+        return ax
+
+
+def did_2x2(
+    df: pd.DataFrame,
+    outcome: str,
+    treated: str,
+    post: str,
+    *,
+    unit: str | None = None,
+    cluster: str | None = None,
+    alpha: float = 0.05,
+) -> DiDResult:
+    """Difference-in-differences of ``outcome`` between ``treated`` (0/1) groups across ``post`` (0/1).
+
+    Long data, one row per unit-period. With ``unit`` given (panel), the estimate
+    uses units observed in both periods, as the first-difference regression
+    ``dy ~ treated``; its SE is HC2, which for a binary regressor equals the
+    unequal-variance (Welch) SE of the difference in mean changes, or
+    cluster-robust (CR1) on ``cluster`` when a coarser cluster is given.
+    Without ``unit`` (repeated cross-sections) it is OLS ``y ~ treated*post``
+    with CR1 SEs on ``cluster`` (HC1 if none). ``means`` holds the four cell
+    means over every available row.
+    """
+    cols = [outcome, treated, post] + [c for c in (unit, cluster) if c]
+    check_columns(df, cols, "did_2x2")
+    check_numeric(df, [outcome, treated, post], "did_2x2")
+    d = df[cols].dropna(subset=[outcome, treated, post]).copy()
+    for c in (treated, post):
+        vals = set(np.unique(d[c].astype(float)))
+        if vals != {0.0, 1.0}:
+            raise ValueError(f"did_2x2: {c!r} must take values 0 and 1, got {sorted(vals)}")
+    d[treated] = d[treated].astype(int)
+    d[post] = d[post].astype(int)
+    means = d.groupby([treated, post])[outcome].mean().unstack(post).rename(columns={0: "pre", 1: "post"})
+    means.index.name = "treated"
+    means.columns.name = None
+    means["change"] = means["post"] - means["pre"]
+    if unit:
+        if d.duplicated([unit, post]).any():
+            raise ValueError(f"did_2x2: more than one row per ({unit!r}, {post!r})")
+        if (d.groupby(unit)[treated].nunique() > 1).any():
+            raise ValueError(f"did_2x2: {treated!r} varies within {unit!r}")
+        w = d.pivot(index=unit, columns=post, values=outcome).dropna()
+        g = d.drop_duplicates(unit).set_index(unit).loc[w.index]
+        dy = (w[1] - w[0]).to_numpy(float)
+        X = sm.add_constant(g[treated].to_numpy(float))
+        if cluster and cluster != unit:
+            res = sm.OLS(dy, X).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(g[cluster])[0]})
+            how = f"first differences, CR1 clustered on {cluster}"
+        else:
+            res = sm.OLS(dy, X).fit(cov_type="HC2")
+            how = "first differences, HC2 (= Welch) SE"
+        est, se, n = float(res.params[1]), float(res.bse[1]), len(dy)
+    else:
+        X = pd.DataFrame({"const": 1.0, "treated": d[treated], "post": d[post]})
+        X["did"] = X["treated"] * X["post"]
+        if cluster:
+            res = sm.OLS(d[outcome].astype(float), X).fit(
+                cov_type="cluster", cov_kwds={"groups": pd.factorize(d[cluster])[0]})
+            how = f"OLS y ~ treated*post, CR1 clustered on {cluster}"
+        else:
+            res = sm.OLS(d[outcome].astype(float), X).fit(cov_type="HC1")
+            how = "OLS y ~ treated*post, HC1 SE"
+        est, se, n = float(res.params["did"]), float(res.bse["did"]), len(d)
+    return DiDResult(
+        estimate=est, se=se, ci=normal_ci(est, se, alpha), n=n, method=f"2x2 DiD ({how})",
+        label=f"DiD {outcome}", alpha=alpha, means=means, model_=res,
+    )

@@ -1,0 +1,46 @@
+"""Korean / English labels used by the effect plots (registered once, on first plot)."""
+from __future__ import annotations
+
+_DONE = False
+
+LABELS = {
+    "eff_observed": {"ko": "관측값", "en": "Observed"},
+    "eff_fitted": {"ko": "모형 적합값", "en": "Fitted"},
+    "eff_counterfactual": {"ko": "중재가 없었을 경우(반사실)", "en": "Counterfactual (no intervention)"},
+    "eff_smd": {"ko": "표준화 평균 차이", "en": "Standardised mean difference"},
+    "eff_before": {"ko": "보정 전", "en": "Before adjustment"},
+    "eff_after": {"ko": "보정 후", "en": "After adjustment"},
+    "eff_event_time": {"ko": "등록(처치) 후 기간", "en": "Periods since treatment"},
+    "eff_att": {"ko": "처치군 평균 효과(ATT)", "en": "Average effect on the treated (ATT)"},
+    "eff_pre": {"ko": "처치 전", "en": "Pre-treatment"},
+    "eff_post": {"ko": "처치 후", "en": "Post-treatment"},
+    "eff_twfe": {"ko": "이원고정효과(TWFE)", "en": "Two-way fixed effects (TWFE)"},
+    "eff_share": {"ko": "비율", "en": "Share"},
+    "eff_benchmark": {"ko": "전국 기준값", "en": "National benchmark"},
+    "eff_weekly_steps": {"ko": "주간 일평균 걸음 수", "en": "Mean daily steps per week"},
+    "eff_treated": {"ko": "참여군", "en": "Participants"},
+    "eff_comparison": {"ko": "비교군", "en": "Comparison"},
+    "eff_kpi_risk": {"ko": "위험요인 개선율", "en": "Risk-factor reduction share"},
+    "eff_kpi_behaviour": {"ko": "건강행태 개선율", "en": "Behaviour improvement share"},
+    "eff_m_sbp": {"ko": "수축기 혈압", "en": "systolic blood pressure"},
+    "eff_m_dbp": {"ko": "이완기 혈압", "en": "diastolic blood pressure"},
+    "eff_m_waist": {"ko": "허리둘레", "en": "waist circumference"},
+    "eff_m_glucose": {"ko": "공복혈당", "en": "fasting glucose"},
+    "eff_m_tg": {"ko": "중성지방", "en": "triglycerides"},
+    "eff_m_hdl": {"ko": "HDL 콜레스테롤", "en": "HDL cholesterol"},
+    "eff_m_bmi": {"ko": "체질량지수", "en": "body-mass index"},
+}
+
+# units of the clinical measures (participants table columns ``<measure>_w<week>``)
+UNITS = {"sbp": "mmHg", "dbp": "mmHg", "waist": "cm", "glucose": "mg/dL", "tg": "mg/dL", "hdl": "mg/dL",
+         "bmi": "kg/m2"}
+
+
+def register() -> None:
+    """Register the labels with :mod:`evaluation.i18n` (idempotent)."""
+    global _DONE
+    if not _DONE:
+        from .. import i18n
+
+        i18n.register(LABELS)
+        _DONE = True

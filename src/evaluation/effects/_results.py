@@ -1,0 +1,84 @@
+"""Result objects shared by the effect estimators: numbers as attributes, a tidy table, a plot."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+ROUND = 4  # one place sets the rounding of every summary() table (pingouin habit)
+
+
+def normal_ci(estimate: float, se: float, alpha: float = 0.05) -> tuple[float, float]:
+    """Wald interval estimate +/- z * se."""
+    z = stats.norm.ppf(1 - alpha / 2)
+    return (float(estimate - z * se), float(estimate + z * se))
+
+
+@dataclass
+class EffectResult:
+    """One effect estimate.
+
+    Attributes
+    ----------
+    estimate, se : float
+        Point estimate and standard error in the outcome's units.
+    ci : tuple of float
+        Confidence interval (level ``1 - alpha``).
+    n : int
+        Units used.
+    method : str
+        Short description of the estimator and the SE.
+    label : str
+        What was estimated (e.g. ``"ATT sbp_w24"``).
+    details : dict
+        Estimator-specific extras (shown by ``summary()`` when scalar).
+    """
+
+    estimate: float
+    se: float
+    ci: tuple[float, float]
+    n: int
+    method: str
+    label: str = "effect"
+    alpha: float = 0.05
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pvalue(self) -> float:
+        """Two-sided normal p-value for estimate = 0."""
+        if not np.isfinite(self.se) or self.se <= 0:
+            return float("nan")
+        return float(2 * stats.norm.sf(abs(self.estimate / self.se)))
+
+    def summary(self) -> pd.DataFrame:
+        """One-row tidy table: label, estimate, se, ci_low, ci_high, p, n, method."""
+        row = {
+            "label": self.label, "estimate": self.estimate, "se": self.se,
+            "ci_low": self.ci[0], "ci_high": self.ci[1], "pvalue": self.pvalue,
+            "n": self.n, "method": self.method,
+        }
+        row.update({k: v for k, v in self.details.items() if np.isscalar(v)})
+        return pd.DataFrame([row]).round(ROUND)
+
+    def __repr__(self) -> str:  # short, readable in notebooks
+        lo, hi = self.ci
+        return f"{type(self).__name__}({self.label}: {self.estimate:.4g} [{lo:.4g}, {hi:.4g}], se={self.se:.4g}, n={self.n})"
+
+
+def check_columns(df: pd.DataFrame, columns: list[str] | tuple[str, ...], where: str) -> None:
+    """Raise a clear error naming the missing columns."""
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{where}: expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise KeyError(f"{where}: column(s) {missing} not in the data (have {list(df.columns)[:20]}...)")
+
+
+def check_numeric(df: pd.DataFrame, columns: list[str] | tuple[str, ...], where: str) -> None:
+    """Raise if a column is not numeric / boolean."""
+    for c in columns:
+        if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])):
+            raise TypeError(f"{where}: column {c!r} must be numeric, got dtype {df[c].dtype}")

@@ -1,0 +1,96 @@
+"""Sensitivity analyses: E-values (VanderWeele & Ding 2017, Ann Intern Med 167:268-274) and placebo checks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ._results import ROUND
+
+
+@dataclass
+class EValueResult:
+    """E-value of the point estimate and of the CI limit closest to the null (1 if the CI crosses it)."""
+
+    rr: float
+    e_value: float
+    e_value_ci: float
+    kind: str
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame([{"kind": self.kind, "risk_ratio": self.rr, "e_value": self.e_value,
+                              "e_value_ci": self.e_value_ci}]).round(ROUND)
+
+
+def _e(rr: float) -> float:
+    rr = 1 / rr if rr < 1 else rr
+    return float(rr + np.sqrt(rr * (rr - 1)))
+
+
+def e_value(
+    estimate: float,
+    ci: tuple[float, float] | None = None,
+    *,
+    kind: Literal["rr", "smd"] = "rr",
+    sd: float | None = None,
+) -> EValueResult:
+    """E-value: the minimum strength of association (risk-ratio scale) an unmeasured confounder would
+    need with both treatment and outcome to explain the estimate away.
+
+    ``kind="rr"``: ``estimate`` and ``ci`` are risk ratios. ``kind="smd"``: a
+    difference in means divided by the outcome SD ``sd`` (or already a
+    standardised difference if ``sd`` is None), converted with RR = exp(0.91 d).
+    """
+    if kind == "smd":
+        scale = sd if sd else 1.0
+        if scale <= 0:
+            raise ValueError("e_value: sd must be positive")
+
+        def conv(x: float) -> float:
+            return float(np.exp(0.91 * x / scale))
+    elif kind == "rr":
+        def conv(x: float) -> float:
+            if x <= 0:
+                raise ValueError(f"e_value: a risk ratio must be positive, got {x}")
+            return float(x)
+    else:
+        raise ValueError(f"e_value: kind must be 'rr' or 'smd', got {kind!r}")
+    rr = conv(estimate)
+    e_ci = float("nan")
+    if ci is not None:
+        lo, hi = conv(ci[0]), conv(ci[1])
+        if lo <= 1 <= hi:
+            e_ci = 1.0
+        else:
+            e_ci = _e(lo if rr > 1 else hi)
+    return EValueResult(rr=rr, e_value=_e(rr), e_value_ci=e_ci, kind=kind)
+
+
+def placebo_outcome(df: pd.DataFrame, treatment: str, outcome: str, covariates: list[str], **kw):
+    """Run :func:`matched_att` on an outcome the programme cannot have changed (e.g. a measure taken
+    before enrolment that is not among the covariates). A CI far from zero signals residual confounding."""
+    from ._propensity import matched_att
+
+    if outcome in covariates:
+        raise ValueError(f"placebo_outcome: {outcome!r} is also a covariate; the check would be void")
+    res = matched_att(df, treatment, outcome, covariates, **kw)
+    res.label = f"placebo {res.label}"
+    return res
+
+
+def placebo_timing(df: pd.DataFrame, unit: str, time: str, group: str, outcome: str, *, shift: int = 1, **kw):
+    """Placebo-in-time staggered DiD: only periods before the earliest real adoption are kept, and the
+    earliest cohort is given a fake start ``shift`` periods earlier (later cohorts are untreated in that
+    window and serve as controls). The placebo ATT should be near zero."""
+    from ._staggered import staggered_did
+
+    g = pd.to_numeric(df[group], errors="coerce").fillna(0)
+    first = g[g > 0].min()
+    d = df[df[time] < first].copy()
+    gk = g.loc[d.index]
+    d[group] = np.where(gk == first, first - shift, 0)
+    if (d[group] > 0).sum() == 0 or d[time].nunique() < 2:
+        raise ValueError("placebo_timing: too few pre-adoption periods for this shift")
+    return staggered_did(d, unit, time, group, outcome, **kw)

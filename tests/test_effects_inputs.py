@@ -1,0 +1,169 @@
+"""Bad input gets a clear error naming the column; KPI shares and Wilson CIs are right."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+
+from evaluation import effects
+
+
+@pytest.fixture(scope="module")
+def cross_section() -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    n = 400
+    x1 = rng.normal(size=n)
+    x2 = rng.choice(["a", "b", "c"], n)
+    t = (rng.random(n) < 1 / (1 + np.exp(-0.5 * x1))).astype(int)
+    y = 2 * x1 + 1.5 * t + rng.normal(size=n)
+    return pd.DataFrame({"t": t, "y": y, "x1": x1, "x2": x2})
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    rng = np.random.default_rng(6)
+    units = np.arange(120)
+    g = np.select([units < 40, units < 80], [3, 5], 0)
+    rows = [(u, t, g[u], 10 + 0.5 * t + (2.0 if g[u] and t >= g[u] else 0.0) + rng.normal(0, 0.5))
+            for u in units for t in range(1, 8)]
+    return pd.DataFrame(rows, columns=["unit", "period", "first", "y"])
+
+
+# --- clear errors --------------------------------------------------------------------------------
+
+def test_matched_att_names_the_bad_column(cross_section):
+    d = cross_section
+    with pytest.raises(KeyError, match="'x9'"):
+        effects.matched_att(d, "t", "y", ["x1", "x9"])
+    with pytest.raises(TypeError, match="'y'.*numeric"):
+        effects.matched_att(d.assign(y=d["y"].astype(str)), "t", "y", ["x1"])
+    with pytest.raises(ValueError, match="'t' must take values 0 and 1"):
+        effects.matched_att(d.assign(t=d["t"] * 2), "t", "y", ["x1"])
+    with pytest.raises(ValueError, match="method must be 'psm' or 'ipw'"):
+        effects.matched_att(d, "t", "y", ["x1"], method="cem")
+    with pytest.raises(ValueError, match="se for weighting .* got 'pairs'"):
+        effects.matched_att(d, "t", "y", ["x1"], method="ipw", se="pairs")
+    with pytest.raises(ValueError, match="matching estimates the ATT"):
+        effects.matched_att(d, "t", "y", ["x1"], method="psm", estimand="ATE")
+    with pytest.raises(ValueError, match="at least one covariate"):
+        effects.matched_att(d, "t", "y", [])
+    with pytest.raises(TypeError, match="DataFrame"):
+        effects.matched_att(d.to_numpy(), "t", "y", ["x1"])
+
+
+def test_did_2x2_names_the_bad_column():
+    long = pd.DataFrame({"id": [1, 1, 2, 2], "g": [1, 1, 0, 0], "post": [0, 1, 0, 2], "y": [1.0, 2, 3, 4]})
+    with pytest.raises(ValueError, match="'post' must take values 0 and 1"):
+        effects.did_2x2(long, "y", "g", "post", unit="id")
+    dup = long.assign(post=[0, 0, 0, 1])
+    with pytest.raises(ValueError, match="more than one row per \\('id', 'post'\\)"):
+        effects.did_2x2(dup, "y", "g", "post", unit="id")
+    varies = long.assign(post=[0, 1, 0, 1], g=[1, 0, 0, 1])
+    with pytest.raises(ValueError, match="'g' varies within 'id'"):
+        effects.did_2x2(varies, "y", "g", "post", unit="id")
+    with pytest.raises(KeyError, match="'store'"):
+        effects.did_2x2(long.assign(post=[0, 1, 0, 1]), "y", "g", "post", unit="store")
+
+
+def test_staggered_did_names_the_bad_column(panel):
+    with pytest.raises(KeyError, match="'cohort'"):
+        effects.staggered_did(panel, "unit", "period", "cohort", "y")
+    bad = panel.copy()
+    bad.loc[bad.index[0], "first"] = 5  # unit 0 is in cohort 3 elsewhere
+    with pytest.raises(ValueError, match="'first' varies within unit"):
+        effects.staggered_did(bad, "unit", "period", "first", "y")
+    with pytest.raises(ValueError, match="more than one row per \\('unit', 'period'\\)"):
+        effects.staggered_did(pd.concat([panel, panel.head(1)]), "unit", "period", "first", "y")
+    with pytest.raises(TypeError, match="'y' must be numeric"):
+        effects.staggered_did(panel.assign(y="x"), "unit", "period", "first", "y")
+    treated_only = panel[panel["first"] > 0]
+    with pytest.raises(ValueError, match="no never-treated units"):
+        effects.staggered_did(treated_only, "unit", "period", "first", "y")
+    with pytest.raises(ValueError, match="control_group"):
+        effects.staggered_did(panel, "unit", "period", "first", "y", control_group="lastcohort")
+    with pytest.raises(ValueError, match="aggregation must be"):
+        effects.staggered_did(panel, "unit", "period", "first", "y").aggregate("weekly")
+
+
+def test_its_kpis_panels_and_evalue_name_the_problem():
+    s = pd.DataFrame({"m": range(1, 21), "n": [5] * 20, "iv": [0] * 10 + [1] * 10})
+    with pytest.raises(KeyError, match="'pop'"):
+        effects.its(s, "n", "m", "iv", offset="pop")
+    with pytest.raises(ValueError, match="'iv' must be 0 before and 1 after"):
+        effects.its(s.assign(iv=2), "n", "m", "iv")
+    with pytest.raises(ValueError, match="negative counts"):
+        effects.its(s.assign(n=-1), "n", "m", "iv")
+    with pytest.raises(KeyError, match="'sbp_w0'"):
+        effects.kpis(pd.DataFrame({"sex": ["M"]}), verbose=False)
+    daily = pd.DataFrame({"participant_id": ["a"], "date": ["2023-01-02"], "steps": [100]})
+    people = pd.DataFrame({"participant_id": ["a"], "treated": [True], "index_date": [pd.Timestamp("2023-01-02")]})
+    with pytest.raises(TypeError, match="'date' must be a datetime"):
+        effects.weekly_panel(daily, people)
+    with pytest.raises(KeyError, match="'index_date'"):
+        effects.weekly_panel(daily.assign(date=pd.to_datetime(daily["date"])), people.drop(columns="index_date"))
+    with pytest.raises(ValueError, match="risk ratio must be positive"):
+        effects.e_value(-0.5)
+    with pytest.raises(ValueError, match="kind must be"):
+        effects.e_value(1.5, kind="or")
+
+
+# --- KPI shares and Wilson intervals ---------------------------------------------------------------
+
+def _kpi_people(n: int, k_normalised: int, k_behaviour: int) -> pd.DataFrame:
+    """n women at risk only through SBP 140 at baseline; k_normalised reach SBP 120 at week 24 (others stay at
+    140); k_behaviour walk more days at week 24. Everything else normal and unchanged."""
+    base = {"sex": "F", "dbp": 70.0, "glucose": 90.0, "waist": 80.0, "tg": 100.0, "hdl": 60.0,
+            "breakfast_days": 3, "salt_high": 0, "smoker": 0, "heavy_drinker": 0}
+    rows = []
+    for i in range(n):
+        r = {"participant_id": f"p{i}", "treated": True, "sex": "F", "dropout_week": np.inf}
+        for wk in (0, 12, 24):
+            for m, v in base.items():
+                if m != "sex":
+                    r[f"{m}_w{wk}"] = v
+            r[f"sbp_w{wk}"] = 120.0 if (wk > 0 and i < k_normalised) else 140.0
+            r[f"walk_days_w{wk}"] = 4 if (wk > 0 and i < k_behaviour) else 2
+        rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def _wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+@pytest.mark.parametrize("n,k_risk,k_beh", [(30, 17, 12), (57, 0, 57), (200, 151, 3)])
+def test_kpi_shares_and_wilson_cis(n, k_risk, k_beh):
+    res = effects.kpis(_kpi_people(n, k_risk, k_beh), benchmarks={"risk_reduction": 0.585, "behaviour_improvement": 0.552},
+                       verbose=False)
+    t = res.table.set_index(["indicator", "week"])
+    for ind, k in (("risk_reduction", k_risk), ("behaviour_improvement", k_beh)):
+        row = t.loc[(ind, 24)]
+        assert (row["n"], row["count"]) == (n, k)
+        assert row["share"] == pytest.approx(k / n)
+        lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((lo, hi), abs=1e-12)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx(_wilson(k, n), abs=1e-9)  # the textbook formula
+        if 0 < k < n:
+            z, p = proportions_ztest(k, n, value=row["benchmark"])
+            assert (row["z"], row["pvalue"]) == pytest.approx((z, p))
+        else:
+            assert np.isnan(row["pvalue"])  # no variance at 0% or 100%
+    assert t.loc[("eligible_at_baseline", 0), "share"] == 1.0
+    assert res.share("risk_reduction", 24) == pytest.approx(k_risk / n)
+
+
+def test_kpi_small_cells_are_suppressed():
+    res = effects.kpis(_kpi_people(9, 5, 5), min_n=10, verbose=False)
+    row = res.table.set_index(["indicator", "week"]).loc[("risk_reduction", 24)]
+    assert bool(row["suppressed"]) and np.isnan(row["share"]) and np.isnan(row["count"]) and np.isnan(row["ci_low"])
+
+
+def test_kpis_print_the_caution(capsys):
+    effects.kpis(_kpi_people(20, 10, 10), lang="en")
+    assert "regression to the mean" in capsys.readouterr().out
+    effects.kpis(_kpi_people(20, 10, 10), lang="ko")
+    assert "평균으로의 회귀" in capsys.readouterr().out
