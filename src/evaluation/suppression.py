@@ -100,6 +100,47 @@ def check(df: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD, *, n: str = "n")
         raise ValueError(f"{len(bad)} row(s) with {n} < {threshold} are not suppressed (first row {bad[0]!r})")
 
 
+def complement(df: pd.DataFrame, along: str | Sequence[str], *, by: Sequence[str], n: str = "n",
+               columns: Sequence[str] = VALUE_COLUMNS) -> pd.DataFrame:
+    """Complementary suppression of a long cohort table whose totals over ``along`` are published elsewhere.
+
+    A cell is the set of rows sharing the ``by`` keys (all its metrics). Within
+    each combination of the other keys, the cells along ``along`` add up to a
+    total that another table (or another partition, e.g. by sex instead of by
+    district) publishes; if exactly one cell there is withheld, the cell with the
+    fewest participants among the published ones is withheld as well, so only the
+    sum of two or more withheld cells can be derived. A cell with any withheld
+    row is withheld as a whole, so its published metrics cannot hint at its count.
+    """
+    along = [along] if isinstance(along, str) else list(along)
+    by = list(by)
+    missing = [k for k in along if k not in by]
+    if missing:
+        raise ValueError(f"complement keys {missing} must be among the grouping keys {by}")
+    out = df.copy()
+    if out.empty:
+        return out
+    cell_id = out.groupby(by, dropna=False, observed=True, sort=False).ngroup().to_numpy()
+    sup_rows = out["suppressed"].to_numpy(bool)
+    ncell = cell_id.max() + 1
+    cell_sup = np.zeros(ncell, bool)
+    np.logical_or.at(cell_sup, cell_id, sup_rows)
+    counts = pd.to_numeric(out[n], errors="coerce").to_numpy(float)
+    cell_n = pd.Series(counts).groupby(cell_id).min().reindex(range(ncell)).to_numpy()
+    others = [k for k in by if k not in along]
+    first = pd.Series(np.arange(len(out))).groupby(cell_id).first().to_numpy()
+    keys = out.iloc[first][others].reset_index(drop=True) if others else pd.DataFrame(index=range(ncell))
+    groups = keys.groupby(others, dropna=False, observed=True, sort=False).indices if others else {(): np.arange(ncell)}
+    for members in groups.values():
+        members = np.asarray(members)
+        if len(members) > 1 and cell_sup[members].sum() == 1:
+            free = members[~cell_sup[members]]
+            pick = free[np.nanargmin(np.where(np.isnan(cell_n[free]), np.inf, cell_n[free]))]
+            cell_sup[pick] = True
+    out["suppressed"] = cell_sup[cell_id]
+    return mask(out, columns=columns)
+
+
 # --------------------------------------------------------------------------- two-way tables with totals
 
 Totals = Literal["both", "rows", "cols", "none"]

@@ -45,6 +45,9 @@ register({
     "icer": {"ko": "점증적 비용-효과비(ICER)", "en": "ICER"},
     "prob_ce": {"ko": "비용-효과적일 확률", "en": "Probability cost-effective"},
     "wtp": {"ko": "지불의사 (원/QALY)", "en": "Willingness to pay (KRW/QALY)"},
+    "active_last_week": {"ko": "지난주 활동 참여자", "en": "Active last week"},
+    "retention_24w": {"ko": "24주 유지율", "en": "24-week retention"},
+    "att_steps_label": {"ko": "일평균 걸음 수 증가 (이중차분, 보/일)", "en": "Extra daily steps (staggered DiD, steps/day)"},
     "flag_better": {"ko": "서울 평균보다 좋음", "en": "Better than Seoul"},
     "flag_worse": {"ko": "서울 평균보다 나쁨", "en": "Worse than Seoul"},
     "flag_similar": {"ko": "차이 없음", "en": "Similar"},
@@ -65,7 +68,6 @@ register({
     "no_programme": {"ko": "사업 미시행", "en": "No programme"},
 })
 
-TIME_COLUMNS = ("week_since_enrolment", "weeks_since_enrolment", "week", "calendar_week", "date", "month")
 
 
 def _first(df: pd.DataFrame, names: tuple[str, ...] | list[str]) -> str | None:
@@ -90,53 +92,78 @@ def _verdict(entry: dict[str, Any] | None, lang: str, favourable: str = "higher"
     )
 
 
-def _trend_figure(df: pd.DataFrame, lang: str, district: str | None) -> W.Widget:
-    x = _first(df, TIME_COLUMNS)
-    y = _first(df, ["estimate", "mean_steps", "steps_mean", "mean"])
-    if x is None or y is None:
-        return _missing(lang, t("steps_by_week", lang))
-    if district and "district" in df.columns:
-        df = df[df["district"].astype(str) == district]
-    elif "district" in df.columns:
-        return _missing(lang, t("steps_by_week", lang))
-    fig, ax = plt.subplots(figsize=(8, 3.4))
-    group = _first(df, ["arm", "group"])
-    for key, sub in (df.groupby(group, observed=True) if group else [(None, df)]):
+def _suppressed_marks(ax, sub: pd.DataFrame, x: str) -> None:
+    """Grey 'x' at the axis bottom for weeks withheld for small cells (never a number)."""
+    if "suppressed" in sub.columns and sub["suppressed"].astype(bool).any():
+        xs = sub.loc[sub["suppressed"].astype(bool), x]
+        ax.plot(xs, [ax.get_ylim()[0]] * len(xs), "x", color="grey", clip_on=False)
+
+
+def _lines(df: pd.DataFrame, x: str, group: str | None, lang: str, *, ylabel: str, title: str,
+           percent: bool = False) -> W.Widget:
+    fig, ax = plt.subplots(figsize=(8, 3.3))
+    for key, sub in (df.groupby(group, observed=True, sort=False) if group else [(None, df)]):
         sub = sub.sort_values(x)
-        label = t(str(key), lang) if key is not None else None
-        ax.plot(sub[x], sub[y], label=label)
+        ax.plot(sub[x], sub["estimate"], label=t(str(key), lang) if key is not None else None)
         if {"ci_low", "ci_high"} <= set(sub.columns):
-            ax.fill_between(sub[x], sub["ci_low"], sub["ci_high"], alpha=0.2)
-        if "suppressed" in sub.columns and sub["suppressed"].any():
-            for xv in sub.loc[sub["suppressed"].astype(bool), x]:
-                ax.axvspan(xv, xv, color="grey", alpha=0.4, hatch="//")
-    ax.set_xlabel(t("weeks_since_enrolment" if "enrol" in x else "week", lang))
-    ax.set_ylabel(t("daily_steps", lang))
-    ax.yaxis.set_major_formatter(thousands)
+            ax.fill_between(sub[x], sub["ci_low"].astype(float), sub["ci_high"].astype(float), alpha=0.2)
+        _suppressed_marks(ax, sub, x)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if percent:
+        ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0%}")
+    else:
+        ax.yaxis.set_major_formatter(thousands)
     if group:
-        ax.legend(title=t(group, lang), fontsize=9)
-    ax.set_title(t("steps_by_week", lang))
+        ax.legend(fontsize=8)
     return figure(fig)
+
+
+def _steps_panel(run: RunData, lang: str, district: str | None) -> W.Widget:
+    if district:
+        since = run.table("steps_by_week_since_enrolment")
+        if since is None:
+            return _missing(lang, t("steps_by_week", lang))
+        sub = since[(since["dimension"] == "district") & (since["level"].astype(str) == district) & (since["metric"] == "mean_steps")]
+        if sub.empty:
+            return _missing(lang, t("steps_by_week", lang))
+        name = districts.names(lang)[district]
+        widget = _lines(sub, "week_since_enrolment", None, lang, ylabel=t("daily_steps", lang),
+                        title=f"{name}: {t('steps_by_week', lang)}")
+        n_supp = int(sub["suppressed"].astype(bool).sum())
+        note = W.HTML(f"<small>x: {t('suppressed', lang)} ({n_supp})</small>") if n_supp else W.HTML("")
+        return W.VBox([widget, note])
+    weekly = run.table("steps_by_week")
+    if weekly is None:
+        return _missing(lang, t("steps_by_week", lang))
+    return _lines(weekly, "week", "arm", lang, ylabel=t("daily_steps", lang), title=t("steps_by_week", lang))
 
 
 def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Widget]:
     cards = W.HBox([
         card(t("enrolled", lang), run.find("participants_enrolled")),
-        card(t("active", lang), run.find("participants_active_last_week") or run.find("participants_active")),
+        card(t("active_last_week", lang), run.find("participants_active_last_week")),
         card(t("completed", lang), run.find("participants_completed")),
         card(t("valid_day_rate", lang), run.find("valid_day_rate"), unit="share"),
         card(t("daily_steps", lang), run.find("mean_daily_steps")),
         card(t("goal_share", lang), run.find("goal_share"), unit="share"),
+        card(t("retention_24w", lang), run.find("retention_24w"), unit="share"),
     ], layout=W.Layout(flex_flow="row wrap"))
     costs = W.HBox([
         card(t("cost_per_participant", lang), run.find("cost_per_participant_krw"), unit="KRW"),
         card(t("cost_per_completer", lang), run.find("cost_per_completer_krw"), unit="KRW"),
+        card(t("cost_per_risk_reduced", lang), run.find("cost_per_risk_reduced_krw"), unit="KRW"),
         card(t("execution_rate", lang), run.find("execution_rate"), unit="share"),
     ], layout=W.Layout(flex_flow="row wrap"))
     effect = run.find("att_steps")
-    trend = run.table("steps_by_week")
-    body = [cards, panel(t("headline_effect", lang), _verdict(effect, lang, "higher")), costs]
-    body.append(panel(t("steps_by_week", lang), _trend_figure(trend, lang, district) if trend is not None else _missing(lang, t("steps_by_week", lang))))
+    if effect is not None:
+        effect = dict(effect, label=t("att_steps_label", lang))
+    body = [cards, panel(t("headline_effect", lang), _verdict(effect, lang, "higher")), costs,
+            panel(t("steps_by_week", lang), _steps_panel(run, lang, district))]
+    goal = run.table("goal_share_by_week")
+    if goal is not None and not district:
+        body.append(panel(t("goal_share", lang), _lines(goal, "week", "arm", lang, ylabel=t("goal_share", lang),
+                                                        title=t("goal_share", lang), percent=True)))
     return body
 
 

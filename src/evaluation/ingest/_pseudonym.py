@@ -1,0 +1,67 @@
+"""Keyed-hash pseudonyms (HMAC-SHA256) for participant ids, and where the key comes from."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+KEY_ENV = "EVALUATION_PSEUDONYM_KEY"
+KEY_FILE_ENV = "EVALUATION_PSEUDONYM_KEY_FILE"
+DEMO_KEY = b"evaluation-demo-key-NOT-SECRET-do-not-use-for-real-data"
+MIN_KEY_BYTES = 16
+
+
+class MissingKeyError(RuntimeError):
+    """No pseudonymisation key was given and demo mode is off."""
+
+
+def _inside_git_repo(path: Path) -> Path | None:
+    for parent in [path.parent, *path.parent.parents]:
+        if (parent / ".git").exists():
+            return parent
+    return None
+
+
+def load_key(key: str | bytes | None = None, key_file: str | Path | None = None, *, demo: bool = False) -> bytes:
+    """The HMAC key: ``key``, else ``key_file``, else ``$EVALUATION_PSEUDONYM_KEY``, else the file
+    named by ``$EVALUATION_PSEUDONYM_KEY_FILE``; the public demo key only when ``demo=True``.
+
+    A key file inside a git working tree is refused (keys must live outside the repository).
+    """
+    if key is None and key_file is None:
+        key = os.environ.get(KEY_ENV) or None
+        key_file = os.environ.get(KEY_FILE_ENV) or None
+    if key is None and key_file is not None:
+        path = Path(key_file).expanduser().resolve()
+        repo = _inside_git_repo(path)
+        if repo is not None:
+            raise MissingKeyError(f"key file {path} is inside the git repository {repo}; keep keys outside the repository")
+        if not path.is_file():
+            raise MissingKeyError(f"key file {path} does not exist")
+        key = path.read_bytes().strip()
+    if key is None:
+        if demo:
+            return DEMO_KEY
+        raise MissingKeyError(
+            f"no pseudonymisation key: set ${KEY_ENV} or ${KEY_FILE_ENV}, pass key= or key_file=, "
+            "or pass demo=True for synthetic data (ids are then hashed with a public, non-secret key)"
+        )
+    key = key.encode("utf-8") if isinstance(key, str) else bytes(key)
+    if len(key) < MIN_KEY_BYTES:
+        raise MissingKeyError(f"pseudonymisation key is {len(key)} bytes; at least {MIN_KEY_BYTES} are required")
+    return key
+
+
+def pseudonymise(ids: pd.Series | np.ndarray | list, key: bytes, *, length: int = 24) -> np.ndarray:
+    """``"p" + hex(HMAC-SHA256(key, id))[:length]`` for each id (hashed once per distinct id)."""
+    codes, uniques = pd.factorize(pd.Series(ids).astype(str), sort=False)
+    hashed = np.array(["p" + hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()[:length] for u in uniques], dtype=object)
+    out = np.empty(len(codes), dtype=object)
+    ok = codes >= 0
+    out[ok] = hashed[codes[ok]]
+    out[~ok] = None
+    return out

@@ -1,0 +1,224 @@
+"""Partitioned Parquet datasets: the same per-partition function streamed on one machine or on Dask.
+
+Layout of a minutes dataset (written by :func:`write_partitioned`)::
+
+    root/bucket=07/date=2023-03-06/part-0.parquet
+
+``bucket`` is a stable hash of the participant id (``crc32 % n_buckets``) and
+``date`` the labelled local date. A task summarises one (bucket, date): it reads
+that partition and, as a halo, the same bucket's previous and next dates, so
+rules that need context across midnight (non-wear and stuck runs, gaps, the
+clock-offset shift of up to 9 h, the resting-HR window) see it; only the
+task's own date is kept. Runs longer than a day are still recognised because
+any run longer than the halo already exceeds every rule's frame. The one rule
+that looks at a participant's whole export, the clock-offset phase, is pooled
+per participant in a first light pass (:func:`participant_phase`) so every
+task applies the same decision as the in-memory path.
+
+Peak memory per task is three partitions, whatever the cohort size.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from ._clean import check_minutes, clean_minutes, local_minutes
+from ._config import DEFAULT, CleaningConfig
+from ._daily import daily_summary
+
+
+def bucket_of(ids: Iterable[str], n_buckets: int) -> np.ndarray:
+    """Stable participant bucket (crc32 of the id modulo ``n_buckets``)."""
+    ids = pd.Series(ids).astype(str)
+    codes, uniques = pd.factorize(ids)
+    b = np.array([zlib.crc32(u.encode("utf-8")) % n_buckets for u in uniques], dtype=np.int32)
+    return b[codes]
+
+
+def write_partitioned(minutes: pd.DataFrame, root: str | Path, n_buckets: int = 16, config: CleaningConfig = DEFAULT) -> Path:
+    """Write minutes as ``root/bucket=BB/date=YYYY-MM-DD/part-0.parquet``; returns ``root``.
+
+    Appends ``part-<k>`` when a partition already holds files, so exports can be
+    added day by day.
+    """
+    check_minutes(minutes)
+    root = Path(root)
+    day = local_minutes(minutes["ts"], config.tz) // 1440
+    bucket = bucket_of(minutes["participant_id"], n_buckets)
+    keys = pd.DataFrame({"b": bucket, "d": day})
+    for (b, d), idx in keys.groupby(["b", "d"]).indices.items():
+        folder = root / f"bucket={b:02d}" / f"date={_date(d)}"
+        folder.mkdir(parents=True, exist_ok=True)
+        k = len(list(folder.glob("part-*.parquet")))
+        part = minutes.iloc[idx]
+        if isinstance(part["participant_id"].dtype, pd.CategoricalDtype):
+            part = part.assign(participant_id=part["participant_id"].cat.remove_unused_categories())
+        part.to_parquet(folder / f"part-{k}.parquet", index=False)
+    return root
+
+
+def _date(day: int) -> str:
+    return str(np.datetime64(int(day), "D"))
+
+
+def partitions(root: str | Path) -> list[tuple[str, str]]:
+    """Sorted (bucket, date) keys present under ``root``."""
+    root = Path(root)
+    keys = []
+    for b in sorted(root.glob("bucket=*")):
+        for d in sorted(b.glob("date=*")):
+            keys.append((b.name.split("=", 1)[1], d.name.split("=", 1)[1]))
+    return keys
+
+
+def _read(root: Path, bucket: str, date: str) -> pd.DataFrame | None:
+    folder = root / f"bucket={bucket}" / f"date={date}"
+    files = sorted(folder.glob("part-*.parquet"))
+    if not files:
+        return None
+    parts = [pd.read_parquet(f) for f in files]
+    for p in parts:  # categorical ids differ between files: compare as strings
+        p["participant_id"] = p["participant_id"].astype(str)
+    return pd.concat(parts, ignore_index=True)
+
+
+def participant_phase(root: str | Path, bucket: str, config: CleaningConfig = DEFAULT) -> pd.DataFrame:
+    """Per participant of a bucket: step-weighted sums of cos/sin of the time of day and total steps.
+
+    The pooled statistic behind the clock-offset rule (same as the kernel's:
+    plausible steps > 0 on non-duplicate minutes; duplicates count once here too).
+    """
+    root = Path(root)
+    rows = []
+    for b, d in partitions(root):
+        if b != bucket:
+            continue
+        df = _read(root, b, d)
+        c = clean_minutes(df, replace(config, detect_clock_offset=False))
+        use = ~c["flag_duplicate"].to_numpy() & (c["steps_clean"].to_numpy() > 0)
+        t = local_minutes(c["ts"], config.tz)[use]
+        s = c["steps_clean"].to_numpy()[use].astype(float)
+        ang = 2 * np.pi * (t % 1440) / 1440.0
+        rows.append(pd.DataFrame({"participant_id": c["participant_id"].to_numpy()[use], "x": s * np.cos(ang), "y": s * np.sin(ang), "s": s}))
+    if not rows:
+        return pd.DataFrame(columns=["x", "y", "s"])
+    return pd.concat(rows).groupby("participant_id")[["x", "y", "s"]].sum()
+
+
+def offset_participants(phase: pd.DataFrame, config: CleaningConfig = DEFAULT) -> set[str]:
+    """Participants whose pooled activity phase says "clock offset" (same rule as the kernel)."""
+    if not config.detect_clock_offset or phase.empty:
+        return set()
+    ph = np.arctan2(phase["y"], phase["x"]) / (2 * np.pi) * 1440.0
+    d = (ph - config.expected_activity_phase_h * 60.0).abs() % 1440.0
+    d = np.minimum(d, 1440.0 - d)
+    flagged = (phase["s"] >= config.clock_offset_min_steps) & (d > config.clock_offset_threshold_h * 60.0)
+    return set(phase.index[flagged])
+
+
+def summarise_partition(root: str | Path, bucket: str, date: str, config: CleaningConfig = DEFAULT,
+                        offsets: set[str] | None = None) -> pd.DataFrame:
+    """Daily summaries of one (bucket, date) partition, using the neighbouring dates as a halo.
+
+    ``offsets``: participants with a clock offset (from :func:`offset_participants`);
+    ``None`` lets the kernel decide from the three days read.
+    """
+    root = Path(root)
+    day = np.datetime64(date, "D")
+    frames = [f for f in (_read(root, bucket, _date(int((day + k).astype(np.int64)))) for k in (-1, 0, 1)) if f is not None]
+    if not frames:
+        return daily_summary(clean_minutes(_empty()), config)
+    df = pd.concat(frames, ignore_index=True)
+    if offsets is not None:
+        cleaned = clean_minutes(df, replace(config, detect_clock_offset=False))
+        cleaned["flag_clock_offset"] = cleaned["participant_id"].isin(offsets).to_numpy()
+    else:
+        cleaned = clean_minutes(df, config)
+    daily = daily_summary(cleaned, config)
+    return daily[daily["date"] == pd.Timestamp(date)].reset_index(drop=True)
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({"participant_id": pd.Series([], dtype=object), "ts": pd.Series([], dtype="datetime64[ns, Asia/Seoul]"),
+                         "steps": pd.Series([], dtype=np.int32), "heart_rate": pd.Series([], dtype=np.float32)})
+
+
+def _task(root: str, bucket: str, date: str, out: str, config: CleaningConfig, offsets: set[str] | None) -> int:
+    daily = summarise_partition(root, bucket, date, config, offsets)
+    if len(daily):
+        daily.to_parquet(Path(out) / f"daily-b{bucket}-{date}.parquet", index=False)
+    return len(daily)
+
+
+def _offsets_for_bucket(root: str, bucket: str, config: CleaningConfig) -> set[str]:
+    return offset_participants(participant_phase(root, bucket, config), config)
+
+
+def summarise_dataset(root: str | Path, out: str | Path, config: CleaningConfig = DEFAULT, *, progress: bool = True) -> pd.DataFrame:
+    """Stream every partition of a minutes dataset on this machine; write and return the daily table.
+
+    Files: ``out/daily-b<bucket>-<date>.parquet``. Memory stays at a few
+    partitions; ``progress`` shows a tqdm bar over partitions.
+    """
+    from tqdm.auto import tqdm
+
+    root, out = Path(root), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    keys = partitions(root)
+    offsets: dict[str, set[str]] = {}
+    for b, d in tqdm(keys, desc="daily summaries", unit="partition", disable=not progress):
+        if b not in offsets:
+            offsets[b] = _offsets_for_bucket(str(root), b, config)
+        _task(str(root), b, d, str(out), config, offsets[b])
+    return read_daily(out)
+
+
+def summarise_dataset_dask(root: str | Path, out: str | Path, config: CleaningConfig = DEFAULT, *,
+                           client=None, address: str | None = None, progress: bool = True) -> pd.DataFrame:
+    """The same per-partition function on Dask distributed; write and return the daily table.
+
+    ``client``: an existing ``dask.distributed.Client``; else ``address`` of a
+    scheduler; else a ``LocalCluster`` of 2 single-threaded worker processes is
+    started for the call and closed afterwards. ``root``/``out`` must be paths
+    the workers can reach (shared or object storage on a real cluster).
+    """
+    from dask.distributed import Client, LocalCluster, as_completed
+    from tqdm.auto import tqdm
+
+    root, out = Path(root).resolve(), Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    own = client is None
+    cluster = None
+    if own:
+        if address:
+            client = Client(address)
+        else:
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(cluster)
+    try:
+        keys = partitions(root)
+        buckets = sorted({b for b, _ in keys})
+        off_futs = dict(zip(buckets, client.map(_offsets_for_bucket, [str(root)] * len(buckets), buckets, config=config, pure=False)))
+        futs = [client.submit(_task, str(root), b, d, str(out), config, off_futs[b], pure=False) for b, d in keys]
+        for f in tqdm(as_completed(futs), total=len(futs), desc="daily summaries (dask)", unit="partition", disable=not progress):
+            f.result()
+    finally:
+        if own:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    return read_daily(out)
+
+
+def read_daily(out: str | Path) -> pd.DataFrame:
+    """All ``daily-*.parquet`` files of ``out``, sorted by participant and date."""
+    files = sorted(Path(out).glob("daily-*.parquet"))
+    if not files:
+        return daily_summary(clean_minutes(_empty()))
+    df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    return df.sort_values(["participant_id", "date"], kind="stable").reset_index(drop=True)
