@@ -102,7 +102,7 @@ def _open(browser, url: str):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url, wait_until="domcontentloaded", timeout=120_000)
-    page.wait_for_selector(".ev-card, .ev-msg", timeout=120_000)
+    page.wait_for_selector("[data-render-ms]", state="attached", timeout=120_000)
     page.wait_for_timeout(500)
     return page, errors
 
@@ -142,17 +142,48 @@ def test_dashboard_loads_in_korean_without_errors(server, browser, artifacts, na
     page.close()
 
 
+def _image_sources(page) -> list[str]:
+    return page.eval_on_selector_all("img", "els => els.map(e => e.src)")
+
+
+def _wait_redraw(page, before: list[str]) -> list[str]:
+    page.wait_for_function(
+        "before => { const now = Array.from(document.images).map(e => e.src);"
+        " return now.length > 0 && now.every(s => !before.includes(s)); }",
+        arg=before, timeout=60_000)
+    return _image_sources(page)
+
+
 def test_widgets_change_the_figures(server, browser, artifacts):
     page, errors = _open(browser, f"{server}/voila/render/overview.ipynb?token={TOKEN}")
-    before = page.locator("img").first.get_attribute("src")
+    before = _image_sources(page)
+    assert before, "the overview shows no figure"
     page.get_by_role("button", name="English").click()
     page.wait_for_function("() => document.body.innerText.includes('Programme overview')", timeout=30_000)
-    assert "Programme overview" in page.inner_text("body")
-    after = page.locator("img").first.get_attribute("src")
-    assert after != before, "the figure did not redraw in English"
+    english = _wait_redraw(page, before)
+    assert "Programme overview" in page.inner_text("body") and "Enrolled" in page.inner_text("body")
+    page.screenshot(path=str(artifacts / "overview_en.png"), full_page=True)
+    # choosing a district swaps the city-wide trend for that district's trajectory
+    page.locator("select").nth(2).select_option(label="Gangnam-gu")
+    _wait_redraw(page, english)
+    page.screenshot(path=str(artifacts / "overview_en_gangnam.png"), full_page=True)
     ms = page.locator("[data-render-ms]").last.get_attribute("data-render-ms")
     assert ms is not None and float(ms) >= 0
-    page.screenshot(path=str(artifacts / "overview_en.png"), full_page=True)
+    assert not [e for e in errors if "favicon" not in e]
+    page.close()
+
+
+def test_district_dashboard_indicator_choice_redraws(server, browser, artifacts):
+    page, errors = _open(browser, f"{server}/voila/render/districts.ipynb?token={TOKEN}")
+    before = _image_sources(page)
+    assert before, "the districts dashboard shows no map"
+    indicator = page.locator("select").nth(3)
+    labels = indicator.locator("option").all_inner_texts()
+    assert len(labels) > 1 and all(lab.strip() for lab in labels)
+    chosen = indicator.select_option(label=labels[-1])
+    _wait_redraw(page, before)
+    assert indicator.input_value() == chosen[0] != ""
+    page.screenshot(path=str(artifacts / "districts_indicator.png"), full_page=True)
     assert not [e for e in errors if "favicon" not in e]
     page.close()
 

@@ -54,31 +54,31 @@ def quiet() -> None:
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
 
 
-def fmt(value: Any, unit: str = "") -> str:
-    """Human number: 12,345 / 61.2% / 1,234,567원."""
+def fmt(value: Any, unit: str = "", lang: str = "ko") -> str:
+    """Human number: 12,345 / 61.2% / 1,234,567원 (KRW 1,234,567 in English)."""
     if value is None:
         return "–"
     if isinstance(value, (int, float)) and unit in ("share", "proportion", "probability"):
         return f"{value:.1%}"
     if isinstance(value, (int, float)):
         if unit.upper().startswith("KRW"):
-            return f"{value:,.0f}원"
+            return f"{value:,.0f}원" if lang == "ko" else f"KRW {value:,.0f}"
         if abs(value) >= 100 or float(value).is_integer():
             return f"{value:,.0f}"
         return f"{value:,.2f}"
     return html.escape(str(value))
 
 
-def card(label: str, entry: dict[str, Any] | None, *, unit: str | None = None) -> W.HTML:
+def card(label: str, entry: dict[str, Any] | None, *, unit: str | None = None, lang: str = "ko") -> W.HTML:
     """A KPI card for a results entry (value, optional 95% CI)."""
     if entry is None:
         body = "<div class='v'>–</div>"
     else:
         u = unit if unit is not None else entry.get("unit", "")
-        body = f"<div class='v'>{fmt(entry.get('value'), u)}</div>"
+        body = f"<div class='v'>{fmt(entry.get('value'), u, lang)}</div>"
         ci = entry.get("ci")
         if ci and None not in ci:
-            body += f"<div class='c'>95% CI {fmt(ci[0], u)} – {fmt(ci[1], u)}</div>"
+            body += f"<div class='c'>95% CI {fmt(ci[0], u, lang)} – {fmt(ci[1], u, lang)}</div>"
     return W.HTML(f"<div class='ev-card'><div class='k'>{html.escape(label)}</div>{body}</div>")
 
 

@@ -100,7 +100,7 @@ def _suppressed_marks(ax, sub: pd.DataFrame, x: str) -> None:
 
 
 def _lines(df: pd.DataFrame, x: str, group: str | None, lang: str, *, ylabel: str, title: str,
-           percent: bool = False) -> W.Widget:
+           percent: bool = False, xlabel: str = "") -> W.Widget:
     fig, ax = plt.subplots(figsize=(8, 3.3))
     for key, sub in (df.groupby(group, observed=True, sort=False) if group else [(None, df)]):
         sub = sub.sort_values(x)
@@ -109,6 +109,7 @@ def _lines(df: pd.DataFrame, x: str, group: str | None, lang: str, *, ylabel: st
             ax.fill_between(sub[x], sub["ci_low"].astype(float), sub["ci_high"].astype(float), alpha=0.2)
         _suppressed_marks(ax, sub, x)
     ax.set_ylabel(ylabel)
+    ax.set_xlabel(xlabel)
     ax.set_title(title)
     if percent:
         ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0%}")
@@ -129,7 +130,7 @@ def _steps_panel(run: RunData, lang: str, district: str | None) -> W.Widget:
             return _missing(lang, t("steps_by_week", lang))
         name = districts.names(lang)[district]
         widget = _lines(sub, "week_since_enrolment", None, lang, ylabel=t("daily_steps", lang),
-                        title=f"{name}: {t('steps_by_week', lang)}")
+                        title=f"{name}: {t('steps_by_week', lang)}", xlabel=t("weeks_since_enrolment", lang))
         n_supp = int(sub["suppressed"].astype(bool).sum())
         note = W.HTML(f"<small>x: {t('suppressed', lang)} ({n_supp})</small>") if n_supp else W.HTML("")
         return W.VBox([widget, note])
@@ -141,19 +142,19 @@ def _steps_panel(run: RunData, lang: str, district: str | None) -> W.Widget:
 
 def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Widget]:
     cards = W.HBox([
-        card(t("enrolled", lang), run.find("participants_enrolled")),
-        card(t("active_last_week", lang), run.find("participants_active_last_week")),
-        card(t("completed", lang), run.find("participants_completed")),
-        card(t("valid_day_rate", lang), run.find("valid_day_rate"), unit="share"),
-        card(t("daily_steps", lang), run.find("mean_daily_steps")),
-        card(t("goal_share", lang), run.find("goal_share"), unit="share"),
-        card(t("retention_24w", lang), run.find("retention_24w"), unit="share"),
+        card(t("enrolled", lang), run.find("participants_enrolled"), lang=lang),
+        card(t("active_last_week", lang), run.find("participants_active_last_week"), lang=lang),
+        card(t("completed", lang), run.find("participants_completed"), lang=lang),
+        card(t("valid_day_rate", lang), run.find("valid_day_rate"), unit="share", lang=lang),
+        card(t("daily_steps", lang), run.find("mean_daily_steps"), lang=lang),
+        card(t("goal_share", lang), run.find("goal_share"), unit="share", lang=lang),
+        card(t("retention_24w", lang), run.find("retention_24w"), unit="share", lang=lang),
     ], layout=W.Layout(flex_flow="row wrap"))
     costs = W.HBox([
-        card(t("cost_per_participant", lang), run.find("cost_per_participant_krw"), unit="KRW"),
-        card(t("cost_per_completer", lang), run.find("cost_per_completer_krw"), unit="KRW"),
-        card(t("cost_per_risk_reduced", lang), run.find("cost_per_risk_reduced_krw"), unit="KRW"),
-        card(t("execution_rate", lang), run.find("execution_rate"), unit="share"),
+        card(t("cost_per_participant", lang), run.find("cost_per_participant_krw"), unit="KRW", lang=lang),
+        card(t("cost_per_completer", lang), run.find("cost_per_completer_krw"), unit="KRW", lang=lang),
+        card(t("cost_per_risk_reduced", lang), run.find("cost_per_risk_reduced_krw"), unit="KRW", lang=lang),
+        card(t("execution_rate", lang), run.find("execution_rate"), unit="share", lang=lang),
     ], layout=W.Layout(flex_flow="row wrap"))
     effect = run.find("att_steps")
     if effect is not None:
@@ -297,13 +298,13 @@ def render_cost(run: RunData, lang: str, district: str | None) -> list[W.Widget]
     if icer_entry is not None and icer_entry.get("value") is None and quadrant:
         icer_entry = {"value": t(f"quadrant_{quadrant['value']}", lang), "unit": ""}
     cards = W.HBox([
-        card(t("budget_total", lang), run.find("budget_total_krw"), unit="KRW"),
-        card(t("execution_rate", lang), run.find("execution_rate"), unit="share"),
-        card(t("cost_per_participant", lang), run.find("cost_per_participant_krw"), unit="KRW"),
-        card(t("cost_per_completer", lang), run.find("cost_per_completer_krw"), unit="KRW"),
-        card(t("cost_per_risk_reduced", lang), run.find("cost_per_risk_reduced_krw"), unit="KRW"),
-        card(t("icer", lang), icer_entry, unit="KRW"),
-        card(t("prob_ce", lang), run.find("prob_cost_effective_at_wtp"), unit="share"),
+        card(t("budget_total", lang), run.find("budget_total_krw"), unit="KRW", lang=lang),
+        card(t("execution_rate", lang), run.find("execution_rate"), unit="share", lang=lang),
+        card(t("cost_per_participant", lang), run.find("cost_per_participant_krw"), unit="KRW", lang=lang),
+        card(t("cost_per_completer", lang), run.find("cost_per_completer_krw"), unit="KRW", lang=lang),
+        card(t("cost_per_risk_reduced", lang), run.find("cost_per_risk_reduced_krw"), unit="KRW", lang=lang),
+        card(t("icer", lang), icer_entry, unit="KRW", lang=lang),
+        card(t("prob_ce", lang), run.find("prob_cost_effective_at_wtp"), unit="share", lang=lang),
     ], layout=W.Layout(flex_flow="row wrap"))
     body: list[W.Widget] = [cards]
     ledger = run.table("ledger_by_category")
