@@ -33,10 +33,13 @@ def hangul_font_path() -> Path:
     return regular[0]
 
 
-def setup(lang: str = "ko", *, context: str = "notebook") -> None:
+def setup(lang: str = "ko", *, context: str = "notebook", seaborn: bool = True) -> None:
     """Set matplotlib / seaborn defaults: Hangul font, readable sizes, no unicode minus glitch.
 
     Call once at the top of a notebook or dashboard. Safe to call repeatedly.
+    ``seaborn=False`` uses matplotlib's copy of the same white-grid style and
+    skips importing seaborn (and scipy.stats), which keeps dashboard kernels
+    light to start.
     """
     check_lang(lang)
     from matplotlib import font_manager
@@ -44,9 +47,14 @@ def setup(lang: str = "ko", *, context: str = "notebook") -> None:
     path = hangul_font_path()
     if HANGUL_FONT not in {f.name for f in font_manager.fontManager.ttflist}:
         font_manager.fontManager.addfont(str(path))
-    import seaborn as sns
+    if seaborn:
+        import seaborn as sns
 
-    sns.set_theme(context=context, style="whitegrid", font=HANGUL_FONT)
+        sns.set_theme(context=context, style="whitegrid", font=HANGUL_FONT)
+    else:
+        import matplotlib.style
+
+        matplotlib.style.use("seaborn-v0_8-whitegrid")
     matplotlib.rcParams["font.family"] = [HANGUL_FONT, "DejaVu Sans"]
     matplotlib.rcParams["axes.unicode_minus"] = False
     matplotlib.rcParams["figure.dpi"] = 100

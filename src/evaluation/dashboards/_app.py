@@ -110,7 +110,7 @@ class DashboardApp:
         quiet()
         self.title, self.render, self.lang = title, render, lang
         self.root = _data.output_root() if root is None else _data.Path(root)
-        plots.setup(lang)
+        plots.setup(lang, seaborn=False)
         progs = _data.programmes(self.root)
         self.programme = W.Dropdown(options=progs, value=progs[0] if progs else None, description=t("programme", lang))
         self.run = W.Dropdown(description=t("run", lang))
@@ -170,7 +170,7 @@ class DashboardApp:
 
     def _set_lang(self) -> None:
         self.lang = self.language.value
-        plots.setup(self.lang)
+        plots.setup(self.lang, seaborn=False)
         self.programme.description = t("programme", self.lang)
         self.run.description = t("run", self.lang)
         if self.district is not None:

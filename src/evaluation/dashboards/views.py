@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from .. import districts
-from ..equity import _labels as _equity_labels  # noqa: F401  (indicator names for the dropdown)
 from ..i18n import register, t
 from ..plots import thousands
 from ._app import DashboardApp, card, figure, message, panel
@@ -172,6 +171,8 @@ FLAG_COLOURS = {"better": "#2e7d32", "worse": "#c62828", "similar": "#9e9e9e"}
 
 
 def _indicator_choices(run: RunData, lang: str) -> list[tuple[str, str]]:
+    from .. import equity  # noqa: F401  (registers the indicator names; imported lazily to keep other dashboards light)
+
     profile = run.table("district_profile")
     if profile is None or "indicator" not in profile.columns:
         return []
