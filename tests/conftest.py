@@ -48,3 +48,26 @@ def demo_run(tmp_path_factory, repo_root, kernel_name):
     root = tmp_path_factory.mktemp("demo-outputs")
     result = runs.run(repo_root / "params" / "demo.yaml", output_root=root, quiet=True)
     return result
+
+
+@pytest.fixture()
+def run_notebook(repo_root, tmp_path, kernel_name):
+    """Execute ``notebooks/<name>.ipynb`` with papermill into ``tmp_path/run``; returns (results, out_dir, executed).
+
+    ``output_dir`` is always injected; other keyword arguments are notebook parameters.
+    """
+    import json
+
+    import papermill as pm
+
+    def _run(name: str, *, cwd: Path | None = None, **parameters):
+        out = tmp_path / "run"
+        executed = pm.execute_notebook(
+            str(repo_root / "notebooks" / f"{name}.ipynb"), str(tmp_path / "out.ipynb"),
+            parameters={"output_dir": str(out), **parameters}, kernel_name=kernel_name,
+            cwd=str(cwd or repo_root / "notebooks"), progress_bar=False,
+        )
+        results = json.loads((out / "results" / f"{name}.json").read_text(encoding="utf-8"))
+        return results, out, executed
+
+    return _run

@@ -1,7 +1,6 @@
 """notebooks/30_cohort_engagement.ipynb runs with papermill and leaves the tables and results dashboards need."""
 from __future__ import annotations
 
-import json
 
 import nbformat
 import pytest
@@ -21,17 +20,12 @@ def test_notebook_has_parameters_and_no_outputs(repo_root):
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("lang", ["ko", "en"])
-def test_notebook_runs_and_records(repo_root, tmp_path, kernel_name, lang):
-    import papermill as pm
+def test_notebook_runs_and_records(repo_root, run_notebook, lang):
     import pandas as pd
 
     from evaluation import store
 
-    out = tmp_path / "run"
-    pm.execute_notebook(str(repo_root / "notebooks" / f"{NB}.ipynb"), str(tmp_path / "out.ipynb"),
-                        parameters={"output_dir": str(out), "lang": lang}, kernel_name=kernel_name,
-                        cwd=str(repo_root / "notebooks"))
-    results = json.loads((out / "results" / f"{NB}.json").read_text(encoding="utf-8"))
+    results, out, _ = run_notebook(NB, lang=lang)
     for key in ("participants_enrolled", "participants_active_last_week", "valid_day_rate", "mean_daily_steps",
                 "goal_share", "retention_24w"):
         assert key in results

@@ -1,7 +1,6 @@
 """The cost-effectiveness notebook runs end to end on the committed samples and records its outputs."""
 from __future__ import annotations
 
-import json
 
 import pandas as pd
 import pytest
@@ -11,18 +10,13 @@ NOTEBOOK = "notebooks/50_cost_effectiveness.ipynb"
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("lang", ["ko", "en"])
-def test_cost_notebook_runs_and_records(repo_root, kernel_name, tmp_path, lang):
+def test_cost_notebook_runs_and_records(repo_root, run_notebook, lang):
     import nbformat
-    import papermill as pm
 
     nb = nbformat.read(repo_root / NOTEBOOK, as_version=4)
     assert "parameters" in nb.cells[0].metadata.get("tags", [])
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit the notebook without outputs"
-    out = tmp_path / "run"
-    pm.execute_notebook(str(repo_root / NOTEBOOK), str(tmp_path / "out.ipynb"),
-                        parameters={"output_dir": str(out), "lang": lang, "n_boot": 300, "n_psa": 100},
-                        kernel_name=kernel_name, cwd=str(repo_root / "notebooks"))
-    res = json.loads((out / "results" / "50_cost_effectiveness.json").read_text(encoding="utf-8"))
+    res, out, _ = run_notebook("50_cost_effectiveness", lang=lang, n_boot=300, n_psa=100)
     assert res["budget_total_krw"]["value"] == 9_899_467_000
     assert res["cost_per_participant_krw"]["value"] == pytest.approx(9_899_467_000 / 220_000)
     assert res["execution_rate"]["value"] == pytest.approx(820.7 / 896.9)

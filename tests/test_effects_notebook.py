@@ -2,7 +2,6 @@
 recovers the synthetic truth (evaluation.synth.TRUTH)."""
 from __future__ import annotations
 
-import json
 import math
 
 import pandas as pd
@@ -14,9 +13,8 @@ KEYS_WITH_CI = ("att_sbp", "att_steps", "kpi_risk_reduction_share", "kpi_behavio
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("lang", ["ko", "en"])
-def test_effectiveness_notebook_runs_records_and_recovers_truth(repo_root, kernel_name, tmp_path, lang):
+def test_effectiveness_notebook_runs_records_and_recovers_truth(repo_root, run_notebook, lang):
     import nbformat
-    import papermill as pm
 
     from evaluation import effects
     from evaluation.synth import TRUTH
@@ -24,11 +22,7 @@ def test_effectiveness_notebook_runs_records_and_recovers_truth(repo_root, kerne
     nb = nbformat.read(repo_root / NOTEBOOK, as_version=4)
     assert "parameters" in nb.cells[0].metadata.get("tags", [])
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit the notebook without outputs"
-    out = tmp_path / "run"
-    executed = pm.execute_notebook(str(repo_root / NOTEBOOK), str(tmp_path / "out.ipynb"),
-                                   parameters={"output_dir": str(out), "lang": lang},
-                                   kernel_name=kernel_name, cwd=str(repo_root / "notebooks"), progress_bar=False)
-    res = json.loads((out / "results" / "40_effectiveness.json").read_text(encoding="utf-8"))
+    res, out, executed = run_notebook("40_effectiveness", lang=lang)
     for key in KEYS_WITH_CI:
         v, ci = res[key]["value"], res[key]["ci"]
         assert all(isinstance(x, float) and math.isfinite(x) for x in (v, *ci)), (key, res[key])

@@ -21,9 +21,10 @@ def test_bundled_font_has_hangul_glyphs():
         assert font.get_char_index(ord(ch)) != 0, f"no glyph for {ch!r}"
 
 
+@pytest.mark.parametrize("with_seaborn", [True, False])
 @pytest.mark.parametrize("lang", ["ko", "en"])
-def test_figure_with_korean_labels_renders_without_glyph_warnings(tmp_path, lang):
-    plots.setup(lang)
+def test_figure_with_korean_labels_renders_without_glyph_warnings(tmp_path, lang, with_seaborn):
+    plots.setup(lang, seaborn=with_seaborn)
     assert font_manager.findfont(plots.HANGUL_FONT, fallback_to_default=False).endswith(".ttf")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph ... missing from font" would raise

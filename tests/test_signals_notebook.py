@@ -1,7 +1,6 @@
 """notebooks/20_signal_quality.ipynb runs with papermill and records the signal-quality results."""
 from __future__ import annotations
 
-import json
 
 import nbformat
 import pandas as pd
@@ -22,14 +21,8 @@ def test_notebook_has_parameters_and_no_outputs(repo_root):
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("lang", ["ko", "en"])
-def test_notebook_runs_and_records(repo_root, tmp_path, kernel_name, lang):
-    import papermill as pm
-
-    out = tmp_path / "run"
-    pm.execute_notebook(str(repo_root / "notebooks" / f"{NB}.ipynb"), str(tmp_path / "out.ipynb"),
-                        parameters={"output_dir": str(out), "lang": lang}, kernel_name=kernel_name,
-                        cwd=str(repo_root / "notebooks"))
-    res = json.loads((out / "results" / f"{NB}.json").read_text(encoding="utf-8"))
+def test_notebook_runs_and_records(repo_root, run_notebook, lang):
+    res, out, _ = run_notebook(NB, lang=lang)
     raw = pd.read_parquet(repo_root / "data_samples" / "minutes_sample.parquet")
     assert res["rows_in"]["value"] == len(raw)
     assert res["rows_kept"]["value"] + res["rows_quarantined"]["value"] == len(raw)

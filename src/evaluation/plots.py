@@ -52,9 +52,9 @@ def setup(lang: str = "ko", *, context: str = "notebook", seaborn: bool = True) 
 
         sns.set_theme(context=context, style="whitegrid", font=HANGUL_FONT)
     else:
-        import matplotlib.style
+        from matplotlib import style
 
-        matplotlib.style.use("seaborn-v0_8-whitegrid")
+        style.use("seaborn-v0_8-whitegrid")
     matplotlib.rcParams["font.family"] = [HANGUL_FONT, "DejaVu Sans"]
     matplotlib.rcParams["axes.unicode_minus"] = False
     matplotlib.rcParams["figure.dpi"] = 100
