@@ -65,3 +65,14 @@ def test_every_dashboard_renders_the_demo_run(demo_run, lang):
         assert widgets
         missing = [x for w in widgets for x in _texts(w) if "class='ev-msg'" in x]
         assert not missing, missing
+
+
+def test_dashboard_command_is_loopback_with_token_by_default():
+    from evaluation.cli import build_parser
+    from evaluation.dashboards import voila_command
+
+    args = build_parser().parse_args(["dashboard"])
+    assert args.host == "127.0.0.1" and args.base_url == "/"
+    cmd = voila_command(token="abc", base_url="/evaluation/")
+    assert "--Voila.ip=127.0.0.1" in cmd and "--Voila.token=abc" in cmd and "--Voila.base_url=/evaluation/" in cmd
+    assert cmd[1].endswith("notebooks/dashboards")

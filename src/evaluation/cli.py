@@ -71,6 +71,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
     return dashboards.serve(
         host=args.host, port=args.port, output_root=args.output_root, token=args.token, open_browser=False,
+        base_url=args.base_url,
     )
 
 
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8866)
     p.add_argument("--output-root", default="outputs")
     p.add_argument("--token", default=None, help="access token (default: $EVALUATION_DASHBOARD_TOKEN or a new random one)")
+    p.add_argument("--base-url", default="/", help="URL prefix when served behind a reverse proxy, e.g. /evaluation/")
     p.set_defaults(func=_cmd_dashboard)
     return parser
 
