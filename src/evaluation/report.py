@@ -112,3 +112,9 @@ def resolve_path(path: str | Path) -> Path:
         return p
     candidate = repo_root() / p
     return candidate if candidate.exists() else p
+
+
+def load_notebook_results(output_dir: str | Path, notebook: str) -> dict[str, Any]:
+    """Headline numbers an earlier notebook of the same run recorded ({} when it has not run)."""
+    path = Path(output_dir) / "results" / f"{notebook}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
