@@ -192,7 +192,10 @@ def list_runs(programme: str, output_root: str | Path = "outputs") -> list[dict[
     for d in sorted(folder.iterdir(), reverse=True):
         if d.is_dir() and not d.is_symlink() and not d.name.startswith("."):
             manifest = d / "manifest.json"
-            status = json.loads(manifest.read_text())["status"] if manifest.exists() else "unknown"
+            try:
+                status = json.loads(manifest.read_text(encoding="utf-8")).get("status", "unknown")
+            except (OSError, ValueError):
+                status = "unreadable"
             out.append({"run_id": d.name, "status": status, "path": d})
     return out
 

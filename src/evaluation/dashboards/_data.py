@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..report import FORBIDDEN_COLUMNS, repo_root
+from ..report import FORBIDDEN_COLUMNS, load_results, repo_root
 
 
 def output_root() -> Path:
@@ -29,18 +29,9 @@ def programmes(root: Path | None = None) -> list[str]:
 
 def successful_runs(programme: str, root: Path | None = None) -> list[str]:
     """Run ids of a programme whose manifest says ok, newest first."""
-    folder = (root or output_root()) / programme
-    out = []
-    if folder.is_dir():
-        for d in sorted(folder.iterdir(), reverse=True):
-            m = d / "manifest.json"
-            if d.is_dir() and not d.is_symlink() and m.exists():
-                try:
-                    if json.loads(m.read_text(encoding="utf-8")).get("status") == "ok":
-                        out.append(d.name)
-                except (OSError, ValueError):
-                    continue
-    return out
+    from ..runs import list_runs
+
+    return [r["run_id"] for r in list_runs(programme, root or output_root()) if r["status"] == "ok"]
 
 
 @dataclass
@@ -53,7 +44,7 @@ class RunData:
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
-        self.results = json.loads((self.path / "results.json").read_text(encoding="utf-8"))
+        self.results = load_results(self.path)
         self.manifest = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
 
     @property
