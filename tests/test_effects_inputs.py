@@ -40,7 +40,7 @@ def test_matched_att_names_the_bad_column(cross_section):
         effects.matched_att(d.assign(y=d["y"].astype(str)), "t", "y", ["x1"])
     with pytest.raises(ValueError, match="'t' must take values 0 and 1"):
         effects.matched_att(d.assign(t=d["t"] * 2), "t", "y", ["x1"])
-    with pytest.raises(ValueError, match="method must be 'psm' or 'ipw'"):
+    with pytest.raises(ValueError, match="method must be 'psm', 'ipw' or 'aipw'"):
         effects.matched_att(d, "t", "y", ["x1"], method="cem")
     with pytest.raises(ValueError, match="se for weighting .* got 'pairs'"):
         effects.matched_att(d, "t", "y", ["x1"], method="ipw", se="pairs")
