@@ -104,15 +104,16 @@ class MatchResult(EffectResult):
 
 # --- design -----------------------------------------------------------------------------------------
 
-def design_matrix(df: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
-    """Covariates as a numeric frame: bool -> 0/1, categoricals/strings one-hot (first level dropped)."""
+def design_matrix(df: pd.DataFrame, covariates: list[str], drop_first: bool = True) -> pd.DataFrame:
+    """Covariates as a numeric frame: bool -> 0/1, categoricals/strings one-hot (first level dropped
+    unless ``drop_first=False``, as the balance table shows every level like cobalt)."""
     X = df[covariates].copy()
     for c in covariates:
         if pd.api.types.is_bool_dtype(X[c]):
             X[c] = X[c].astype(float)
     cat = [c for c in covariates if not pd.api.types.is_numeric_dtype(X[c])]
     if cat:
-        X = pd.get_dummies(X, columns=cat, drop_first=True, dtype=float)
+        X = pd.get_dummies(X, columns=cat, drop_first=drop_first, dtype=float)
     return X.astype(float)
 
 
@@ -152,15 +153,24 @@ def fit_propensity(Z: pd.DataFrame, t: np.ndarray) -> tuple[np.ndarray, object, 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            fit = sm.Logit(t, Z).fit(disp=0, maxiter=100)
+            with np.errstate(over="ignore"):
+                fit = sm.Logit(t, Z).fit(disp=0, maxiter=100)
         except PerfectSeparationError as exc:
             raise ValueError(f"propensity model: perfect separation ({exc}); drop or coarsen the covariate that "
                              "predicts treatment exactly") from exc
         except np.linalg.LinAlgError as exc:
             raise ValueError("propensity model: singular design (collinear covariates?)") from exc
-    for w in caught:  # pass statsmodels' own warnings on
-        warnings.warn(w.message, w.category, stacklevel=3)
-    ps = np.asarray(fit.predict(Z), dtype=float)
+    from statsmodels.tools.sm_exceptions import HessianInversionWarning
+
+    seen = set()
+    for w in caught:  # pass statsmodels' own model warnings on (once each; numpy overflow noise is dropped)
+        if issubclass(w.category, (ConvergenceWarning, PerfectSeparationWarning, HessianInversionWarning)):
+            key = (w.category, str(w.message))
+            if key not in seen:
+                seen.add(key)
+                warnings.warn(w.message, w.category, stacklevel=3)
+    with np.errstate(over="ignore"):
+        ps = np.asarray(fit.predict(Z), dtype=float)
     converged = bool(fit.mle_retvals.get("converged", True))
     extreme = float(np.mean((ps < 1e-6) | (ps > 1 - 1e-6)))
     separated = extreme > 0 or any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
@@ -303,16 +313,19 @@ def nn_match(lp: np.ndarray, t: np.ndarray, *, ratio: int = 1, caliper: float = 
     ci = np.flatnonzero(t == 0)
     tr_l, co_l = [], []
     if replace:
+        # the k nearest controls of each treated unit lie within k places of its insertion point in the
+        # sorted control scores: vectorised over treated units
         order = np.argsort(lp[ci], kind="stable")
         sc = lp[ci][order]
-        for i in ti:
-            pos = np.searchsorted(sc, lp[i])
-            cand = np.arange(max(0, pos - ratio), min(len(sc), pos + ratio))
-            dist = np.abs(sc[cand] - lp[i])
-            pick = cand[np.argsort(dist, kind="stable")[:ratio]]
-            pick = pick[np.abs(sc[pick] - lp[i]) <= caliper]
-            tr_l += [i] * len(pick)
-            co_l += list(ci[order[pick]])
+        pos = np.searchsorted(sc, lp[ti])
+        cand = pos[:, None] + np.arange(-ratio, ratio)[None, :]
+        valid = (cand >= 0) & (cand < len(sc))
+        dist = np.where(valid, np.abs(sc[np.clip(cand, 0, len(sc) - 1)] - lp[ti][:, None]), np.inf)
+        best = np.argsort(dist, axis=1, kind="stable")[:, :ratio]
+        pick = np.take_along_axis(cand, best, axis=1)
+        keep = np.take_along_axis(dist, best, axis=1) <= caliper
+        tr_l = list(np.repeat(ti, ratio)[keep.ravel()])
+        co_l = list(ci[order[np.clip(pick, 0, len(sc) - 1)]].ravel()[keep.ravel()])
     else:
         avail = np.ones(len(ci), bool)
         lc = lp[ci]
@@ -361,14 +374,15 @@ def ai_se(y: np.ndarray, t: np.ndarray, lp: np.ndarray, m: pd.DataFrame, est: fl
     sigma^2_j = (Y_j - Y_nn(j))^2 / 2 from j's nearest other control on the matching scale.
     Hand-written: no maintained Python package implements it.
     """
-    k = m.groupby("treated")["control"].transform("size").to_numpy(float)
+    tr, co = m["treated"].to_numpy(), m["control"].to_numpy()
+    n = len(y)
+    k = np.bincount(tr, minlength=n)[tr].astype(float)
     wij = 1.0 / k
-    yc = pd.Series(y[m["control"].to_numpy()] * wij).groupby(m["treated"].to_numpy()).sum()
-    ti = yc.index.to_numpy()
+    ti = np.unique(tr)
     n1 = len(ti)
-    r_t = y[ti] - yc.to_numpy() - est
-    used = pd.DataFrame({"c": m["control"].to_numpy(), "w": wij}).groupby("c")["w"]
-    K, K2 = used.sum(), used.apply(lambda s: np.sum(s.to_numpy() ** 2))
+    r_t = y[ti] - np.bincount(tr, weights=y[co] * wij, minlength=n)[ti] - est
+    K = np.bincount(co, weights=wij, minlength=n)
+    K2 = np.bincount(co, weights=wij**2, minlength=n)
     ci = np.flatnonzero(t == 0)
     order = np.argsort(lp[ci], kind="stable")
     sc, yo = lp[ci][order], y[ci][order]
@@ -376,10 +390,9 @@ def ai_se(y: np.ndarray, t: np.ndarray, lp: np.ndarray, m: pd.DataFrame, est: fl
     left = np.r_[np.inf, np.diff(sc)]
     right = np.r_[np.diff(sc), np.inf]
     nn = np.where(left <= right, np.arange(len(sc)) - 1, np.arange(len(sc)) + 1)
-    sig2_sorted = 0.5 * (yo - yo[np.clip(nn, 0, len(sc) - 1)]) ** 2
-    sig2 = pd.Series(sig2_sorted, index=ci[order])
-    j = K.index.to_numpy()
-    var = (np.sum(r_t**2) + np.sum((K.to_numpy() ** 2 - K2.to_numpy()) * sig2.loc[j].to_numpy())) / n1**2
+    sig2 = np.zeros(n)
+    sig2[ci[order]] = 0.5 * (yo - yo[np.clip(nn, 0, len(sc) - 1)]) ** 2
+    var = (np.sum(r_t**2) + np.sum((K**2 - K2) * sig2)) / n1**2
     return float(np.sqrt(var))
 
 
@@ -561,7 +574,7 @@ def matched_att(
         matches = matches.assign(treated=d.index[matches["treated"]], control=d.index[matches["control"]])
     if ps_formula is not None:
         how += f", score model {ps_formula!r}"
-    bal = balance_table(X, t, w, estimand).round(ROUND)
+    bal = balance_table(design_matrix(d, covariates, drop_first=False), t, w, estimand).round(ROUND)
     diag += _balance_rows(bal)
     diagnostics = diagnostics_frame(diag)
     warn_failed(diagnostics, f"matched_att({method})")
