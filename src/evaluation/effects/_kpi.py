@@ -44,7 +44,7 @@ import pandas as pd
 from scipy.stats import binomtest
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from ._results import ROUND, check_columns
+from ._results import ROUND, check_columns, diagnostic, diagnostics_frame
 
 RTM_CAUTION = {
     "ko": ("주의: 위험요인 보유자만 등록한 사업의 전후 개선율은 평균으로의 회귀(측정값이 높게 나온 사람은 "
@@ -116,6 +116,25 @@ class KPIResult:
 
     def summary(self) -> pd.DataFrame:
         return self.table.round(ROUND)
+
+    @property
+    def diagnostics(self) -> pd.DataFrame:
+        """Undetermined people per indicator, suppressed cells and the regression-to-the-mean caution."""
+        rows = []
+        for _, r in self.table.iterrows():
+            name = f"{r['indicator']}_w{int(r['week'])}"
+            und = int(r["n_undetermined"])
+            rows.append(diagnostic(
+                f"undetermined:{name}", float(und), "0", und == 0,
+                f"{name}: 결측으로 판정할 수 없는 {und}명을 분모에서 제외했습니다.",
+                f"{name}: {und} people left out of the denominator because missing measures cannot decide them."))
+            if bool(r["suppressed"]):
+                rows.append(diagnostic(
+                    f"suppressed:{name}", float(r["n"]), ">= min_n", False,
+                    f"{name}: 인원이 적어(n={int(r['n'])}) 비율을 공개하지 않습니다.",
+                    f"{name}: too few people (n={int(r['n'])}); the share is suppressed."))
+        rows.append(diagnostic("regression_to_the_mean", float("nan"), "", None, self.caution["ko"], self.caution["en"]))
+        return diagnostics_frame(rows)
 
     def share(self, indicator: str, week: int = 24) -> float:
         row = self.table[(self.table["indicator"] == indicator) & (self.table["week"] == week)]
