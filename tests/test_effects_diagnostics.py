@@ -60,3 +60,24 @@ def test_kpi_and_evalue_results_have_diagnostics():
     assert pd.isna(d.loc["regression_to_the_mean", "passed"])
     e = effects.e_value(0.8, (0.7, 0.9))
     assert e.diagnostics["check"].tolist() == ["ci_includes_null"]
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_diagnostics_view_formats_several_results(lang):
+    d = _reference.sicily()
+    r = effects.its(d, "aces", "time", "smokban", offset="stdpop", seasonality=2, impact="level")
+    e = effects.e_value(0.8, (0.7, 0.9))
+
+    class Old:  # a result from before diagnostics existed (e.g. staggered_did before the merge)
+        pass
+
+    v = effects.diagnostics_view({"ITS": r, "E-value": e, "old": Old(), "none": None}, lang=lang)
+    assert len(v) == len(r.diagnostics) + 1
+    head = v.columns.tolist()
+    if lang == "ko":
+        assert head == ["결과", "점검 항목", "값", "기준", "판정", "설명"]
+        assert "잔차 자기상관" in set(v["점검 항목"]) and set(v["판정"]) <= {"통과", "경고", "참고"}
+    else:
+        assert head == ["Result", "Check", "Value", "Threshold", "Verdict", "Message"]
+        assert "Residual autocorrelation" in set(v["Check"])
+    assert effects.diagnostics_view({}, lang=lang).empty

@@ -38,6 +38,44 @@ def warn_failed(diag: pd.DataFrame, where: str, stacklevel: int = 3) -> None:
         warnings.warn(f"{where}: {r['message_ko']} / {r['message_en']}", EffectWarning, stacklevel=stacklevel)
 
 
+def diagnostics_view(results: dict[str, Any], lang: str = "ko") -> pd.DataFrame:
+    """One display table of the ``diagnostics`` of several results (name -> result), headers and check names
+    in ``lang``, verdict 통과 / 경고 / 참고 (pass / WARNING / note) and the message in that language. Results
+    without a ``diagnostics`` attribute (or ``None``) are skipped, so notebooks work across versions."""
+    from .. import i18n
+    from ._labels import register
+
+    register()
+    lang = i18n.check_lang(lang)
+    frames = []
+    for name, res in results.items():
+        diag = getattr(res, "diagnostics", None)
+        if diag is None or not isinstance(diag, pd.DataFrame) or diag.empty:
+            continue
+        frames.append(diag.assign(result=name))
+    cols = ["result", "check", "value", "threshold", "verdict", "message"]
+    if not frames:
+        return pd.DataFrame(columns=[i18n.t(f"eff_diag_{c}", lang) for c in cols])
+    d = pd.concat(frames, ignore_index=True)
+
+    def check_label(c: str) -> str:
+        base, _, rest = str(c).partition(":")
+        key = f"eff_chk_{base}"
+        label = i18n.t(key, lang)
+        label = str(base) if label == key else label
+        return f"{label} ({rest})" if rest else label
+
+    verdict = np.where(d["passed"].isna(), i18n.t("eff_diag_info", lang),
+                       np.where(d["passed"].fillna(False).astype(bool), i18n.t("eff_diag_pass", lang),
+                                i18n.t("eff_diag_fail", lang)))
+    out = pd.DataFrame({
+        "result": d["result"], "check": d["check"].map(check_label),
+        "value": pd.to_numeric(d["value"], errors="coerce").round(ROUND), "threshold": d["threshold"],
+        "verdict": verdict, "message": d["message_ko" if lang == "ko" else "message_en"],
+    })
+    return out.rename(columns={c: i18n.t(f"eff_diag_{c}", lang) for c in cols})
+
+
 def complete_cases(df: pd.DataFrame, columns: list[str], where: str) -> tuple[pd.DataFrame, dict]:
     """Rows with every column observed, and the diagnostics row counting the rest (R's ``na.omit``:
     drop incomplete units, warn with the count, instead of failing deep in a solver)."""
