@@ -27,7 +27,9 @@ Conventions (all documented so a run can be checked by hand):
   by ``(1 + r) ** -(t * cycle_length)`` before counting (the only choice for
   ``"simpson"``). With ``"end"`` counting, ``"row"`` equals ``"cycle_end"``; with
   ``"start"`` it equals ``"cycle_start"``. heemod reference: R/utils.R ``discount``
-  and R/correct_counts.R (github.com/pierucci/heemod).
+  and R/correct_counts.R (github.com/pierucci/heemod). With cycles shorter than a year
+  heemod's ``period`` argument steps the exponent once a year (``trunc``); here the
+  exponent is continuous, ``(i - 1) * cycle_length``.
 * Discount rates default to 4.5% a year for costs and effects: the Korean
   pharmacoeconomic guideline, 3rd version (HIRA, January 2021) lowered the rate
   from 5% to 4.5% (Bae et al., Appl Health Econ Health Policy 2022;20:467-477).

@@ -323,7 +323,8 @@ def nn_match(lp: np.ndarray, t: np.ndarray, *, ratio: int = 1, caliper: float = 
         dist = np.where(valid, np.abs(sc[np.clip(cand, 0, len(sc) - 1)] - lp[ti][:, None]), np.inf)
         best = np.argsort(dist, axis=1, kind="stable")[:, :ratio]
         pick = np.take_along_axis(cand, best, axis=1)
-        keep = np.take_along_axis(dist, best, axis=1) <= caliper
+        near = np.take_along_axis(dist, best, axis=1)
+        keep = np.isfinite(near) & (near <= caliper)  # fewer controls than ``ratio``: no padding
         tr_l = list(np.repeat(ti, ratio)[keep.ravel()])
         co_l = list(ci[order[np.clip(pick, 0, len(sc) - 1)]].ravel()[keep.ravel()])
     else:
