@@ -4,7 +4,8 @@ healthequal (WHO; github.com/WHOequity/healthequal, R/bgsd.R, reference/bgsd.htm
 pkgdown site of version 1.0.1) runs ``bgsd(est, se, pop, scaleval)`` and ``bgv(est, pop, se)`` on its
 ``NonorderedSample`` data (births attended by skilled health personnel, %, 34 Indonesian provinces):
 BGSD 7.10072, CI 6.327117-8.540935 (100 simulations, seed 123456); BGV 50.42023, SE 9.560196, CI
-31.68259-69.15787. ``tests/data/healthequal_nonordered_sample.csv`` holds subgroup, estimate, se and
+31.68259-69.15787; TI (x1000) 3.143872, SE 0.000623933 and MLD (x1000) 3.307901, SE 0.0007073368
+(reference/ti.html, reference/mld.html). ``tests/data/healthequal_nonordered_sample.csv`` holds subgroup, estimate, se and
 population of that data set, read from the package's ``data/NonorderedSample.rda`` (inputs only; the code is ours).
 """
 from __future__ import annotations
@@ -47,6 +48,16 @@ def test_bgv_and_bgsd_reproduce_healthequal_example(nonordered):
     assert 0.05 < np.mean(np.array(highs) < 8.540935) < 0.95
     # and the default (10,000 draws) interval sits within Monte Carlo reach of the published one
     assert b.ci_low == pytest.approx(6.327117, abs=0.15) and b.ci_high == pytest.approx(8.540935, abs=0.4)
+
+
+def test_theil_and_mld_reproduce_healthequal_example(nonordered):
+    ti = equity.theil(nonordered, "estimate", "population", group="subgroup", se="se")
+    ml = equity.mld(nonordered, "estimate", "population", group="subgroup", se="se")
+    assert ti.estimate == pytest.approx(3.143872, abs=5e-7) and ml.estimate == pytest.approx(3.307901, abs=5e-7)
+    # healthequal prints the SE unscaled next to the x1000 estimate (and builds its CI from it); ours is
+    # scaled like the estimate, so it is 1000 times theirs
+    assert ti.se / 1000 == pytest.approx(0.000623933, rel=1e-5)
+    assert ml.se / 1000 == pytest.approx(0.0007073368, rel=1e-6)
 
 
 def test_bgsd_draws_recompute_the_setting_average():
