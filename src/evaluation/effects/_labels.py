@@ -52,6 +52,7 @@ LABELS = {
     "eff_chk_regression_to_the_mean": {"ko": "평균으로의 회귀", "en": "Regression to the mean"},
     "eff_chk_ci_includes_null": {"ko": "신뢰구간과 귀무값", "en": "CI and the null"},
     "eff_chk_pretrend": {"ko": "등록 전 추세 검정", "en": "Pre-trend test"},
+    "eff_chk_effective_sample_size": {"ko": "비교군 유효표본크기", "en": "Comparison effective sample size"},
     "eff_chk_undetermined": {"ko": "판정 불가(결측)", "en": "Undetermined (missing)"},
     "eff_chk_suppressed": {"ko": "소표본 비공개", "en": "Suppressed (small cell)"},
 }

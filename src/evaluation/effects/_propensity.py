@@ -577,6 +577,12 @@ def matched_att(
         how += f", score model {ps_formula!r}"
     bal = balance_table(design_matrix(d, covariates, drop_first=False), t, w, estimand).round(ROUND)
     diag += _balance_rows(bal)
+    n0, ess0 = int((t == 0).sum()), _ess(w[t == 0])
+    diag.append(diagnostic(
+        "effective_sample_size", ess0, "", None,
+        f"비교군 유효표본크기 {ess0:.0f}명(비교군 {n0}명 중). 작을수록 소수의 비교 대상에 가중치가 몰려 있습니다.",
+        f"comparison-group effective sample size {ess0:.0f} of {n0}; the smaller, the more the weight rests on "
+        "a few comparison units."))
     diagnostics = diagnostics_frame(diag)
     warn_failed(diagnostics, f"matched_att({method})")
     ess = {"treated": _ess(w[t == 1]), "control": _ess(w[t == 0])}
