@@ -31,7 +31,9 @@ def hiv_model(rr: float = 0.509, c_lam: float = 2086.5, P: np.ndarray | None = N
             # combination for the first two years: risk ratio on progression and lamivudine cost
             "comb": costs.Strategy(rr=lambda k: rr if k <= 2 else 1.0, extra_costs=lambda t: lam * (1 <= t <= 2)),
         },
-        n_cycles=20, discount_costs=0.06, discount_effects=0.0, method="end", effect="life_years", **kw,
+        n_cycles=20, discount_costs=0.06, discount_effects=0.0, method="end", effect="life_years",
+        # the Briggs spreadsheet discounts cycle 1 by 1/1.06 (heemod's test_dmhee.R: discount(first = TRUE))
+        discount_timing=kw.pop("discount_timing", "cycle_end"), **kw,
     )
 
 
@@ -294,3 +296,55 @@ def test_tornado_one_way():
     import matplotlib.pyplot as plt
 
     plt.close(t.plot(lang="en"))
+
+
+# ---- (c) heemod's own rendering of the same HIV model, vignette "Simple Markov Models (Homogeneous)"
+# (vignettes/c-homogeneous.Rmd; rendered docs/articles/c_homogeneous.html, github.com/pierucci/heemod,
+# heemod 0.14): rounded Briggs Table 2.2 matrix, rr = 0.509 on every off-diagonal probability in all cycles,
+# lamivudine 2086 every cycle, 50 cycles, 1000 people in A, heemod's defaults: counting method
+# "life-table" and discount(cost, .06) with first = FALSE (the first cycle is not discounted).
+# Published summary(res_mod): cost_total mono 48762093, comb 92984848; life_year mono 8585.843,
+# comb 17256.937; ICER 5100.02 GBP per life-year.
+
+def heemod_vignette_model(**kw) -> costs.MarkovModel:
+    P = np.array([[.721, .202, .067, .010], [0, .581, .407, .012], [0, 0, .750, .250], [0, 0, 0, 1.0]])
+    base = np.array([2756, 3052, 9007, 0.0])
+    alive = np.array([1.0, 1, 1, 0])
+    return costs.MarkovModel(
+        states=["A", "B", "C", "D"], transition=P, state_utilities=[1, 1, 1, 0],
+        strategies={"mono": costs.Strategy(state_costs=base + 2278 * alive),
+                    "comb": costs.Strategy(state_costs=base + (2278 + 2086) * alive, rr=0.509)},
+        n_cycles=50, cohort_size=1000, discount_costs=0.06, discount_effects=0.0, dead_states=["D"],
+        effect="life_years", **kw,
+    )
+
+
+def test_default_discount_timing_reproduces_heemod_homogeneous_vignette():
+    m = heemod_vignette_model(method="life_table").run()  # discount_timing default = heemod's
+    r = m.results_.set_index("strategy")
+    assert r.loc["mono", "cost"] * 1000 == pytest.approx(48762093, abs=0.5)
+    assert r.loc["comb", "cost"] * 1000 == pytest.approx(92984848, abs=0.5)
+    assert r.loc["mono", "life_years"] * 1000 == pytest.approx(8585.843, abs=5e-4)
+    assert r.loc["comb", "life_years"] * 1000 == pytest.approx(17256.937, abs=5e-4)
+    assert m.icer_table_.table_.set_index("strategy").loc["comb", "icer"] == pytest.approx(5100.02, abs=5e-3)
+    # the old rule (each trace row discounted by its own index) misses the published totals by ~3%
+    old = heemod_vignette_model(method="life_table", discount_timing="row").run().results_.set_index("strategy")
+    assert old.loc["mono", "cost"] * 1000 < 0.975 * 48762093
+
+
+def test_discount_timing_shifts_by_one_cycle():
+    # "end" counting: cycle_start discounts every cycle one period less than cycle_end, so costs differ by
+    # exactly (1 + r); "row" equals cycle_end for "end" and cycle_start for "start"
+    kw = dict(method="end")
+    a = heemod_vignette_model(**kw, discount_timing="cycle_start").run().results_
+    b = heemod_vignette_model(**kw, discount_timing="cycle_end").run().results_
+    c = heemod_vignette_model(**kw, discount_timing="row").run().results_
+    np.testing.assert_allclose(a["cost"], b["cost"] * 1.06, rtol=1e-12)
+    np.testing.assert_allclose(c["cost"], b["cost"], rtol=1e-12)
+    s1 = heemod_vignette_model(method="start", discount_timing="cycle_start").run().results_
+    s2 = heemod_vignette_model(method="start", discount_timing="row").run().results_
+    np.testing.assert_allclose(s1["cost"], s2["cost"], rtol=1e-12)
+    with pytest.raises(ValueError, match="discount_timing"):
+        heemod_vignette_model(discount_timing="mid").run()
+    with pytest.raises(ValueError, match="Simpson"):
+        heemod_vignette_model(method="simpson").run()

@@ -40,7 +40,7 @@ def test_matched_att_names_the_bad_column(cross_section):
         effects.matched_att(d.assign(y=d["y"].astype(str)), "t", "y", ["x1"])
     with pytest.raises(ValueError, match="'t' must take values 0 and 1"):
         effects.matched_att(d.assign(t=d["t"] * 2), "t", "y", ["x1"])
-    with pytest.raises(ValueError, match="method must be 'psm' or 'ipw'"):
+    with pytest.raises(ValueError, match="method must be 'psm', 'ipw' or 'aipw'"):
         effects.matched_att(d, "t", "y", ["x1"], method="cem")
     with pytest.raises(ValueError, match="se for weighting .* got 'pairs'"):
         effects.matched_att(d, "t", "y", ["x1"], method="ipw", se="pairs")
@@ -147,11 +147,9 @@ def test_kpi_shares_and_wilson_cis(n, k_risk, k_beh):
         lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
         assert (row["ci_low"], row["ci_high"]) == pytest.approx((lo, hi), abs=1e-12)
         assert (row["ci_low"], row["ci_high"]) == pytest.approx(_wilson(k, n), abs=1e-9)  # the textbook formula
-        if 0 < k < n:
-            z, p = proportions_ztest(k, n, value=row["benchmark"])
-            assert (row["z"], row["pvalue"]) == pytest.approx((z, p))
-        else:
-            assert np.isnan(row["pvalue"])  # no variance at 0% or 100%
+        # score test (null variance), the test the Wilson interval inverts; defined at 0% and 100% too
+        z, p = proportions_ztest(k, n, value=row["benchmark"], prop_var=row["benchmark"])
+        assert (row["z"], row["pvalue"]) == pytest.approx((z, p))
     assert t.loc[("eligible_at_baseline", 0), "share"] == 1.0
     assert res.share("risk_reduction", 24) == pytest.approx(k_risk / n)
 
@@ -167,3 +165,64 @@ def test_kpis_print_the_caution(capsys):
     assert "regression to the mean" in capsys.readouterr().out
     effects.kpis(_kpi_people(20, 10, 10), lang="ko")
     assert "평균으로의 회귀" in capsys.readouterr().out
+
+
+def test_kpi_pvalue_and_ci_come_from_the_same_method():
+    # issue 11 item 5: n=20, k=16 against 0.585 gave the Wilson CI [0.584, 0.919] but a Wald p = 0.016.
+    # Now the score test: z = 0.215 / sqrt(0.585 * 0.415 / 20) = 1.951, p = 0.051 (> 0.05, as the CI says)
+    res = effects.kpis(_kpi_people(20, 16, 16), benchmarks={"risk_reduction": 0.585}, verbose=False)
+    row = res.table.set_index(["indicator", "week"]).loc[("risk_reduction", 24)]
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((0.5840, 0.9193), abs=5e-5)
+    assert row["pvalue"] == pytest.approx(0.0511, abs=5e-4)
+    wald_p = proportions_ztest(16, 20, value=0.585)[1]
+    assert wald_p == pytest.approx(0.016, abs=5e-4)  # the old, inconsistent value
+    ex = effects.kpis(_kpi_people(20, 16, 16), benchmarks={"risk_reduction": 0.585}, ci="exact", verbose=False)
+    row = ex.table.set_index(["indicator", "week"]).loc[("risk_reduction", 24)]
+    lo, hi = proportion_confint(16, 20, method="beta")
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((lo, hi))
+    assert (row["pvalue"] < 0.05) == (not lo <= 0.585 <= hi)
+
+
+@pytest.mark.parametrize("ci", ["wilson", "exact"])
+def test_kpi_test_rejects_exactly_when_benchmark_is_outside_ci(ci):
+    from evaluation.effects._kpi import _row
+
+    rng = np.random.default_rng(5)
+    checked = 0
+    for _ in range(400):
+        n = int(rng.integers(10, 120))
+        k = int(rng.integers(0, n + 1))
+        p0 = float(rng.uniform(0.02, 0.98))
+        r = _row("x", 0, pd.Series(np.r_[np.ones(k), np.zeros(n - k)]), p0, 10, ci)
+        inside = r["ci_low"] <= p0 <= r["ci_high"]
+        if min(abs(p0 - r["ci_low"]), abs(p0 - r["ci_high"])) < 1e-9:
+            continue  # on the boundary
+        assert (r["pvalue"] < 0.05) == (not inside), (n, k, p0, r)
+        checked += 1
+    assert checked > 350
+
+
+def test_missing_measure_does_not_blank_the_person():
+    # issue 11 item 5: a missing glucose blanked the whole row, so a person with SBP 150 was "not eligible"
+    people = _kpi_people(12, 6, 6)
+    people.loc[0, "glucose_w0"] = np.nan  # at risk by SBP 140 anyway
+    people.loc[1, ["sbp_w0", "dbp_w0"]] = np.nan  # no observed criterion at risk, BP unknown -> undetermined
+    people.loc[2, "dbp_w0"] = np.nan  # SBP 140 alone decides BP
+    flags = effects.risk_flags(people, 0)
+    assert bool(flags.loc[0, "bp"]) and pd.isna(flags.loc[0, "glucose"]) and not bool(flags.loc[0, "tg"])
+    assert pd.isna(flags.loc[1, "bp"]) and bool(flags.loc[2, "bp"])
+    t = effects.kpis(people, verbose=False).table.set_index(["indicator", "week"])
+    elig = t.loc[("eligible_at_baseline", 0)]
+    assert (elig["n"], elig["count"], elig["n_undetermined"]) == (11, 11, 1)  # before: n 10, person 0 lost
+    # risk reduction: person 0 normalised SBP at week 24 despite the missing baseline glucose
+    rr = t.loc[("risk_reduction", 24)]
+    assert (rr["n"], rr["count"]) == (11, 5)
+    # a follow-up measure missing for a criterion that was normal at baseline does not matter
+    people.loc[3, "tg_w24"] = np.nan
+    assert effects.kpis(people, verbose=False).share("risk_reduction", 24) == pytest.approx(5 / 11)
+    # behaviour: one observed improvement decides even with other behaviours missing
+    people.loc[0, ["smoker_w24", "breakfast_days_w24"]] = np.nan
+    b = effects.behaviour_improved(people, 24)
+    assert bool(b.loc[0])
+    people.loc[7, "breakfast_days_w24"] = np.nan  # p7 did not walk more: undetermined
+    assert pd.isna(effects.behaviour_improved(people, 24).loc[7])

@@ -7,6 +7,8 @@ to the mean); constant true effect TAU.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -30,13 +32,18 @@ def _draw(rng: np.random.Generator, n: int = 600) -> pd.DataFrame:
 @pytest.mark.slow
 def test_coverage_matched_att_and_did_and_naive_bias():
     rng = np.random.default_rng(20231)
-    cover = {"ipw": 0, "psm": 0, "did": 0}
+    cover = {"ipw": 0, "psm": 0, "psm_replace_ai": 0, "aipw": 0, "did": 0}
     naive = []
     for _ in range(REPS):
         d = _draw(rng)
-        for m in ("ipw", "psm"):
-            r = effects.matched_att(d, "t", "y1", ["x1", "x2", "y0"], method=m, n_boot=50, seed=int(rng.integers(1e9)))
-            cover[m] += r.ci[0] < TAU < r.ci[1]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", effects.EffectWarning)  # balance verdicts are not under test here
+            for m in ("ipw", "psm", "aipw"):
+                r = effects.matched_att(d, "t", "y1", ["x1", "x2", "y0"], method=m)  # psm: pair-clustered SE
+                cover[m] += r.ci[0] < TAU < r.ci[1]
+            # matching with replacement: Abadie-Imbens (2006) SE
+            r = effects.matched_att(d, "t", "y1", ["x1", "x2", "y0"], method="psm", replace=True, caliper=None)
+            cover["psm_replace_ai"] += r.ci[0] < TAU < r.ci[1]
         # DiD with randomised (unconfounded) timing of a second group: treatment independent of trends
         d2 = d.assign(t=(rng.random(len(d)) < 0.5).astype(float))
         d2["y1"] = d2["y0"] + rng.normal(1.0, 5, len(d2)) + TAU * d2["t"]

@@ -13,12 +13,23 @@ Conventions (all documented so a run can be checked by hand):
   a 3-D array ``P[k-1]`` holds the matrix of transition ``k``.
 * State values (cost per cycle in KRW, utility per cycle) may be constants or
   callables of the row index ``t`` returning one value per state.
-* A value in row ``t`` is discounted by ``1 / (1 + r) ** (t * cycle_length)``.
-* Cycle counting (``method``) integrates the discounted per-row values over
-  ``t = 0..n_cycles``: ``"start"`` counts rows 0..n-1 (membership at the start
-  of each cycle), ``"end"`` rows 1..n (membership at the end: the Briggs et al.
-  spreadsheets; heemod calls this ``method = "beginning"``), ``"half_cycle"``
-  (alias ``"life_table"``) is the trapezoid rule, ``"simpson"`` Simpson's 1/3 rule.
+* Cycle counting (``method``) turns the per-row values (rows ``t = 0..n_cycles``)
+  into one value per cycle ``i = 1..n``: ``"start"`` takes row ``i-1`` (membership
+  at the start of each cycle; heemod ``method = "beginning"``), ``"end"`` row ``i``
+  (membership at the end: the Briggs et al. spreadsheets; heemod ``"end"``),
+  ``"half_cycle"`` (alias ``"life_table"``; heemod's default ``"life-table"``) the
+  mean of rows ``i-1`` and ``i``; ``"simpson"`` integrates the rows by Simpson's 1/3 rule.
+* Discount timing (``discount_timing``), as heemod's ``discount(x, r, first=)``:
+  ``"cycle_start"`` (default; heemod's default ``first = FALSE``) discounts cycle
+  ``i`` by ``1 / (1 + r) ** ((i - 1) * cycle_length)``, so the first cycle is not
+  discounted; ``"cycle_end"`` (heemod ``first = TRUE``; the Briggs spreadsheets)
+  by ``(1 + r) ** -(i * cycle_length)``; ``"row"`` discounts each trace row ``t``
+  by ``(1 + r) ** -(t * cycle_length)`` before counting (the only choice for
+  ``"simpson"``). With ``"end"`` counting, ``"row"`` equals ``"cycle_end"``; with
+  ``"start"`` it equals ``"cycle_start"``. heemod reference: R/utils.R ``discount``
+  and R/correct_counts.R (github.com/pierucci/heemod). With cycles shorter than a year
+  heemod's ``period`` argument steps the exponent once a year (``trunc``); here the
+  exponent is continuous, ``(i - 1) * cycle_length``.
 * Discount rates default to 4.5% a year for costs and effects: the Korean
   pharmacoeconomic guideline, 3rd version (HIRA, January 2021) lowered the rate
   from 5% to 4.5% (Bae et al., Appl Health Econ Health Policy 2022;20:467-477).
@@ -37,6 +48,8 @@ from ._cea import icer as _icer
 KOREA_DISCOUNT_RATE = 0.045
 Method = Literal["start", "end", "half_cycle", "life_table", "simpson"]
 METHODS = ("start", "end", "half_cycle", "life_table", "simpson")
+DiscountTiming = Literal["cycle_start", "cycle_end", "row"]
+TIMINGS = ("cycle_start", "cycle_end", "row")
 TransitionSpec = Any  # (S,S) array | (N,S,S) array | Callable[[int], (S,S)]
 ValueSpec = Any  # scalar | mapping state -> value | (S,) array | Callable[[int], (S,) or mapping]
 
@@ -77,6 +90,8 @@ class MarkovModel:
     cohort_size : the trace is scaled to this many people; results are per person.
     discount_costs, discount_effects : annual rates (default 4.5%, HIRA 2021).
     method : cycle counting, one of ``"start"``, ``"end"``, ``"half_cycle"``/``"life_table"``, ``"simpson"``.
+    discount_timing : ``"cycle_start"`` (heemod default: first cycle undiscounted), ``"cycle_end"``
+        (heemod ``first = TRUE``, Briggs spreadsheets) or ``"row"`` (see the module docstring).
     cycle_length : cycle length in years (discounting and life years).
     dead_states : states without life years (default: states named like "dead"/"death").
     effect : which outcome the ICER table uses, ``"qalys"`` or ``"life_years"``.
@@ -106,6 +121,7 @@ class MarkovModel:
         cycle_length: float = 1.0,
         dead_states: Sequence[str] | None = None,
         effect: Literal["qalys", "life_years"] = "qalys",
+        discount_timing: DiscountTiming = "cycle_start",
     ) -> None:
         self.states = list(states)
         self.transition = transition
@@ -121,12 +137,13 @@ class MarkovModel:
         self.cycle_length = cycle_length
         self.dead_states = dead_states
         self.effect = effect
+        self.discount_timing = discount_timing
 
     # -- parameters -------------------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
         keys = ("states", "transition", "state_costs", "state_utilities", "strategies", "n_cycles", "init",
                 "cohort_size", "discount_costs", "discount_effects", "method", "cycle_length", "dead_states",
-                "effect")
+                "effect", "discount_timing")
         return {k: getattr(self, k) for k in keys}
 
     def set_params(self, **params: Any) -> "MarkovModel":
@@ -143,6 +160,11 @@ class MarkovModel:
             raise ValueError(f"n_cycles must be a positive integer, got {self.n_cycles!r}")
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if self.discount_timing not in TIMINGS:
+            raise ValueError(f"discount_timing must be one of {TIMINGS}, got {self.discount_timing!r}")
+        discounting = self.discount_costs > 0 or self.discount_effects > 0
+        if self.method == "simpson" and self.discount_timing != "row" and discounting:
+            raise ValueError("Simpson's rule integrates trace rows: use discount_timing='row' with method='simpson'")
         if self.method == "simpson" and self.n_cycles % 2:
             raise ValueError("Simpson's 1/3 rule needs an even n_cycles")
         for name in ("discount_costs", "discount_effects"):
@@ -233,6 +255,34 @@ class MarkovModel:
             return np.isin(self.states, list(self.dead_states))
         return np.array([("dead" in s.lower()) or ("death" in s.lower()) or (s in ("사망",)) for s in self.states])
 
+    def _per_cycle(self, per_row: np.ndarray) -> np.ndarray:
+        """Values of cycles 1..n from the per-row values, by the counting method (heemod correct_counts)."""
+        if self.method == "start":
+            return per_row[:-1]
+        if self.method == "end":
+            return per_row[1:]
+        return (per_row[:-1] + per_row[1:]) / 2
+
+    def _discounted(self, per_row: np.ndarray, rate: float) -> float:
+        """Total of the per-row values after counting and discounting (``discount_timing``)."""
+        n = self.n_cycles
+        if self.discount_timing == "row" or self.method == "simpson":  # simpson: undiscounted or "row"
+            return self._integrate(per_row / (1.0 + rate) ** (np.arange(n + 1) * self.cycle_length))
+        first = 0 if self.discount_timing == "cycle_start" else 1
+        d = 1.0 / (1.0 + rate) ** ((np.arange(1, n + 1) - 1 + first) * self.cycle_length)
+        return float(np.sum(self._per_cycle(per_row) * d))
+
+    def row_discount(self, rate: float) -> np.ndarray:
+        """Discount factor shown for each trace row in ``values_``: the factor of the cycle that counts
+        the row (``"start"``: row t in cycle t+1; otherwise the cycle ending at row t). Totals in
+        ``results_`` come from the per-cycle values, not from these columns."""
+        t = np.arange(self.n_cycles + 1)
+        if self.discount_timing == "row" or self.method == "simpson":
+            return 1.0 / (1.0 + rate) ** (t * self.cycle_length)
+        cycle = t + 1 if self.method == "start" else np.maximum(t, 1)
+        first = 0 if self.discount_timing == "cycle_start" else 1
+        return 1.0 / (1.0 + rate) ** ((cycle - 1 + first) * self.cycle_length)
+
     def _integrate(self, per_row: np.ndarray) -> float:
         n = self.n_cycles
         if self.method == "start":
@@ -251,9 +301,8 @@ class MarkovModel:
         s, n = len(self.states), self.n_cycles
         alive = (~self._dead_mask()).astype(float)
         t = np.arange(n + 1)
-        years = t * self.cycle_length
-        dc = 1.0 / (1.0 + self.discount_costs) ** years
-        de = 1.0 / (1.0 + self.discount_effects) ** years
+        dc = self.row_discount(self.discount_costs)
+        de = self.row_discount(self.discount_effects)
         self.trace_, self.values_, rows = {}, {}, []
         for name in self.strategies:
             st = self._strategy(name)
@@ -279,9 +328,9 @@ class MarkovModel:
             one_off = st.one_off_cost * self.cohort_size
             res = {
                 "strategy": name,
-                "cost": (self._integrate(cost_row * dc) + one_off) / per,
-                "life_years": self._integrate(ly_row * de) / per,
-                "qalys": self._integrate(qaly_row * de) / per,
+                "cost": (self._discounted(cost_row, self.discount_costs) + one_off) / per,
+                "life_years": self._discounted(ly_row, self.discount_effects) / per,
+                "qalys": self._discounted(qaly_row, self.discount_effects) / per,
                 "cost_undiscounted": (self._integrate(cost_row) + one_off) / per,
                 "life_years_undiscounted": self._integrate(ly_row) / per,
                 "qalys_undiscounted": self._integrate(qaly_row) / per,

@@ -25,6 +25,8 @@ from ._mixed import TrajectoryResult, trajectory, weekly_steps
 from ._panel import pre_enrolment_steps, weekly_panel
 from ._propensity import MatchResult, balance_table, matched_att
 from ._results import EffectResult
+from ._results import DIAGNOSTIC_COLUMNS, EffectWarning, diagnostics_frame, diagnostics_view
+from ._kpi import at_risk
 from ._sensitivity import EValueResult, e_value, placebo_outcome, placebo_timing
 from ._staggered import Aggregate, StaggeredResult, staggered_did
 from ._wide import long_measures
@@ -39,3 +41,4 @@ __all__ = [
     "placebo_timing", "pre_enrolment_steps", "risk_flags", "staggered_did", "trajectory", "weekly_panel",
     "weekly_steps",
 ]
+__all__ += ["DIAGNOSTIC_COLUMNS", "EffectWarning", "at_risk", "diagnostics_frame", "diagnostics_view"]

@@ -15,7 +15,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from ._results import ROUND, check_columns, check_numeric
+from ._results import ROUND, check_columns, check_numeric, complete_cases, diagnostic, diagnostics_frame, warn_failed
 
 Family = Literal["quasipoisson", "poisson", "ols"]
 
@@ -40,6 +40,8 @@ class ITSResult:
     slope_change, slope_ci : change in trend per time unit (None if ``impact="level"``)
     model_ : the fitted statsmodels results
     data_ : the design frame with ``fitted`` and ``counterfactual`` columns
+    diagnostics : time points dropped for missing values, residual autocorrelation (Ljung-Box at lag
+        ``maxlags``, or 12 / the series length / 5), quasi-Poisson overdispersion
     """
 
     family: str
@@ -56,6 +58,7 @@ class ITSResult:
     data_: pd.DataFrame = field(repr=False)
     outcome: str = "y"
     time: str = "time"
+    diagnostics: pd.DataFrame = field(default_factory=lambda: diagnostics_frame([]), repr=False)
 
     def summary(self) -> pd.DataFrame:
         """Tidy table: one row per impact parameter."""
@@ -125,7 +128,8 @@ def its(
     cols = [outcome, time, intervention] + ([offset] if offset else [])
     check_columns(df, cols, "its")
     check_numeric(df, cols, "its")
-    d = df[cols].dropna().sort_values(time).reset_index(drop=True)
+    d, miss_row = complete_cases(df[cols], cols, "its")
+    d = d.sort_values(time).reset_index(drop=True)
     if len(d) < 8:
         raise ValueError(f"its: need at least 8 time points, got {len(d)}")
     iv = d[intervention].to_numpy(float)
@@ -171,9 +175,36 @@ def its(
         cf = res.predict(Xcf, offset=off)
         rr, rr_ci = float(np.exp(lvl)), (float(np.exp(lvl_ci[0])), float(np.exp(lvl_ci[1])))
     data = d.assign(observed=y, fitted=np.asarray(fitted), counterfactual=np.asarray(cf), intervention=iv)
+    diag = [miss_row]
+    from statsmodels.stats.diagnostic import acorr_ljungbox
+
+    resid = np.asarray(res.resid_pearson if family != "ols" else res.resid, dtype=float)
+    lag = max(1, min(maxlags or 12, len(y) // 5))
+    lb_p = float(acorr_ljungbox(resid, lags=[lag], return_df=True)["lb_pvalue"].iloc[0])
+    ok = lb_p >= 0.05
+    diag.append(diagnostic(
+        "residual_autocorrelation", lb_p, ">= 0.05 (Ljung-Box p)", ok,
+        f"잔차 자기상관 검정(Ljung-Box, 시차 {lag}) p = {lb_p:.3f}." + ("" if ok else
+        " 자기상관이 남아 있어 표준오차가 과소추정될 수 있습니다(계절성 항 추가 또는 family='ols'의 Newey-West 고려)."),
+        f"Ljung-Box test of the residuals at lag {lag}: p = {lb_p:.3f}" + ("." if ok else
+        "; residual autocorrelation may make the SEs too small (add seasonality, or use family='ols' "
+        "with Newey-West SEs)."),
+    ))
+    if family != "ols":
+        disp = float(res.pearson_chi2 / res.df_resid) if res.df_resid > 0 else float("nan")
+        ok = family == "quasipoisson" or disp <= 1.5
+        diag.append(diagnostic(
+            "overdispersion", disp, "<= 1.5 for family='poisson'", ok,
+            f"과산포 지표(피어슨 카이제곱/자유도) = {disp:.2f}." + ("" if ok else
+            " 포아송 분산 가정이 맞지 않습니다: family='quasipoisson'을 쓰세요."),
+            f"dispersion (Pearson chi2 / df) = {disp:.2f}" + ("." if ok else
+            "; the Poisson variance is too small for these data: use family='quasipoisson'."),
+        ))
+    diagnostics = diagnostics_frame(diag)
+    warn_failed(diagnostics, "its")
     return ITSResult(
         family=family, level_change=lvl, level_se=lvl_se, level_ci=lvl_ci,
         slope_change=slope, slope_se=slope_se, slope_ci=slope_ci,
         rate_ratio=rr, rate_ratio_ci=rr_ci, n=len(d), model_=res, data_=data,
-        outcome=outcome, time=time,
+        outcome=outcome, time=time, diagnostics=diagnostics,
     )

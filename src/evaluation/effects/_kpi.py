@@ -11,21 +11,40 @@ women, triglycerides >= 150 mg/dL, HDL < 40 men / < 50 women mg/dL).
   high-salt eating, quit smoking, stopped heavy drinking);
 * completion and dropout among joiners.
 
-Shares carry Wilson 95% CIs (statsmodels ``proportion_confint``) and a one-sample
-test against a published benchmark share (``proportions_ztest`` with the
-benchmark as the null value). These are before/after shares among people
-selected for being at risk: regression to the mean alone produces
-"improvement", so they are not programme effects.
+Missing measures (three-valued logic, as SQL / pandas' nullable booleans): a
+criterion is at risk / normal when its own measures decide it (BP is at risk when
+either the observed SBP or the observed DBP is high, even if the other is missing;
+normal only when both are observed and normal), unknown otherwise. A person is
+*at risk* when any criterion is at risk, *not at risk* only when all five are
+observed and normal, and *undetermined* otherwise; undetermined people are left
+out of the eligibility share (and counted in its ``n_undetermined`` column) rather
+than counted as not eligible. The same rule decides "at least one criterion moved
+to normal" and "at least one behaviour improved": yes as soon as one observed item
+says so; no only when every relevant item is observed and says no.
+
+Shares carry a 95% CI and a one-sample test against a published benchmark share
+computed by the SAME method, so the two never disagree: ``ci="wilson"``
+(default) pairs the Wilson interval with the score test (z uses the benchmark's
+variance p0 (1 - p0) / n; the Wilson interval is exactly the set of p0 this test
+does not reject), ``ci="exact"`` pairs Clopper-Pearson with the central exact
+binomial test (twice the smaller one-sided p) that it inverts (statsmodels
+``proportion_confint`` / ``proportions_ztest(prop_var=p0)`` and scipy ``binomtest``).
+Before this, the p-value was a Wald test: n=20, k=16 against 0.585 gave p=0.016
+while the Wilson CI [0.584, 0.919] contained 0.585; the score test gives p=0.051. These are before/after shares among people selected for
+being at risk: regression to the mean alone produces "improvement", so they are
+not programme effects.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from ._results import ROUND, check_columns
+from ._results import ROUND, check_columns, diagnostic, diagnostics_frame
 
 RTM_CAUTION = {
     "ko": ("주의: 위험요인 보유자만 등록한 사업의 전후 개선율은 평균으로의 회귀(측정값이 높게 나온 사람은 "
@@ -36,29 +55,56 @@ RTM_CAUTION = {
 }
 
 
+def _ge(x: pd.Series, threshold) -> pd.Series:
+    """``x >= threshold`` as a nullable boolean (NA where ``x`` is missing)."""
+    return (x >= threshold).astype("boolean").mask(x.isna())
+
+
+def _lt(x: pd.Series, threshold) -> pd.Series:
+    return (x < threshold).astype("boolean").mask(x.isna())
+
+
+def _any(frame: pd.DataFrame) -> pd.Series:
+    """Row-wise Kleene OR: True if any True, False if all False, NA otherwise."""
+    f = frame.astype("boolean")
+    any_true = f.fillna(False).any(axis=1)
+    all_known = f.notna().all(axis=1)
+    return pd.Series(np.where(any_true, True, np.where(all_known, False, pd.NA)), index=frame.index,
+                     dtype="boolean")
+
+
 def risk_flags(df: pd.DataFrame, week: int) -> pd.DataFrame:
-    """The five criteria at ``week`` as booleans (NaN where any input measure is missing)."""
+    """The five criteria at ``week`` as nullable booleans (``pd.NA`` only where that criterion's own
+    measures cannot decide it; see the module docstring)."""
     s = f"_w{week}"
-    male = (df["sex"] == "M").to_numpy()
+    male = df["sex"] == "M"
     out = pd.DataFrame(index=df.index)
-    out["bp"] = (df[f"sbp{s}"] >= 130) | (df[f"dbp{s}"] >= 85)
-    out["glucose"] = df[f"glucose{s}"] >= 100
-    out["waist"] = df[f"waist{s}"] >= np.where(male, 90, 85)
-    out["tg"] = df[f"tg{s}"] >= 150
-    out["hdl"] = df[f"hdl{s}"] < np.where(male, 40, 50)
-    miss = df[[f"{m}{s}" for m in ("sbp", "dbp", "glucose", "waist", "tg", "hdl")]].isna().any(axis=1)
-    return out.astype(float).mask(miss)
+    out["bp"] = _any(pd.DataFrame({"s": _ge(df[f"sbp{s}"], 130), "d": _ge(df[f"dbp{s}"], 85)}))
+    out["glucose"] = _ge(df[f"glucose{s}"], 100)
+    out["waist"] = _ge(df[f"waist{s}"], pd.Series(np.where(male, 90, 85), index=df.index))
+    out["tg"] = _ge(df[f"tg{s}"], 150)
+    out["hdl"] = _lt(df[f"hdl{s}"], pd.Series(np.where(male, 40, 50), index=df.index))
+    return out
+
+
+def at_risk(flags: pd.DataFrame) -> pd.Series:
+    """At risk (any criterion), not at risk (all five observed and normal) or NA (undetermined)."""
+    return _any(flags)
 
 
 def behaviour_improved(df: pd.DataFrame, week: int) -> pd.Series:
-    """At least one behaviour improved between week 0 and ``week`` (NaN if not measured)."""
+    """At least one behaviour improved between week 0 and ``week``: True as soon as one observed
+    behaviour improved, False only when all five are observed and none improved, else NA."""
     s = f"_w{week}"
-    up = (df[f"walk_days{s}"] > df["walk_days_w0"]) | (df[f"breakfast_days{s}"] > df["breakfast_days_w0"])
-    stop = pd.Series(False, index=df.index)
+    items = {
+        "walk": df[f"walk_days{s}"] - df["walk_days_w0"],
+        "breakfast": df[f"breakfast_days{s}"] - df["breakfast_days_w0"],
+    }
+    parts = {k: (v > 0).astype("boolean").mask(v.isna()) for k, v in items.items()}
     for m in ("salt_high", "smoker", "heavy_drinker"):
-        stop |= (df["{}_w0".format(m)] == 1) & (df[f"{m}{s}"] == 0)
-    cols = [f"{m}{s}" for m in ("walk_days", "breakfast_days", "salt_high", "smoker", "heavy_drinker")]
-    return (up | stop).astype(float).mask(df[cols].isna().any(axis=1))
+        before, after = df[f"{m}_w0"], df[f"{m}{s}"]
+        parts[m] = ((before == 1) & (after == 0)).astype("boolean").mask(before.isna() | after.isna())
+    return _any(pd.DataFrame(parts))
 
 
 @dataclass
@@ -70,6 +116,25 @@ class KPIResult:
 
     def summary(self) -> pd.DataFrame:
         return self.table.round(ROUND)
+
+    @property
+    def diagnostics(self) -> pd.DataFrame:
+        """Undetermined people per indicator, suppressed cells and the regression-to-the-mean caution."""
+        rows = []
+        for _, r in self.table.iterrows():
+            name = f"{r['indicator']}_w{int(r['week'])}"
+            und = int(r["n_undetermined"])
+            rows.append(diagnostic(
+                f"undetermined:{name}", float(und), "0", und == 0,
+                f"{name}: 결측으로 판정할 수 없는 {und}명을 분모에서 제외했습니다.",
+                f"{name}: {und} people left out of the denominator because missing measures cannot decide them."))
+            if bool(r["suppressed"]):
+                rows.append(diagnostic(
+                    f"suppressed:{name}", float(r["n"]), ">= min_n", False,
+                    f"{name}: 인원이 적어(n={int(r['n'])}) 비율을 공개하지 않습니다.",
+                    f"{name}: too few people (n={int(r['n'])}); the share is suppressed."))
+        rows.append(diagnostic("regression_to_the_mean", float("nan"), "", None, self.caution["ko"], self.caution["en"]))
+        return diagnostics_frame(rows)
 
     def share(self, indicator: str, week: int = 24) -> float:
         row = self.table[(self.table["indicator"] == indicator) & (self.table["week"] == week)]
@@ -97,18 +162,32 @@ class KPIResult:
         return ax
 
 
-def _row(indicator: str, week: int, flags: pd.Series, benchmark: float | None, min_n: int) -> dict:
-    f = flags.dropna()
+CIMethod = Literal["wilson", "exact"]
+
+
+def _row(indicator: str, week: int, flags: pd.Series, benchmark: float | None, min_n: int,
+         ci: CIMethod = "wilson") -> dict:
+    f = flags.dropna().astype(float)
     n, k = len(f), int(f.sum())
     row = {"indicator": indicator, "week": week, "n": n, "count": k,
            "share": k / n if n else np.nan, "ci_low": np.nan, "ci_high": np.nan,
            "benchmark": benchmark if benchmark is not None else np.nan, "z": np.nan, "pvalue": np.nan,
+           "n_undetermined": int(flags.isna().sum()),
+           "test": "score (Wilson)" if ci == "wilson" else "exact binomial (Clopper-Pearson)",
            "suppressed": n < min_n}
     if n and not row["suppressed"]:
-        row["ci_low"], row["ci_high"] = proportion_confint(k, n, alpha=0.05, method="wilson")
-        if benchmark is not None and 0 < k < n:
-            z, p = proportions_ztest(k, n, value=benchmark)
-            row["z"], row["pvalue"] = float(z), float(p)
+        row["ci_low"], row["ci_high"] = proportion_confint(k, n, alpha=0.05, method="wilson" if ci == "wilson" else "beta")
+        if benchmark is not None and 0 < benchmark < 1:
+            if ci == "wilson":
+                # score test: the variance under the null (p0), the test the Wilson interval inverts
+                z, p = proportions_ztest(k, n, value=benchmark, prop_var=benchmark)
+                row["z"], row["pvalue"] = float(z), float(p)
+            else:
+                # twice the smaller one-sided exact p-value: the test Clopper-Pearson inverts
+                # (scipy's default two-sided "minlike" p can disagree with the interval at the edge)
+                one = min(binomtest(k, n, benchmark, alternative="less").pvalue,
+                          binomtest(k, n, benchmark, alternative="greater").pvalue)
+                row["pvalue"] = float(min(1.0, 2 * one))
     if row["suppressed"]:
         row.update({"count": np.nan, "share": np.nan})
     return row
@@ -122,6 +201,7 @@ def kpis(
     joiners_only: bool = True,
     treated: str = "treated",
     min_n: int = 10,
+    ci: CIMethod = "wilson",
     lang: str = "ko",
     verbose: bool = True,
 ) -> KPIResult:
@@ -129,9 +209,13 @@ def kpis(
 
     ``benchmarks`` maps indicator -> published share to test against, e.g. the
     national averages ``{"behaviour_improvement": 0.552, "risk_reduction": 0.585}``.
-    Cells with fewer than ``min_n`` people are suppressed. Prints the
+    Cells with fewer than ``min_n`` people are suppressed. ``ci`` chooses the interval and the
+    matching test (``"wilson"`` + score test, or ``"exact"`` Clopper-Pearson + exact binomial test).
+    Missing measures follow the rule in the module docstring. Prints the
     regression-to-the-mean caution unless ``verbose=False``.
     """
+    if ci not in ("wilson", "exact"):
+        raise ValueError(f"kpis: ci must be 'wilson' or 'exact', got {ci!r}")
     need = ["sex", "sbp_w0", "dbp_w0", "glucose_w0", "waist_w0", "tg_w0", "hdl_w0"]
     check_columns(participants, need, "kpis")
     benchmarks = benchmarks or {}
@@ -139,18 +223,22 @@ def kpis(
     if joiners_only and treated in d.columns:
         d = d[d[treated].astype(bool)]
     base = risk_flags(d, 0)
-    at_risk = base.sum(axis=1) >= 1
-    rows = [_row("eligible_at_baseline", 0, at_risk.astype(float), benchmarks.get("eligible_at_baseline"), min_n)]
+    risk = at_risk(base)
+    rows = [_row("eligible_at_baseline", 0, risk, benchmarks.get("eligible_at_baseline"), min_n, ci)]
+    eligible = risk.fillna(False).to_numpy(bool)
     for wk in weeks:
         fu = risk_flags(d, wk)
-        moved = ((base == 1) & (fu == 0)).any(axis=1).astype(float).mask(fu.isna().all(axis=1))
-        rows.append(_row("risk_reduction", wk, moved[at_risk], benchmarks.get("risk_reduction"), min_n))
-        rows.append(_row("behaviour_improvement", wk, behaviour_improved(d, wk), benchmarks.get("behaviour_improvement"), min_n))
+        # a criterion at risk at baseline that is observed normal at follow-up; only baseline-risk criteria count
+        moved = pd.DataFrame({c: fu[c].eq(False).where(base[c].fillna(False).astype(bool), False)
+                              for c in base.columns}).astype("boolean")
+        rows.append(_row("risk_reduction", wk, _any(moved)[eligible], benchmarks.get("risk_reduction"), min_n, ci))
+        rows.append(_row("behaviour_improvement", wk, behaviour_improved(d, wk),
+                         benchmarks.get("behaviour_improvement"), min_n, ci))
     if "dropout_week" in d.columns:
         dw = d["dropout_week"].astype(float)
         for wk in weeks:
-            rows.append(_row("completion", wk, (dw > wk).astype(float), benchmarks.get("completion"), min_n))
-            rows.append(_row("dropout", wk, (dw <= wk).astype(float), benchmarks.get("dropout"), min_n))
+            rows.append(_row("completion", wk, (dw > wk).astype(float), benchmarks.get("completion"), min_n, ci))
+            rows.append(_row("dropout", wk, (dw <= wk).astype(float), benchmarks.get("dropout"), min_n, ci))
     res = KPIResult(pd.DataFrame(rows))
     if verbose:
         print(RTM_CAUTION[lang])

@@ -18,14 +18,15 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
-from ._results import ROUND, EffectResult, check_columns, normal_ci
+from ._results import ROUND, EffectResult, check_columns, complete_cases, diagnostic, diagnostics_frame, normal_ci, warn_failed
 
 
 @dataclass
 class TrajectoryResult:
     """Mixed-model fit. ``effects``: one EffectResult per non-reference group (post x group term);
     ``fixed``: tidy fixed-effects table; ``weekly``: mean weekly steps by group and week (for the plot);
-    ``model_``: statsmodels MixedLMResults; ``n_participants``."""
+    ``model_``: statsmodels MixedLMResults; ``n_participants``; ``diagnostics`` (participants dropped
+    for missing covariates, model convergence; failed checks are raised as ``EffectWarning``)."""
 
     effects: dict[str, EffectResult]
     fixed: pd.DataFrame
@@ -33,6 +34,7 @@ class TrajectoryResult:
     n_participants: int
     model_: object = field(repr=False)
     group: str = "arm"
+    diagnostics: pd.DataFrame = field(default_factory=lambda: diagnostics_frame([]), repr=False)
 
     def summary(self) -> pd.DataFrame:
         return pd.concat([e.summary() for e in self.effects.values()], ignore_index=True)
@@ -82,7 +84,10 @@ def trajectory(
     random_slope: bool = False,
     alpha: float = 0.05,
 ) -> TrajectoryResult:
-    """Fit the weekly-steps mixed model; see the module docstring. Units: steps/day."""
+    """Fit the weekly-steps mixed model; see the module docstring. Units: steps/day. Participants with a
+    missing index date, group or covariate are dropped with a warning and counted in ``diagnostics``."""
+    check_columns(participants, ["participant_id", "index_date", group, *covariates], "trajectory(participants)")
+    participants, miss_row = complete_cases(participants, ["index_date", group, *covariates], "trajectory")
     w = weekly_steps(daily, participants, window=window, group=group, covariates=covariates)
     if w.empty:
         raise ValueError("trajectory: no participant-weeks inside the window")
@@ -94,7 +99,22 @@ def trajectory(
     cov = " + ".join(["week"] + list(covariates))
     formula = f"steps ~ C(grp, Treatment({reference!r})) * post + {cov}"
     model = smf.mixedlm(formula, w, groups=w["participant_id"], re_formula="~week" if random_slope else "1")
-    res = model.fit(reml=True, method=["lbfgs", "powell"])
+    import warnings
+
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        res = model.fit(reml=True, method=["lbfgs", "powell"])
+    for wn in caught:
+        if issubclass(wn.category, ConvergenceWarning):
+            warnings.warn(wn.message, wn.category, stacklevel=2)
+    ok = bool(getattr(res, "converged", True))
+    diag = diagnostics_frame([miss_row, diagnostic(
+        "model_converged", float(ok), "converged", ok,
+        "혼합모형이 수렴했습니다." if ok else "혼합모형이 수렴하지 않았습니다: 추정치를 믿을 수 없습니다.",
+        "the mixed model converged." if ok else "the mixed model did not converge: estimates are unreliable.")])
+    warn_failed(diag, "trajectory")
     fe = pd.DataFrame({"term": res.fe_params.index, "estimate": res.fe_params.values,
                        "se": res.bse_fe.values}).round(ROUND)
     effects = {}
@@ -107,4 +127,4 @@ def trajectory(
                                    "MixedLM random intercept" + (" + slope" if random_slope else ""),
                                    f"post x {lv} (steps/day)", alpha)
     weekly = w.groupby([group, "week"], observed=True, as_index=False)["steps"].mean()
-    return TrajectoryResult(effects, fe, weekly, int(w["participant_id"].nunique()), res, group)
+    return TrajectoryResult(effects, fe, weekly, int(w["participant_id"].nunique()), res, group, diag)

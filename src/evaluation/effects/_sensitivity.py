@@ -7,7 +7,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._results import ROUND
+from ._results import ROUND, diagnostic, diagnostics_frame
 
 
 @dataclass
@@ -22,6 +22,18 @@ class EValueResult:
     def summary(self) -> pd.DataFrame:
         return pd.DataFrame([{"kind": self.kind, "risk_ratio": self.rr, "e_value": self.e_value,
                               "e_value_ci": self.e_value_ci}]).round(ROUND)
+
+    @property
+    def diagnostics(self) -> pd.DataFrame:
+        """Informational: whether the CI already includes the null (E-value for the CI = 1)."""
+        crosses = self.e_value_ci == 1.0
+        return diagnostics_frame([diagnostic(
+            "ci_includes_null", float(crosses), "", None,
+            "신뢰구간이 이미 귀무값(1)을 포함하므로 CI의 E-값은 1입니다." if crosses else
+            f"측정되지 않은 교란요인이 처치·결과와 각각 위험비 {self.e_value_ci:.2f} 이상으로 연관되어야 신뢰구간이 1을 포함합니다.",
+            "the CI already includes the null, so the E-value for the CI is 1." if crosses else
+            f"an unmeasured confounder would need risk ratios of at least {self.e_value_ci:.2f} with both treatment "
+            "and outcome to move the CI to include 1.")])
 
 
 def _e(rr: float) -> float:

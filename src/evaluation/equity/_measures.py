@@ -145,6 +145,23 @@ def bgv(
                             details={"setting_average": mu})
 
 
+def _truncated_normal(rng: np.random.Generator, mean: np.ndarray, sd: np.ndarray, n: int,
+                      low: float, high: float, max_rounds: int = 1000) -> np.ndarray:
+    """``n`` draws per group from Normal(mean, sd), each redrawn until it falls in [low, high].
+
+    healthequal redraws one value at a time in an R ``repeat`` loop; this is the same
+    rejection rule, vectorised (redraw only the values still outside the bounds).
+    """
+    draws = rng.normal(mean, sd, size=(n, len(mean)))
+    for _ in range(max_rounds):
+        bad = (draws < low) | (draws > high)
+        if not bad.any():
+            return draws
+        fresh = rng.normal(mean, sd, size=draws.shape)
+        draws = np.where(bad, fresh, draws)
+    raise ValueError(f"bgsd simulation: estimates too far outside [{low}, {high}] for their SEs to be redrawn inside")
+
+
 def bgsd(
     data: pd.DataFrame,
     value: str,
@@ -152,6 +169,7 @@ def bgsd(
     *,
     group: str | None = None,
     se: str | None = None,
+    scale: float | None = None,
     n_sim: int = 10_000,
     seed: int = 2023,
     conf_level: float = 0.95,
@@ -159,9 +177,12 @@ def bgsd(
     """Between-group standard deviation BGSD = sqrt(BGV), in the indicator's unit.
 
     Groups need not be ordered; no favourable direction (0 = no inequality).
-    CI (simulation, as HEAT ``calc_bgsd``): ``n_sim`` parametric draws
-    y_j* ~ Normal(y_j, se_j) with the setting average held fixed, percentile
-    interval; ``se`` is NaN (HEAT reports none). Fixed ``seed`` makes it reproducible.
+    CI (simulation, as healthequal ``bgsd``; Ahn et al. 2019): ``n_sim`` parametric draws
+    y_j* ~ Normal(y_j, se_j), each redrawn while outside the indicator's range -- [0, 100]
+    for a percentage (``scale=100``), otherwise [0, inf) as healthequal (no lower bound when
+    some estimate is negative) -- with the setting average mu* = sum p_j y_j* recomputed
+    in every draw; percentile interval. ``se`` is NaN (healthequal reports none). healthequal
+    uses 100 draws by default; we use 10,000 so the interval does not move with the seed.
     """
     g = groups(data, value, population, group=group, se=se)
     p, mu = g.share, g.mean
@@ -169,12 +190,17 @@ def bgsd(
     ci = (_NAN, _NAN)
     if g.se is not None:
         rng = np.random.default_rng(seed)
-        sims = rng.normal(g.y, g.se, size=(n_sim, len(g.y)))
-        draws = np.sqrt(np.sum(p * (sims - mu) ** 2, axis=1))
+        low = 0.0 if (g.y >= 0).all() else -np.inf
+        high = 100.0 if scale == 100 else np.inf
+        sims = _truncated_normal(rng, g.y, g.se, n_sim, low, high)
+        mu_sim = sims @ p  # the setting average of each simulated data set
+        draws = np.sqrt(np.sum(p * (sims - mu_sim[:, None]) ** 2, axis=1))
         a = (1 - conf_level) / 2
         ci = (float(np.quantile(draws, a)), float(np.quantile(draws, 1 - a)))
-    return InequalityResult("bgsd", est, _NAN, *ci, f"simulation: {n_sim} normal draws, percentile, seed {seed}",
-                            len(g.y), conf_level, details={"setting_average": mu})
+    bounds = f"[0, {'100' if scale == 100 else 'inf'})"
+    return InequalityResult("bgsd", est, _NAN, *ci,
+                            f"simulation: {n_sim} normal draws redrawn outside {bounds}, mean per draw, "
+                            f"percentile, seed {seed}", len(g.y), conf_level, details={"setting_average": mu})
 
 
 def _positive(y: np.ndarray, col: str) -> np.ndarray:
@@ -334,13 +360,18 @@ def _attributable(
     se_paf_frac = _NAN
     method = "none: pass scale= for a proportion or se= for the delta method"
     if g.se is not None:
-        # delta method for ref - mu = (1 - p_ref) y_ref - sum_{j != ref} p_j y_j (independent groups)
+        # delta method, independent groups. PAR = y_ref - mu: gradient e_ref - p. PAF = y_ref / mu - 1:
+        # gradient (e_ref - p y_ref / mu) / mu, so the variance of mu enters (treating mu as fixed, as
+        # SE(PAR) / mu would, understates the SE of the fraction)
         p = g.share
         w = -p.copy()
         w[ref] += 1.0
         se_par = float(np.sqrt(np.sum(w**2 * g.se**2)))
-        se_paf_frac = se_par / abs(mu)
-        method = "analytic: delta method on subgroup SEs"
+        w_frac = -p * g.y[ref] / mu
+        w_frac[ref] += 1.0
+        se_paf_frac = float(np.sqrt(np.sum((w_frac / mu) ** 2 * g.se**2)))
+        method = "analytic: delta method on subgroup SEs (variance of mu included)"
+        return par, paf, se_par, 100 * se_paf_frac, g, ref, method
     elif scale is not None:
         # Walter (1978) as in HEAT: a 2x2 table of 'cases' from rates on `scale` and populations
         n_ref = g.pop[ref]
@@ -401,10 +432,12 @@ def paf(
 ) -> InequalityResult:
     """Population attributable fraction PAF = 100 (y_ref - mu) / mu, in percent (relative, weighted).
 
-    Reference group and truncation as in :func:`par`. CI (analytic): the delta method
-    with ``se``, else Walter's (1978) SE with ``scale`` as HEAT. Note: HEAT's
-    ``healthequal`` adds the fraction-scale SE to the percent-scale estimate; we
-    report the SE in percent so that the PAF interval equals the PAR interval / mu.
+    Reference group and truncation as in :func:`par`. CI (analytic): with ``se`` the
+    delta method on PAF = y_ref / mu - 1, whose gradient (e_ref - p y_ref / mu) / mu
+    carries the sampling variance of the setting average mu (Walter's formula, which
+    healthequal uses, accounts for it through the 2x2 table); else Walter's (1978) SE
+    with ``scale`` as HEAT. Note: ``healthequal`` adds the fraction-scale SE to the
+    percent-scale estimate; we report the SE in percent.
     """
     _, est, _, s, g, ref, method = _attributable(data, value, population, group, order, se, favourable,
                                                  reference, scale, conf_level)

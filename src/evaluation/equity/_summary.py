@@ -24,7 +24,7 @@ def _one(sub: pd.DataFrame, value: str, population: str, group: str | None, orde
         elif name == "bgv":
             res.append(m.bgv(sub, value, population, group=group, se=se))
         elif name == "bgsd":
-            res.append(m.bgsd(sub, value, population, group=group, se=se, seed=seed))
+            res.append(m.bgsd(sub, value, population, group=group, se=se, scale=scale, seed=seed))
         elif name == "theil":
             res.append(m.theil(sub, value, population, group=group, se=se))
         elif name == "mld":
