@@ -191,3 +191,20 @@ def of_rows(df, *, source: str = "source", kind: str = "provenance") -> Provenan
             return synthetic("; ".join(sources))
         raise ValueError(f"cannot tell the provenance kind of sources {sources}; add a 'provenance' column")
     raise ValueError(f"no {kind!r} or {source!r} column to take the provenance from")
+
+
+_PRECEDENCE = {"seed": 0, "official": 1, "programme": 2, "synthetic": 3, "illustrative": 4}
+
+
+def combine(*parts: Provenance) -> Provenance:
+    """The provenance of a number computed from several sources: the least real kind wins
+    (illustrative > synthetic > programme > official > seed), and the details of all parts are kept."""
+    if not parts:
+        raise ValueError("combine() needs at least one provenance")
+    kind = max((p.kind for p in parts), key=_PRECEDENCE.__getitem__)
+    details = []
+    for p in parts:
+        d = f"{p.label('ko')}: {p.detail}" if p.detail else p.label("ko")
+        if d not in details:
+            details.append(d)
+    return Provenance(kind, "; ".join(details))
