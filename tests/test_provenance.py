@@ -66,3 +66,20 @@ def test_every_result_and_table_of_the_demo_run_carries_provenance(demo_run):
     # the demo's participants are synthetic: nothing computed from them may be labelled programme data
     assert "programme" not in kinds.values()
     assert kinds.get("official_all_cause_mortality_bgv") == "official"
+
+
+@pytest.mark.notebook
+def test_reports_are_readable_by_staff(demo_run):
+    """An index page, real titles, staff tables, and no object reprs or raw NaN in the reports."""
+    import re
+
+    reports = demo_run.run_dir / "reports"
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert "먼저 읽을 보고서" in index and "data-provenance=" in index
+    assert "합성" in index  # the demo's data are synthetic and the index says so first
+    for page in reports.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "PosixPath(" not in text, page.name
+        assert "<title>Notebook</title>" not in text, page.name
+        for table in re.findall(r"<table[^>]*ev-table.*?</table>", text, flags=re.S):
+            assert ">NaN<" not in table and "e+0" not in table, page.name

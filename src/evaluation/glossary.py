@@ -55,7 +55,31 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "average_rate": ("기간 평균 집행률", "Average rate over the window"), "current_rate": ("당해 집행률", "Current-year rate"),
     "complete_window": ("4년 자료 있음", "Four years of data"), "chronic_underexecution": ("만성 저집행", "Chronic under-execution"),
     "n": ("인원", "Persons"), "organisation": ("기관", "Organisation"), "strategy": ("대안", "Option"),
+    "change_krw": ("증감 (원)", "Change (KRW)"), "n_items": ("항목 수", "Items"),
+    "n_items_without_execution": ("집행액 없는 항목 수", "Items without an executed amount"),
+    "planned_without_execution_krw": ("집행액 없는 예산 (원)", "Budget without an executed amount (KRW)"),
+    "current_year": ("당해 연도", "Current year"), "n_years": ("집행 자료 연수", "Years with execution data"),
+    "participants": ("참여자 수", "Participants"), "enrolled": ("등록자 수", "Enrolled"), "week": ("주차", "Week"),
+    "arm": ("참여 유형", "Arm"), "sex": ("성별", "Sex"), "age_band": ("연령대", "Age band"), "share": ("비율", "Share"),
+    "parameter": ("입력값", "Input"), "swing": ("결과 변동 폭", "Swing in the result"), "cost": ("비용 (원)", "Cost (KRW)"),
+    "qalys": ("QALY", "QALYs"), "life_years": ("생존 연수", "Life years"), "icer": ("ICER (원/QALY)", "ICER (KRW/QALY)"),
+    "status": ("상태", "Status"), "pvalue": ("p값", "p-value"),
 }
+
+VALUES: dict[str, tuple[str, str]] = {
+    # funding sources
+    "national": ("국비", "National"), "provincial": ("도비", "Provincial"), "city": ("시비", "City"),
+    "other": ("기타", "Other"),
+    # budget categories of the smart-band ledger (seed 002)
+    "public_operations": ("공공운영비", "Public operations"), "other_compensation": ("기타보상금", "Other compensation (band supply)"),
+    "office_management": ("사무관리비", "Office management"), "research_services": ("연구용역비", "Research services"),
+    "asset_acquisition": ("자산및물품취득비", "Asset acquisition"), "it_development": ("전산개발비", "IT development"),
+    # programmes and organisations of the ledgers
+    "smartband_9988": ("손목닥터 9988", "Smart band 9988"),
+    "ilsandong_ict_smart_health": ("일산동구보건소 ICT 건강생활실천", "Ilsandong-gu health centre ICT platform"),
+    "seoul_public_health_foundation": ("서울시공공보건의료재단", "Seoul Public Health Foundation"),
+}
+"""Coded values staff meet in tables, with their names."""
 
 _MEASURE_ALIASES = {"d": "difference", "r": "ratio", "ti": "theil"}
 
@@ -64,6 +88,12 @@ def term(key: str, lang: str = "ko") -> tuple[str, str]:
     """(label, one-line explanation) of a measure in ``lang``; KeyError for an unknown measure."""
     ko, ko_x, en, en_x = TERMS[_MEASURE_ALIASES.get(key, key)]
     return (en, en_x) if lang == "en" else (ko, ko_x)
+
+
+def value_name(code: str, lang: str = "ko") -> str | None:
+    """The staff name of a coded value (funding source, category, programme), or None."""
+    pair = VALUES.get(code)
+    return None if pair is None else (pair[1] if lang == "en" else pair[0])
 
 
 def column(name: str, lang: str = "ko") -> str:

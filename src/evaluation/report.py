@@ -48,6 +48,14 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+class SavedPath(type(Path())):
+    """The path of a saved table or figure; shows nothing when it ends a notebook cell (reports must
+    not print ``PosixPath('.../.staging-.../figures/x.png')``)."""
+
+    def _ipython_display_(self) -> None:
+        return None
+
+
 @dataclass
 class Recorder:
     """Writes a notebook's results under ``output_dir`` (a scratch folder when empty)."""
@@ -90,7 +98,7 @@ class Recorder:
             raise ValueError(f"table {name!r} carries participant-level column(s) {leaked}; store aggregates only")
         path = self.output_dir / "tables" / f"{name}.parquet"
         write_table(path, df, self._provenance(provenance))
-        return path
+        return SavedPath(path)
 
     def _provenance(self, value: "Provenance | dict | str | None") -> "Provenance":
         from .provenance import Provenance, default_for_run
@@ -101,7 +109,7 @@ class Recorder:
         """Save a matplotlib figure as PNG under ``figures/``."""
         path = self.output_dir / "figures" / f"{name}.png"
         fig.savefig(path)
-        return path
+        return SavedPath(path)
 
 
 def write_table(path: str | Path, df: pd.DataFrame, provenance: "Provenance") -> Path:

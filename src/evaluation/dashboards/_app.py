@@ -24,6 +24,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from .. import districts, plots  # noqa: E402
 from ..i18n import register, t  # noqa: E402
 from ..provenance import EXPLAIN, Provenance  # noqa: E402
+from ..report_html import run_label  # noqa: E402
 from . import _data  # noqa: E402
 
 register({
@@ -52,18 +53,6 @@ table.ev-table {border-collapse:collapse;font-size:13px} table.ev-table th,table
 table.ev-table th {background:#f3f4f6} .ev-glossary {margin:8px 0;font-size:13px}
 </style>
 """
-
-
-def run_label(run_id: str) -> str:
-    """A run as staff read it: its date and time (``2026-12-02 23:47``), not the folder id."""
-    import datetime as dt
-
-    stem = run_id.split("-")[0]
-    try:
-        when = dt.datetime.strptime(stem[:15], "%Y%m%dT%H%M%S")
-    except ValueError:
-        return run_id
-    return when.strftime("%Y-%m-%d %H:%M")
 
 
 def quiet() -> None:

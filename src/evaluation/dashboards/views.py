@@ -71,12 +71,6 @@ register({
     "official": {"ko": "공식 통계", "en": "official statistics"},
     "synthetic": {"ko": "합성 자료", "en": "synthetic"},
     "illustrative": {"ko": "예시 모형", "en": "illustrative model"},
-    "public_operations": {"ko": "공공운영비", "en": "Public operations"},
-    "other_compensation": {"ko": "기타보상금", "en": "Other compensation (band supply)"},
-    "office_management": {"ko": "사무관리비", "en": "Office management"},
-    "research_services": {"ko": "연구용역비", "en": "Research services"},
-    "asset_acquisition": {"ko": "자산및물품취득비", "en": "Asset acquisition"},
-    "it_development": {"ko": "전산개발비", "en": "IT development"},
     "execution_other_org": {"ko": "참고: 다른 기관 원장의 집행률 (손목닥터 9988 아님)",
                             "en": "For reference: execution of other organisations' ledgers (not the smart-band programme)"},
     "no_execution_data": {"ko": "근거 문서에 집행 실적 없음", "en": "No executed amounts in the seed documents"},
@@ -346,7 +340,7 @@ def render_districts(run: RunData, lang: str, district: str | None, choice: str 
 def _ledger_chart(ledger: pd.DataFrame, lang: str) -> W.Widget:
     years = [c for c in ledger.columns if str(c).isdigit()]
     key = "category_en" if "category_en" in ledger.columns else "category"
-    df = ledger.assign(_label=ledger[key].map(lambda c: t(str(c), lang))).set_index("_label")[years] / 1e6
+    df = ledger.assign(_label=ledger[key].map(lambda c: glossary.value_name(str(c), lang) or str(c))).set_index("_label")[years] / 1e6
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     df.plot.barh(ax=ax)
     ax.set_xlabel(t("million_krw", lang))
