@@ -99,7 +99,7 @@ def card(label: str, entry: dict[str, Any] | None, *, unit: str | None = None, l
     if prov:
         p = Provenance.coerce(prov)
         body += f"<div class='c'>{p.badge(lang)}</div>"
-        if p.kind in ("synthetic", "illustrative"):
+        if p.kind == "illustrative":  # synthetic data get one banner per page (see DashboardApp.redraw)
             body += f"<div class='c ev-caveat'>{html.escape(EXPLAIN[p.kind][lang])}</div>"
     return W.HTML(f"<div class='ev-card'><div class='k'>{html.escape(label)}</div>{body}</div>")
 
@@ -219,8 +219,12 @@ class DashboardApp:
                 " `make demo` 또는 `evaluation run params/<이름>.yaml`을 실행하세요." if self.lang == "ko"
                 else " Run `make demo` or `evaluation run params/<name>.yaml`."))]
         else:
+            banner = []
+            if run.data_kind != "programme":
+                banner = [W.HTML(f"<div class='ev-banner' style='background:#fdecea;color:#b71c1c;padding:8px 14px;"
+                                 f"border-radius:8px;margin:4px'>{html.escape(EXPLAIN['synthetic'][self.lang])}</div>")]
             try:
-                self.body.children = self.render(
+                self.body.children = banner + self.render(
                     run, self.lang, (self.district.value or None) if self.district else None,
                     **({"choice": self.choice.value} if self.choice is not None else {}))
             except Exception as exc:  # a broken table must not show a traceback to staff

@@ -62,6 +62,13 @@ class RunData:
         return self.manifest.get("run_id", self.path.name)
 
     @property
+    def data_kind(self) -> str:
+        """'programme' or 'synthetic' (the run's participant data); runs without a context count as synthetic."""
+        from ..provenance import read_context
+
+        return read_context(self.path).get("data_kind", "synthetic")
+
+    @property
     def title(self) -> str:
         return self.manifest.get("title") or self.manifest.get("programme", "")
 

@@ -265,7 +265,7 @@ def _source(run: RunData, table: str, lang: str) -> str:
     return Provenance.coerce(prov).text(lang) if prov else ""
 
 
-def _ranking(sub: pd.DataFrame, lang: str, district: str | None) -> W.Widget:
+def _ranking(sub: pd.DataFrame, lang: str, district: str | None, label: str = "") -> W.Widget:
     name_col = "name_ko" if lang == "ko" else "name_en"
     df = sub.sort_values("rank")
     fig, ax = plt.subplots(figsize=(6.5, 6))
@@ -275,7 +275,7 @@ def _ranking(sub: pd.DataFrame, lang: str, district: str | None) -> W.Widget:
     if "seoul_average" in df.columns:
         ax.axvline(float(df["seoul_average"].iloc[0]), color="black", ls="--", lw=1)
     ax.invert_yaxis()
-    ax.set_xlabel(t(str(df["indicator"].iloc[0]), lang))
+    ax.set_xlabel(label or t(str(df["indicator"].iloc[0]), lang))
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in FLAG_COLOURS.values()]
     ax.legend(handles, [t(f"flag_{k}", lang) for k in FLAG_COLOURS], fontsize=8, loc="lower right")
     return figure(fig)
@@ -304,9 +304,10 @@ def render_districts(run: RunData, lang: str, district: str | None, choice: str 
 
         body.append(W.HTML(f"<div class='ev-caveat-block' style='color:#b71c1c;padding:6px 0'>{html.escape(EXPLAIN[prov['kind']][lang])}</div>"))
     title = f"{label} ({year})"
-    fig = equity.tile_map(sub, "value", lang=lang, title=title)
-    fig.text(0.01, 0.005, source, fontsize=7, color="#555")
-    body.append(W.HBox([figure(fig), _ranking(sub, lang, district)], layout=W.Layout(flex_flow="row wrap")))
+    # red for measures where lower is better (mortality), blue-green otherwise
+    cmap = "YlOrRd" if official else "YlGnBu"
+    fig = equity.tile_map(sub, "value", lang=lang, title=title, cmap=cmap, legend_label=label)
+    body.append(W.HBox([figure(fig), _ranking(sub, lang, district, label)], layout=W.Layout(flex_flow="row wrap")))
     if district:
         row = sub[sub["district"].astype(str) == district][["name_ko" if lang == "ko" else "name_en", "value", "seoul_average", "difference", "rank", "flag"]]
         row = row.assign(flag=row["flag"].map(lambda f: t(f"flag_{f}", lang)))
@@ -345,7 +346,7 @@ def _ledger_chart(ledger: pd.DataFrame, lang: str) -> W.Widget:
     df.plot.barh(ax=ax)
     ax.set_xlabel(t("million_krw", lang))
     ax.set_ylabel("")
-    ax.legend(title=t("year", lang), fontsize=8)
+    ax.legend(title=glossary.column("year", lang), fontsize=8)
     ax.xaxis.set_major_formatter(thousands)
     return figure(fig)
 
@@ -354,6 +355,8 @@ def _execution_chart(ex: pd.DataFrame, lang: str) -> W.Widget:
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     wide = ex.pivot_table(index="year", columns="funding_source", values="execution_rate", aggfunc="mean")
     wide.rename(columns=lambda c: t(f"source_{c}", lang)).plot.bar(ax=ax)
+    ax.legend(title=glossary.column("funding_source", lang), fontsize=8)
+    ax.set_xlabel(glossary.column("year", lang))
     ax.axhline(0.7, color="#c62828", ls="--", lw=1)
     ax.set_ylim(0, 1.1)
     ax.set_ylabel(t("execution_rate", lang))
