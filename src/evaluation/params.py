@@ -44,6 +44,16 @@ class NotebookSpec(BaseModel):
     timeout_seconds: int = Field(default=900, gt=0)
 
 
+class DataSpec(BaseModel):
+    """What the run's participant data are: staff see this as the source of every number computed from them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["programme", "synthetic"] = Field(description="'synthetic' for generated data (the demo); 'programme' for real participant data")
+    period: str = Field(default="", description="date range of the data, e.g. '2023-01 ~ 2023-06'")
+    description: str = Field(default="", description="one line, Korean / English")
+
+
 class RunParams(BaseModel):
     """The top level of a ``params/*.yaml`` file."""
 
@@ -59,6 +69,8 @@ class RunParams(BaseModel):
     inputs: dict[str, str] = Field(default_factory=dict, description="named input files, passed as <name>_path")
     parameters: dict[str, Any] = Field(default_factory=dict, description="passed to every notebook that declares them")
     notebooks: list[NotebookSpec] = Field(min_length=1)
+    data: DataSpec = Field(default_factory=lambda: DataSpec(kind="programme"),
+                           description="kind and period of the participant data (provenance of computed numbers)")
 
     @field_validator("inputs")
     @classmethod

@@ -60,6 +60,10 @@ def setup(lang: str = "ko", *, context: str = "notebook", seaborn: bool = True) 
     matplotlib.rcParams["figure.dpi"] = 100
     matplotlib.rcParams["savefig.dpi"] = 120
     matplotlib.rcParams["savefig.bbox"] = "tight"
+    if context == "notebook":
+        from .staff_table import install_display
+
+        install_display(lang)  # tables in notebooks and reports read like the dashboards'
 
 
 def thousands(x: float, _pos: int | None = None) -> str:

@@ -20,10 +20,13 @@ import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from .provenance import Provenance
 
 FORBIDDEN_COLUMNS = ("participant_id",)
 
@@ -45,6 +48,14 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+class SavedPath(type(Path())):
+    """The path of a saved table or figure; shows nothing when it ends a notebook cell (reports must
+    not print ``PosixPath('.../.staging-.../figures/x.png')``)."""
+
+    def _ipython_display_(self) -> None:
+        return None
+
+
 @dataclass
 class Recorder:
     """Writes a notebook's results under ``output_dir`` (a scratch folder when empty)."""
@@ -60,30 +71,59 @@ class Recorder:
         for sub in ("results", "tables", "figures"):
             (self.output_dir / sub).mkdir(parents=True, exist_ok=True)
 
-    def result(self, key: str, value: Any, *, unit: str = "", label: str = "", ci: tuple[float, float] | None = None) -> Any:
-        """Record a headline number (``value`` in ``unit``) with an optional 95% CI; returns ``value``."""
+    def result(self, key: str, value: Any, *, unit: str = "", label: str = "", ci: tuple[float, float] | None = None,
+               provenance: "Provenance | dict | str | None" = None) -> Any:
+        """Record a headline number (``value`` in ``unit``) with an optional 95% CI; returns ``value``.
+
+        ``provenance`` says where the number comes from (:mod:`evaluation.provenance`); without it the
+        number is taken to be computed from the run's participant data (programme data, or synthetic in
+        the demo, as the run context says).
+        """
         entry: dict[str, Any] = {"value": _jsonable(value), "unit": unit, "label": label}
         if ci is not None:
             entry["ci"] = [_jsonable(ci[0]), _jsonable(ci[1])]
+        entry["provenance"] = self._provenance(provenance).to_dict()
         self.results[key] = entry
         path = self.output_dir / "results" / f"{self.notebook}.json"
         path.write_text(json.dumps(self.results, ensure_ascii=False, indent=2), encoding="utf-8")
         return value
 
-    def table(self, name: str, df: pd.DataFrame) -> Path:
-        """Store an aggregated table as Parquet under ``tables/``; refuses participant-level columns."""
+    def table(self, name: str, df: pd.DataFrame, *, provenance: "Provenance | dict | str | None" = None) -> Path:
+        """Store an aggregated table as Parquet under ``tables/``; refuses participant-level columns.
+
+        The table's provenance (default: the run's participant data) is kept in the Parquet metadata.
+        """
         leaked = [c for c in FORBIDDEN_COLUMNS if c in df.columns]
         if leaked:
             raise ValueError(f"table {name!r} carries participant-level column(s) {leaked}; store aggregates only")
         path = self.output_dir / "tables" / f"{name}.parquet"
-        df.reset_index(drop=True).to_parquet(path, index=False)
-        return path
+        write_table(path, df, self._provenance(provenance))
+        return SavedPath(path)
+
+    def _provenance(self, value: "Provenance | dict | str | None") -> "Provenance":
+        from .provenance import Provenance, default_for_run
+
+        return default_for_run(self.output_dir) if value is None else Provenance.coerce(value)
 
     def figure(self, name: str, fig: Any) -> Path:
         """Save a matplotlib figure as PNG under ``figures/``."""
         path = self.output_dir / "figures" / f"{name}.png"
         fig.savefig(path)
-        return path
+        return SavedPath(path)
+
+
+def write_table(path: str | Path, df: pd.DataFrame, provenance: "Provenance") -> Path:
+    """Write ``df`` to Parquet with its provenance in the file's metadata (see :func:`provenance.of_table`)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .provenance import PARQUET_KEY
+
+    table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[PARQUET_KEY] = json.dumps(provenance.to_dict(), ensure_ascii=False).encode("utf-8")
+    pq.write_table(table.replace_schema_metadata(meta), path)
+    return Path(path)
 
 
 def load_results(run_dir: str | Path) -> dict[str, Any]:

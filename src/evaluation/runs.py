@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from . import params as params_mod
+from . import provenance, report_html
 
 PACKAGES = (
     "seoul-health-evaluation", "numpy", "pandas", "pyarrow", "duckdb", "dask", "numba", "scipy",
@@ -152,17 +153,9 @@ def check_kernel(name: str) -> None:
         ) from None
 
 
-def html_report(executed: Path, target: Path) -> None:
-    """Render an executed notebook to HTML without code cells or prompts."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(template_name="lab")
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nbformat.read(str(executed), as_version=4))
-    target.write_text(body, encoding="utf-8")
+def html_report(executed: Path, target: Path, title: str = "") -> None:
+    """Render an executed notebook to HTML without code cells or prompts (see :mod:`report_html`)."""
+    report_html.render(executed, target, title=title or report_html.title_for(executed.stem))
 
 
 def _execute(nb_in: Path, nb_out: Path, parameters: dict[str, Any], kernel: str, cwd: Path, timeout: int) -> None:
@@ -234,6 +227,8 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
         staging.mkdir(parents=True)
         for sub in ("notebooks", "reports", "results", "tables", "figures"):
             (staging / sub).mkdir()
+        provenance.write_context(staging, programme_id=cfg.programme, run_id=run_id, title=cfg.title,
+                                 data_kind=cfg.data.kind, period=cfg.data.period, data_detail=cfg.data.description)
         # validate every notebook's parameters before executing any of them
         plans = []
         for spec in cfg.notebooks:
@@ -262,7 +257,7 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
             say(f"[{run_id}] {name} ...")
             try:
                 _execute(base / spec.path, out_nb, values, cfg.kernel, base, spec.timeout_seconds)
-                html_report(out_nb, staging / "reports" / f"{name}.html")
+                html_report(out_nb, staging / "reports" / f"{name}.html", report_html.title_for(name, cfg.lang))
                 entry["status"] = "ok"
             except Exception as exc:  # papermill raises PapermillExecutionError with the cell traceback
                 entry["status"] = "failed"
@@ -277,6 +272,7 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
         for f in sorted((staging / "results").glob("*.json")):
             results[f.stem] = json.loads(f.read_text(encoding="utf-8"))
         (staging / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+        report_html.write_index(staging, title=cfg.title, lang=cfg.lang)
         manifest["status"] = "failed" if failed else "ok"
         manifest["finished_at"] = dt.datetime.now(SEOUL).isoformat()
         manifest["seconds"] = round(time.time() - started, 2)

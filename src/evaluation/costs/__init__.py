@@ -18,6 +18,7 @@ from ._execution import ExecutionResult, budget_execution, chronic_underexecutio
 from ._ledger import (FUNDING_SOURCES, LEDGER_COLUMNS, SEED_LEDGERS, ledger_totals, load_ledgers, read_ledger,
                       seed_ledger, to_krw, validate_ledger)
 from ._markov import KOREA_DISCOUNT_RATE, MarkovModel, Strategy
+from . import _mets_model as mets_model  # the illustrative MetS model of the cost notebook
 from ._psa import PSAResult, psa
 from ._tornado import TornadoResult, one_way, tornado
 from ._uncertainty import DEFAULT_WTP_KRW, CESamples, bootstrap_ce, ceac, ceaf, evpi, wtp_grid

@@ -23,6 +23,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from .. import districts, plots  # noqa: E402
 from ..i18n import register, t  # noqa: E402
+from ..provenance import EXPLAIN, Provenance  # noqa: E402
+from ..report_html import run_label  # noqa: E402
 from . import _data  # noqa: E402
 
 register({
@@ -32,7 +34,8 @@ register({
     "all_districts": {"ko": "서울 전체", "en": "All of Seoul"},
     "not_in_run": {"ko": "이 실행에는 해당 결과가 없습니다", "en": "This run has no result for this panel"},
     "latest": {"ko": "최신", "en": "latest"},
-    "render_ms": {"ko": "표시 시간", "en": "Render time"},
+    "suppressed_cell": {"ko": "비공개 (n<10)", "en": "Withheld (n<10)"},
+    "seoul_only": {"ko": "자치구별 값 없음: 서울 전체 값입니다", "en": "No district figure: value for all of Seoul"},
 })
 
 Render = Callable[..., list[W.Widget]]
@@ -44,6 +47,10 @@ CARD_CSS = """
 .ev-card .k {font-size:12px;color:#57606a} .ev-card .v {font-size:22px;font-weight:600;color:#1f2328}
 .ev-card .c {font-size:11px;color:#57606a} .ev-msg {padding:16px;font-size:15px;color:#57606a}
 .ev-verdict {padding:10px 14px;border-radius:8px;background:#eef6ee;font-size:15px}
+.ev-card .ev-caveat {color:#b71c1c;max-width:220px} .ev-card .ev-scope {color:#6a4f00}
+.ev-card .ev-suppressed {font-size:16px;color:#57606a}
+table.ev-table {border-collapse:collapse;font-size:13px} table.ev-table th,table.ev-table td {padding:3px 8px;border-bottom:1px solid #e5e7eb;text-align:right}
+table.ev-table th {background:#f3f4f6} .ev-glossary {margin:8px 0;font-size:13px}
 </style>
 """
 
@@ -69,16 +76,31 @@ def fmt(value: Any, unit: str = "", lang: str = "ko") -> str:
     return html.escape(str(value))
 
 
-def card(label: str, entry: dict[str, Any] | None, *, unit: str | None = None, lang: str = "ko") -> W.HTML:
-    """A KPI card for a results entry (value, optional 95% CI)."""
+def card(label: str, entry: dict[str, Any] | None, *, unit: str | None = None, lang: str = "ko",
+         scope: str = "") -> W.HTML:
+    """A KPI card for a results entry (value, optional 95% CI) with its provenance badge.
+
+    ``scope`` is a one-line note under the value (e.g. that a figure exists only for Seoul as a whole).
+    Synthetic and illustrative figures also carry their caveat in words, not only a coloured badge.
+    """
     if entry is None:
         body = "<div class='v'>–</div>"
+    elif entry.get("suppressed"):
+        body = f"<div class='v ev-suppressed'>{html.escape(t('suppressed_cell', lang))}</div>"
     else:
         u = unit if unit is not None else entry.get("unit", "")
         body = f"<div class='v'>{fmt(entry.get('value'), u, lang)}</div>"
         ci = entry.get("ci")
         if ci and None not in ci:
             body += f"<div class='c'>95% CI {fmt(ci[0], u, lang)} – {fmt(ci[1], u, lang)}</div>"
+    if scope:
+        body += f"<div class='c ev-scope'>{html.escape(scope)}</div>"
+    prov = (entry or {}).get("provenance")
+    if prov:
+        p = Provenance.coerce(prov)
+        body += f"<div class='c'>{p.badge(lang)}</div>"
+        if p.kind == "illustrative":  # synthetic data get one banner per page (see DashboardApp.redraw)
+            body += f"<div class='c ev-caveat'>{html.escape(EXPLAIN[p.kind][lang])}</div>"
     return W.HTML(f"<div class='ev-card'><div class='k'>{html.escape(label)}</div>{body}</div>")
 
 
@@ -112,7 +134,8 @@ class DashboardApp:
         self.root = _data.output_root() if root is None else _data.Path(root)
         plots.setup(lang, seaborn=False)
         progs = _data.programmes(self.root)
-        self.programme = W.Dropdown(options=progs, value=progs[0] if progs else None, description=t("programme", lang))
+        self.programme = W.Dropdown(options=[(_data.programme_title(p, self.root), p) for p in progs],
+                                    value=progs[0] if progs else None, description=t("programme", lang))
         self.run = W.Dropdown(description=t("run", lang))
         self.language = W.ToggleButtons(options=[("한국어", "ko"), ("English", "en")], value=lang)
         self.district = W.Dropdown(description=t("district", lang)) if with_district else None
@@ -142,7 +165,8 @@ class DashboardApp:
 
     def _refresh_runs(self) -> None:
         runs = _data.successful_runs(self.programme.value, self.root) if self.programme.value else []
-        self.run.options = [(f"{runs[0]} ({t('latest', self.lang)})", runs[0])] + [(r, r) for r in runs[1:]] if runs else []
+        labels = [run_label(r) for r in runs]
+        self.run.options = ([(f"{labels[0]} ({t('latest', self.lang)})", runs[0])] + list(zip(labels[1:], runs[1:]))) if runs else []
         self.run.value = runs[0] if runs else None
 
     def _refresh_districts(self) -> None:
@@ -195,12 +219,16 @@ class DashboardApp:
                 " `make demo` 또는 `evaluation run params/<이름>.yaml`을 실행하세요." if self.lang == "ko"
                 else " Run `make demo` or `evaluation run params/<name>.yaml`."))]
         else:
+            banner = []
+            if run.data_kind != "programme":
+                banner = [W.HTML(f"<div class='ev-banner' style='background:#fdecea;color:#b71c1c;padding:8px 14px;"
+                                 f"border-radius:8px;margin:4px'>{html.escape(EXPLAIN['synthetic'][self.lang])}</div>")]
             try:
-                self.body.children = self.render(
+                self.body.children = banner + self.render(
                     run, self.lang, (self.district.value or None) if self.district else None,
                     **({"choice": self.choice.value} if self.choice is not None else {}))
             except Exception as exc:  # a broken table must not show a traceback to staff
                 logging.getLogger(__name__).exception("dashboard render failed")
                 self.body.children = [message(f"{t('not_in_run', self.lang)} ({type(exc).__name__})")]
         ms = (time.perf_counter() - start) * 1000
-        self.status.value = f"<span style='color:#8c959f;font-size:11px' data-render-ms='{ms:.0f}'>{t('render_ms', self.lang)}: {ms:.0f} ms</span>"
+        self.status.value = f"<span style='display:none' data-render-ms='{ms:.0f}'></span>"

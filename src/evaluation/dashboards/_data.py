@@ -34,6 +34,16 @@ def successful_runs(programme: str, root: Path | None = None) -> list[str]:
     return [r["run_id"] for r in list_runs(programme, root or output_root()) if r["status"] == "ok"]
 
 
+def programme_title(programme: str, root: Path | None = None) -> str:
+    """The programme's title from its latest run's manifest (the folder key only when it has none)."""
+    root = root or output_root()
+    try:
+        manifest = json.loads((root / programme / "latest" / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return programme
+    return manifest.get("title") or programme
+
+
 @dataclass
 class RunData:
     """One finished run: its results, manifest and stored tables (loaded lazily, cached)."""
@@ -52,6 +62,13 @@ class RunData:
         return self.manifest.get("run_id", self.path.name)
 
     @property
+    def data_kind(self) -> str:
+        """'programme' or 'synthetic' (the run's participant data); runs without a context count as synthetic."""
+        from ..provenance import read_context
+
+        return read_context(self.path).get("data_kind", "synthetic")
+
+    @property
     def title(self) -> str:
         return self.manifest.get("title") or self.manifest.get("programme", "")
 
@@ -68,6 +85,15 @@ class RunData:
 
     def has_table(self, name: str) -> bool:
         return (self.path / "tables" / f"{name}.parquet").exists()
+
+    def table_provenance(self, name: str) -> dict[str, str] | None:
+        """The provenance stored with a table ({'kind', 'detail'}), or None."""
+        from ..provenance import of_table
+
+        if not self.has_table(name):
+            return None
+        prov = of_table(self.path / "tables" / f"{name}.parquet")
+        return prov.to_dict() if prov else None
 
     def table(self, name: str) -> pd.DataFrame | None:
         """A stored aggregate table, or None if this run did not produce it."""

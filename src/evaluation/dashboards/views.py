@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import html
+
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import districts
+from .. import districts, glossary, staff_table
 from ..i18n import register, t
 from ..plots import thousands
+from ..provenance import Provenance
 from ._app import DashboardApp, card, figure, message, panel
 from ._data import RunData
 
@@ -65,6 +68,16 @@ register({
     "quadrant_dominant": {"ko": "우월 (비용 절감·효과 증가)", "en": "Dominant (saves money, more effect)"},
     "quadrant_dominated": {"ko": "열등 (비용 증가·효과 감소)", "en": "Dominated"},
     "no_programme": {"ko": "사업 미시행", "en": "No programme"},
+    "official": {"ko": "공식 통계", "en": "official statistics"},
+    "synthetic": {"ko": "합성 자료", "en": "synthetic"},
+    "illustrative": {"ko": "예시 모형", "en": "illustrative model"},
+    "execution_other_org": {"ko": "참고: 다른 기관 원장의 집행률 (손목닥터 9988 아님)",
+                            "en": "For reference: execution of other organisations' ledgers (not the smart-band programme)"},
+    "no_execution_data": {"ko": "근거 문서에 집행 실적 없음", "en": "No executed amounts in the seed documents"},
+    "post_enrolment_avg": {"ko": "등록 후 1-24주 평균", "en": "Average over weeks 1-24 after enrolment"},
+    "official_mortality": {"ko": "자치구별 전체 사망률 (공식 통계)", "en": "All-cause mortality by district (official statistics)"},
+    "district_suppressed": {"ko": "이 자치구는 참여자가 10명 미만이라 결과를 공개하지 않습니다 (비공개, n<10).",
+                            "en": "This district has fewer than 10 participants, so its results are withheld (n<10)."},
 })
 
 
@@ -85,8 +98,9 @@ def _verdict(entry: dict[str, Any] | None, lang: str, favourable: str = "higher"
     bad = hi < 0 if favourable == "higher" else lo > 0
     key = "verdict_works" if good else ("verdict_harm" if bad else "verdict_unclear")
     label = entry.get("label") or t("headline_effect", lang)
+    badge = Provenance.coerce(entry["provenance"]).badge(lang) if entry.get("provenance") else ""
     return W.HTML(
-        f"<div class='ev-verdict'><b>{label}</b>: {entry['value']:,.1f} (95% CI {lo:,.1f} – {hi:,.1f})"
+        f"<div class='ev-verdict'><b>{html.escape(label)}</b>: {entry['value']:,.1f} (95% CI {lo:,.1f} – {hi:,.1f}) {badge}"
         f"<br>{t(key, lang)}</div>"
     )
 
@@ -127,6 +141,8 @@ def _steps_panel(run: RunData, lang: str, district: str | None) -> W.Widget:
         sub = since[(since["dimension"] == "district") & (since["level"].astype(str) == district) & (since["metric"] == "mean_steps")]
         if sub.empty:
             return _missing(lang, t("steps_by_week", lang))
+        if sub["suppressed"].astype(bool).all() or sub["estimate"].isna().all():
+            return message(t("district_suppressed", lang))
         name = districts.names(lang)[district]
         widget = _lines(sub, "week_since_enrolment", None, lang, ylabel=t("daily_steps", lang),
                         title=f"{name}: {t('steps_by_week', lang)}", xlabel=t("weeks_since_enrolment", lang))
@@ -139,52 +155,117 @@ def _steps_panel(run: RunData, lang: str, district: str | None) -> W.Widget:
     return _lines(weekly, "week", "arm", lang, ylabel=t("daily_steps", lang), title=t("steps_by_week", lang))
 
 
+def _district_total(run: RunData, district: str) -> dict[str, Any] | None:
+    """Participants enrolled in one district: the published margin row of the district x arm table."""
+    tab = run.table("enrolment_by_district_arm")
+    if tab is None or "margin" not in tab.columns:
+        return None
+    row = tab[(tab["district"].astype(str) == district) & tab["margin"].astype(bool)]
+    if row.empty:
+        return None
+    r = row.iloc[0]
+    return {"value": None if bool(r.get("suppressed", False)) else float(r["participants"]), "unit": "persons",
+            "suppressed": bool(r.get("suppressed", False)), "provenance": run.table_provenance("enrolment_by_district_arm")}
+
+
+def _district_metric(run: RunData, district: str, metric: str, unit: str) -> dict[str, Any] | None:
+    """A district's mean of a weekly metric over weeks 1-24 after enrolment, weighted by person-days,
+    from the published (unsuppressed) cells only; suppressed when every week is withheld."""
+    tab = run.table("steps_by_week_since_enrolment")
+    if tab is None:
+        return None
+    sub = tab[(tab["dimension"] == "district") & (tab["level"].astype(str) == district) & (tab["metric"] == metric)
+              & tab["week_since_enrolment"].between(1, 24)]
+    if sub.empty:
+        return None
+    shown = sub[~sub["suppressed"].astype(bool) & sub["estimate"].notna()]
+    prov = run.table_provenance("steps_by_week_since_enrolment")
+    if shown.empty:
+        return {"value": None, "unit": unit, "suppressed": True, "provenance": prov}
+    w = shown["n_days"].astype(float)
+    return {"value": float((shown["estimate"].astype(float) * w).sum() / w.sum()), "unit": unit, "provenance": prov}
+
+
 def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Widget]:
-    cards = W.HBox([
-        card(t("enrolled", lang), run.find("participants_enrolled"), lang=lang),
-        card(t("active_last_week", lang), run.find("participants_active_last_week"), lang=lang),
-        card(t("completed", lang), run.find("participants_completed"), lang=lang),
-        card(t("valid_day_rate", lang), run.find("valid_day_rate"), unit="share", lang=lang),
-        card(t("daily_steps", lang), run.find("mean_daily_steps"), lang=lang),
-        card(t("goal_share", lang), run.find("goal_share"), unit="share", lang=lang),
-        card(t("retention_24w", lang), run.find("retention_24w"), unit="share", lang=lang),
-    ], layout=W.Layout(flex_flow="row wrap"))
+    seoul_only = t("seoul_only", lang) if district else ""
+    if district:
+        enrolled = _district_total(run, district)
+        if enrolled is not None and enrolled.get("suppressed"):
+            name = districts.names(lang)[district]
+            return [panel(name, message(t("district_suppressed", lang)))]
+        avg = t("post_enrolment_avg", lang)
+        cards = W.HBox([
+            card(t("enrolled", lang), enrolled, lang=lang),
+            card(t("valid_day_rate", lang), _district_metric(run, district, "valid_day_rate", "share"), unit="share", lang=lang, scope=avg),
+            card(t("daily_steps", lang), _district_metric(run, district, "mean_steps", "steps/day"), lang=lang, scope=avg),
+            card(t("goal_share", lang), _district_metric(run, district, "goal_share", "share"), unit="share", lang=lang, scope=avg),
+            card(t("active_last_week", lang), run.find("participants_active_last_week"), lang=lang, scope=seoul_only),
+            card(t("retention_24w", lang), run.find("retention_24w"), unit="share", lang=lang, scope=seoul_only),
+        ], layout=W.Layout(flex_flow="row wrap"))
+    else:
+        cards = W.HBox([
+            card(t("enrolled", lang), run.find("participants_enrolled"), lang=lang),
+            card(t("active_last_week", lang), run.find("participants_active_last_week"), lang=lang),
+            card(t("completed", lang), run.find("participants_completed"), lang=lang),
+            card(t("valid_day_rate", lang), run.find("valid_day_rate"), unit="share", lang=lang),
+            card(t("daily_steps", lang), run.find("mean_daily_steps"), lang=lang),
+            card(t("goal_share", lang), run.find("goal_share"), unit="share", lang=lang),
+            card(t("retention_24w", lang), run.find("retention_24w"), unit="share", lang=lang),
+        ], layout=W.Layout(flex_flow="row wrap"))
     costs = W.HBox([
-        card(t("cost_per_participant", lang), run.find("cost_per_participant_krw"), unit="KRW", lang=lang),
-        card(t("cost_per_completer", lang), run.find("cost_per_completer_krw"), unit="KRW", lang=lang),
-        card(t("cost_per_risk_reduced", lang), run.find("cost_per_risk_reduced_krw"), unit="KRW", lang=lang),
-        card(t("execution_rate", lang), run.find("execution_rate"), unit="share", lang=lang),
+        card(t("cost_per_participant", lang), run.find("cost_per_participant_krw"), unit="KRW", lang=lang, scope=seoul_only),
+        card(t("cost_per_completer", lang), run.find("cost_per_completer_krw"), unit="KRW", lang=lang, scope=seoul_only),
+        card(t("cost_per_risk_reduced", lang), run.find("cost_per_risk_reduced_krw"), unit="KRW", lang=lang, scope=seoul_only),
     ], layout=W.Layout(flex_flow="row wrap"))
     effect = run.find("att_steps")
     if effect is not None:
         effect = dict(effect, label=t("att_steps_label", lang))
-    body = [cards, panel(t("headline_effect", lang), _verdict(effect, lang, "higher")), costs,
+    verdict = _verdict(effect, lang, "higher")
+    if district:
+        verdict = W.VBox([verdict, W.HTML(f"<small>{html.escape(seoul_only)}</small>")])
+    body = [cards, panel(t("headline_effect", lang), verdict), costs,
             panel(t("steps_by_week", lang), _steps_panel(run, lang, district))]
     goal = run.table("goal_share_by_week")
     if goal is not None and not district:
         body.append(panel(t("goal_share", lang), _lines(goal, "week", "arm", lang, ylabel=t("goal_share", lang),
                                                         title=t("goal_share", lang), percent=True)))
+    body.append(W.HTML(glossary.panel_html(["valid_day", "ci", "suppressed"], lang)))
     return body
 
 
 FLAG_COLOURS = {"better": "#2e7d32", "worse": "#c62828", "similar": "#9e9e9e"}
 
 
+OFFICIAL = "official:"
+
+
 def _indicator_choices(run: RunData, lang: str) -> list[tuple[str, str]]:
     from .. import equity  # noqa: F401  (registers the indicator names; imported lazily to keep other dashboards light)
+    from .. import official_stats
 
+    out: list[tuple[str, str]] = []
+    official = run.table("official_profile")
+    if official is not None:
+        for ind in sorted(official["indicator"].unique()):
+            out.append((f"{official_stats.label(ind, lang)} · {t('official', lang)}", OFFICIAL + ind))
     profile = run.table("district_profile")
-    if profile is None or "indicator" not in profile.columns:
-        return []
-    return [(t(i, lang), i) for i in sorted(profile["indicator"].unique())]
+    if profile is not None and "indicator" in profile.columns:
+        kind = (run.table_provenance("district_profile") or {}).get("kind", "")
+        tag = f" · {t(kind, lang)}" if kind in ("synthetic", "illustrative") else ""
+        out += [(t(i, lang) + tag, i) for i in sorted(profile["indicator"].unique())]
+    return out
 
 
-def _html_table(df: pd.DataFrame, lang: str) -> W.HTML:
-    shown = df.rename(columns=lambda c: t(c, lang))
-    return W.HTML(shown.to_html(index=False, na_rep="x", float_format=lambda v: f"{v:,.2f}"))
+def _html_table(df: pd.DataFrame, lang: str, footnote: str = "") -> W.HTML:
+    return W.HTML(staff_table.to_html(df, lang, footnote=footnote))
 
 
-def _ranking(sub: pd.DataFrame, lang: str, district: str | None) -> W.Widget:
+def _source(run: RunData, table: str, lang: str) -> str:
+    prov = run.table_provenance(table)
+    return Provenance.coerce(prov).text(lang) if prov else ""
+
+
+def _ranking(sub: pd.DataFrame, lang: str, district: str | None, label: str = "") -> W.Widget:
     name_col = "name_ko" if lang == "ko" else "name_en"
     df = sub.sort_values("rank")
     fig, ax = plt.subplots(figsize=(6.5, 6))
@@ -194,59 +275,78 @@ def _ranking(sub: pd.DataFrame, lang: str, district: str | None) -> W.Widget:
     if "seoul_average" in df.columns:
         ax.axvline(float(df["seoul_average"].iloc[0]), color="black", ls="--", lw=1)
     ax.invert_yaxis()
-    ax.set_xlabel(t(str(df["indicator"].iloc[0]), lang))
+    ax.set_xlabel(label or t(str(df["indicator"].iloc[0]), lang))
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in FLAG_COLOURS.values()]
     ax.legend(handles, [t(f"flag_{k}", lang) for k in FLAG_COLOURS], fontsize=8, loc="lower right")
     return figure(fig)
 
 
 def render_districts(run: RunData, lang: str, district: str | None, choice: str | None = None) -> list[W.Widget]:
-    from .. import equity
+    from .. import equity, official_stats
 
     body: list[W.Widget] = []
-    profile = run.table("district_profile")
+    official = bool(choice and choice.startswith(OFFICIAL))
+    profile_name, measures_name = ("official_profile", "official_inequality") if official else ("district_profile", "inequality_measures")
+    profile = run.table(profile_name)
     if profile is None or choice is None:
-        return [_missing(lang, "district_profile")]
-    sub = profile[profile["indicator"] == choice]
+        return [_missing(lang, t("dash_districts", lang))]
+    indicator = choice[len(OFFICIAL):] if official else choice
+    label = official_stats.label(indicator, lang) if official else t(indicator, lang)
+    sub = profile[profile["indicator"] == indicator]
     year = int(sub["year"].max())
     sub = sub[sub["year"] == year]
-    title = f"{t(choice, lang)} ({year})"
-    fig = equity.tile_map(sub, "value", lang=lang, title=title)
-    body.append(W.HBox([figure(fig), _ranking(sub, lang, district)], layout=W.Layout(flex_flow="row wrap")))
+    prov = run.table_provenance(profile_name)
+    badge = Provenance.coerce(prov).badge(lang) if prov else ""
+    source = _source(run, profile_name, lang)
+    body.append(W.HTML(f"<div>{badge} <small>{html.escape(source)}</small></div>"))
+    if prov and prov.get("kind") in ("synthetic", "illustrative"):
+        from ..provenance import EXPLAIN
+
+        body.append(W.HTML(f"<div class='ev-caveat-block' style='color:#b71c1c;padding:6px 0'>{html.escape(EXPLAIN[prov['kind']][lang])}</div>"))
+    title = f"{label} ({year})"
+    # red for measures where lower is better (mortality), blue-green otherwise
+    cmap = "YlOrRd" if official else "YlGnBu"
+    fig = equity.tile_map(sub, "value", lang=lang, title=title, cmap=cmap, legend_label=label)
+    body.append(W.HBox([figure(fig), _ranking(sub, lang, district, label)], layout=W.Layout(flex_flow="row wrap")))
     if district:
-        row = sub[sub["district"].astype(str) == district][["name_ko" if lang == "ko" else "name_en", "value", "seoul_average", "difference", "rank", "n_ranked", "flag"]]
-        body.append(_html_table(row, lang))
-    measures = run.table("inequality_measures")
+        row = sub[sub["district"].astype(str) == district][["name_ko" if lang == "ko" else "name_en", "value", "seoul_average", "difference", "rank", "flag"]]
+        row = row.assign(flag=row["flag"].map(lambda f: t(f"flag_{f}", lang)))
+        body.append(_html_table(row, lang, footnote=source))
+    measures = run.table(measures_name)
+    shown = ["bgv", "bgsd", "sii", "rii", "aci", "difference", "ratio"]
     if measures is not None:
-        m = measures[(measures["indicator"] == choice) & measures["measure"].isin(["bgv", "bgsd", "sii", "rii", "difference", "ratio"])]
+        m = measures[(measures["indicator"] == indicator) & measures["measure"].isin(shown)]
         if len(m):
             wide = m.assign(text=[
                 f"{e:,.2f} ({lo:,.2f}–{hi:,.2f})" if np.isfinite(lo) else f"{e:,.2f}"
-                for e, lo, hi in zip(m["estimate"], m["ci_low"].fillna(np.nan), m["ci_high"].fillna(np.nan))
-            ]).pivot_table(index=["dimension", "measure"], columns="year", values="text", aggfunc="first")
+                for e, lo, hi in zip(m["estimate"], m["ci_low"].astype(float), m["ci_high"].astype(float))
+            ]).pivot_table(index=["measure"], columns="year", values="text", aggfunc="first")
             wide.columns = [str(c) for c in wide.columns]
             wide = wide.reset_index()
-            body.append(panel(t("inequality", lang) + " (95% CI)", _html_table(wide, lang)))
-    gap = run.table("programme_gap_change")
-    if gap is not None:
-        g = gap[["dimension", "measure", "before", "after", "gap_change", "gap_change_ci_low", "gap_change_ci_high", "verdict"]].copy()
-        g["verdict"] = g["verdict"].map(lambda v: t(str(v), lang))
-        body.append(panel(t("gap_change", lang), _html_table(g, lang)))
-    outcomes = run.table("district_outcomes")
-    if outcomes is not None and "change" in outcomes.columns:
-        fig = equity.tile_map(outcomes, "change", lang=lang, title=t("steps_change_by_district", lang), fmt="{:,.0f}")
-        body.append(panel(t("steps_change_by_district", lang), figure(fig)))
+            body.append(panel(t("inequality", lang) + " (95% CI)", [_html_table(wide, lang, footnote=_source(run, measures_name, lang)),
+                                                                 W.HTML(glossary.panel_html([k for k in shown if k in set(m["measure"])], lang))]))
+    if not official:
+        gap = run.table("programme_gap_change")
+        if gap is not None:
+            g = gap[["dimension", "measure", "before", "after", "gap_change", "gap_change_ci_low", "gap_change_ci_high", "verdict"]].copy()
+            body.append(panel(t("gap_change", lang), _html_table(g, lang, footnote=_source(run, "programme_gap_change", lang))))
+        outcomes = run.table("district_outcomes")
+        if outcomes is not None and "change" in outcomes.columns:
+            fig = equity.tile_map(outcomes, "change", lang=lang, title=t("steps_change_by_district", lang), fmt="{:,.0f}")
+            fig.text(0.01, 0.005, _source(run, "district_outcomes", lang), fontsize=7, color="#555")
+            body.append(panel(t("steps_change_by_district", lang), figure(fig)))
     return body
 
 
 def _ledger_chart(ledger: pd.DataFrame, lang: str) -> W.Widget:
     years = [c for c in ledger.columns if str(c).isdigit()]
-    label = "category" if lang == "ko" else ("category_en" if "category_en" in ledger.columns else "category")
-    df = ledger.set_index(label)[years] / 1e6
+    key = "category_en" if "category_en" in ledger.columns else "category"
+    df = ledger.assign(_label=ledger[key].map(lambda c: glossary.value_name(str(c), lang) or str(c))).set_index("_label")[years] / 1e6
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     df.plot.barh(ax=ax)
     ax.set_xlabel(t("million_krw", lang))
     ax.set_ylabel("")
+    ax.legend(title=glossary.column("year", lang), fontsize=8)
     ax.xaxis.set_major_formatter(thousands)
     return figure(fig)
 
@@ -255,6 +355,8 @@ def _execution_chart(ex: pd.DataFrame, lang: str) -> W.Widget:
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     wide = ex.pivot_table(index="year", columns="funding_source", values="execution_rate", aggfunc="mean")
     wide.rename(columns=lambda c: t(f"source_{c}", lang)).plot.bar(ax=ax)
+    ax.legend(title=glossary.column("funding_source", lang), fontsize=8)
+    ax.set_xlabel(glossary.column("year", lang))
     ax.axhline(0.7, color="#c62828", ls="--", lw=1)
     ax.set_ylim(0, 1.1)
     ax.set_ylabel(t("execution_rate", lang))
@@ -297,10 +399,11 @@ def render_cost(run: RunData, lang: str, district: str | None) -> list[W.Widget]
     quadrant = run.find("icer_quadrant")
     icer_entry = run.find("icer_krw_per_qaly")
     if icer_entry is not None and icer_entry.get("value") is None and quadrant:
-        icer_entry = {"value": t(f"quadrant_{quadrant['value']}", lang), "unit": ""}
+        icer_entry = dict(icer_entry, value=t(f"quadrant_{quadrant['value']}", lang), unit="")
+    no_exec = {"value": t("no_execution_data", lang), "unit": "", "provenance": (run.find("budget_total_krw") or {}).get("provenance")}
     cards = W.HBox([
         card(t("budget_total", lang), run.find("budget_total_krw"), unit="KRW", lang=lang),
-        card(t("execution_rate", lang), run.find("execution_rate"), unit="share", lang=lang),
+        card(t("execution_rate", lang), no_exec, lang=lang),
         card(t("cost_per_participant", lang), run.find("cost_per_participant_krw"), unit="KRW", lang=lang),
         card(t("cost_per_completer", lang), run.find("cost_per_completer_krw"), unit="KRW", lang=lang),
         card(t("cost_per_risk_reduced", lang), run.find("cost_per_risk_reduced_krw"), unit="KRW", lang=lang),
@@ -309,20 +412,29 @@ def render_cost(run: RunData, lang: str, district: str | None) -> list[W.Widget]
     ], layout=W.Layout(flex_flow="row wrap"))
     body: list[W.Widget] = [cards]
     ledger = run.table("ledger_by_category")
-    body.append(panel(t("ledger_by_category", lang), _ledger_chart(ledger, lang) if ledger is not None else _missing(lang, t("ledger_by_category", lang))))
-    ex = run.table("execution_by_year_source")
-    body.append(panel(t("execution_by_source", lang), _execution_chart(ex, lang) if ex is not None else _missing(lang, t("execution_by_source", lang))))
+    body.append(panel(t("ledger_by_category", lang), [_ledger_chart(ledger, lang), W.HTML(f"<small>{html.escape(_source(run, 'ledger_by_category', lang))}</small>")]
+                      if ledger is not None else _missing(lang, t("ledger_by_category", lang))))
+    other = []
+    for name in ("execution_district_ict", "execution_foundation"):
+        ex = run.table(name)
+        if ex is not None:
+            org = str(ex["organisation"].iloc[0]) if "organisation" in ex.columns and len(ex) else name
+            other.append(panel(org, [_execution_chart(ex, lang), W.HTML(f"<small>{html.escape(_source(run, name, lang))}</small>")]))
+    if other:
+        body.append(panel(t("execution_other_org", lang), W.HBox(other, layout=W.Layout(flex_flow="row wrap"))))
     plane, ceac = run.table("ce_plane_sample"), run.table("ceac")
     wtp = float(plane["wtp"].iloc[0]) if plane is not None and "wtp" in plane.columns else 30e6
     charts = []
     if plane is not None:
-        charts.append(panel(t("ce_plane", lang), _ce_plane(plane, lang, wtp)))
+        charts.append(panel(t("ce_plane", lang), [_ce_plane(plane, lang, wtp), W.HTML(f"<small>{html.escape(_source(run, 'ce_plane_sample', lang))}</small>")]))
     if ceac is not None:
-        charts.append(panel(t("ceac", lang), _ceac_chart(ceac, lang)))
+        charts.append(panel(t("ceac", lang), [_ceac_chart(ceac, lang), W.HTML(f"<small>{html.escape(_source(run, 'ceac', lang))}</small>")]))
     body.append(W.HBox(charts, layout=W.Layout(flex_flow="row wrap")) if charts else _missing(lang, t("ceac", lang)))
     chronic = run.table("chronic_underexecution")
     if chronic is not None:
-        body.append(panel(t("chronic_underexecution", lang), _html_table(chronic, lang)))
+        cols = [c for c in ("item", "current_year", "n_years", "complete_window", "average_rate", "current_rate", "chronic_underexecution") if c in chronic.columns]
+        body.append(panel(t("chronic_underexecution", lang), _html_table(chronic[cols], lang, footnote=_source(run, "chronic_underexecution", lang))))
+    body.append(W.HTML(glossary.panel_html(["execution_rate", "icer", "qaly", "ceac", "evpi"], lang)))
     return body
 
 
