@@ -39,3 +39,7 @@ __all__ = [
     "placebo_timing", "pre_enrolment_steps", "risk_flags", "staggered_did", "trajectory", "weekly_panel",
     "weekly_steps",
 ]
+
+from ._staggered import StaggeredDiDWarning  # noqa: E402  (warning class for staggered_did diagnostics)
+
+__all__ += ["StaggeredDiDWarning"]
