@@ -248,7 +248,15 @@ def _cells(dz: Design, control_group: str, est_method: str, base_period: str, an
             if est_method in ("dr", "reg") and regression_singular(X, D):
                 skipped.append((dz.label(g), dz.label(c), "singular covariates among comparison units"))
                 continue
-            att, inf_sub = fn(dy, D, X, trim_level=TRIM_LEVEL)
+            try:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    att, inf_sub = fn(dy, D, X, trim_level=TRIM_LEVEL)
+            except (ValueError, np.linalg.LinAlgError) as exc:  # R did: the cell is NA with a warning
+                skipped.append((dz.label(g), dz.label(c), f"estimation failed ({exc})"))
+                continue
+            if not np.isfinite(att):
+                skipped.append((dz.label(g), dz.label(c), "no effective comparison units after trimming"))
+                continue
             inf = np.zeros(n)
             inf[sub] = inf_sub * n / sub.sum()
             rows.append({**row, "att": att, "n": int(sub.sum()), "reference": False})

@@ -94,15 +94,25 @@ def prepare(
     where = "staggered_did"
     cols = [unit, time, group, outcome] + covariates
     d = df[cols].copy()
-    d[group] = pd.to_numeric(d[group], errors="coerce").astype(float)
+    # errors name rows (positions in df), never unit ids: ids may identify participants
+    g_num = pd.to_numeric(d[group], errors="coerce")
+    bad = g_num.isna() & d[group].notna()
+    if bad.any():
+        raise TypeError(f"{where}: column {group!r} must be numeric (a period, inf/0 for never treated, NaN if "
+                        f"unknown); row(s) {np.flatnonzero(bad.to_numpy())[:5].tolist()} are not")
+    d[group] = g_num.astype(float)
     if d[[unit, time]].isna().any().any():
-        bad = d.index[d[[unit, time]].isna().any(axis=1)][:5].tolist()
-        raise ValueError(f"{where}: missing {unit!r} or {time!r} in row(s) {bad}")
-    if d.duplicated([unit, time]).any():
-        raise ValueError(f"{where}: more than one row per ({unit!r}, {time!r})")
-    varies = d.groupby(unit, sort=False)[group].nunique(dropna=False)
-    if (varies > 1).any():
-        raise ValueError(f"{where}: {group!r} varies within unit(s) {list(varies[varies > 1].index[:5])}")
+        rows = np.flatnonzero(d[[unit, time]].isna().any(axis=1).to_numpy())[:5].tolist()
+        raise ValueError(f"{where}: missing {unit!r} or {time!r} in row(s) {rows}")
+    dup = d.duplicated([unit, time])
+    if dup.any():
+        raise ValueError(f"{where}: more than one row per ({unit!r}, {time!r}), e.g. row(s) "
+                         f"{np.flatnonzero(dup.to_numpy())[:5].tolist()}")
+    varies = d.groupby(unit, sort=False)[group].transform("nunique", dropna=False) > 1
+    if varies.any():
+        raise ValueError(f"{where}: {group!r} varies within unit(s) ({d.loc[varies, unit].nunique()} units, "
+                         f"row(s) {np.flatnonzero(varies.to_numpy())[:5].tolist()}); it must be the unit's first "
+                         "treated period in every row")
     if np.isneginf(d[group]).any():
         raise ValueError(f"{where}: {group!r} is -inf; use inf (or 0) for never-treated units")
 
