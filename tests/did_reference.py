@@ -13,6 +13,16 @@ and say so in ``compare``'s ``exclude_cohort`` / ``positions`` arguments:
   moderndid fitted on the same panel relabelled 1..T, which is the design the brief asks for (labels must not
   change the answer), and check that ATT(g,t), simple, group and calendar also equal moderndid's on the
   original labels when there is no anticipation.
+
+Other known differences, outside the random draws (each has its own test in test_effects_did_edge_cases.py):
+
+* ``control_group="nevertreated"`` without never-treated units: R and moderndid turn the last cohort into the
+  controls with a warning; we refuse with an error (the user asked for never-treated controls and has none).
+* a cohort starting after the last period with anticipation > 0: R recodes it as never treated only if it starts
+  after the last period + anticipation (label units); moderndid and we recode any cohort after the last period.
+* DRDID's trimming (comparison units with a propensity score >= 0.995 get weight 0) and R's per-cell guards
+  (overlap: a score >= 0.999; singular comparison-unit covariates) are applied as in R; the cells such a guard
+  stops are listed in ``diagnostics`` and left out of every aggregation (R: NA, then ``na.rm``).
 """
 from __future__ import annotations
 

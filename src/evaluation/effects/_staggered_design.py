@@ -14,6 +14,10 @@ Group (cohort) coding of the ``group`` column:
 * after the last period: treated outside the window -> recoded as never treated (R, moderndid);
 * at or before the first period (+ anticipation): no pre-treatment period -> dropped (R, moderndid);
 * between two period labels: mapped to the next period (the first observed treated period).
+
+Without never-treated units and with not-yet-treated controls, the periods from the last cohort's start
+(less anticipation) on are dropped and that cohort is used only as a control (R ``did`` >= 2.3). With
+never-treated controls requested and none present we refuse (R coerces the last cohort into controls).
 """
 from __future__ import annotations
 
