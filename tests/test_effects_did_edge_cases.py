@@ -108,6 +108,24 @@ def test_first_week_enrollees_and_joiners_without_index_date_never_become_contro
     assert abs(r.simple.estimate - truth) < 0.1 * truth
 
 
+def test_weekly_panel_counts_what_it_leaves_out():
+    """Days before ``start``, people missing from the participants table and an unknown arm are reported."""
+    daily, people = weekly_case(n=4)
+    people = people[people["participant_id"] != "comparison-0"].copy()
+    people["treated"] = people["treated"].astype(object)
+    people.loc[people["participant_id"] == "week9-0", "treated"] = None  # arm unknown
+    with pytest.warns(UserWarning) as rec:
+        w = effects.weekly_panel(daily, people, start="2023-01-09")
+    text = " ".join(str(x.message) for x in rec)
+    assert "valid days before start 2023-01-09 dropped" in text
+    assert "1 participant(s) in the daily table are not in the participants table" in text
+    assert "3 participant(s) are joiners without an index date (or have 'treated' missing)" in text
+    assert w["week"].min() == 1 and "comparison-0" not in set(w["participant_id"])
+    assert np.isnan(w.loc[w["participant_id"] == "week9-0", "first_week"]).all()
+    # the first-week joiners enrolled before the new start: already treated when the data start
+    assert (w.loc[w["participant_id"].str.startswith("firstweek"), "first_week"] == 1).all()
+
+
 def test_zero_is_refused_as_never_treated_when_0_is_a_period_and_inf_is_accepted():
     d = design()
     d0 = d.assign(period=d["period"] - 1, first=d["first"].where(d["first"] == 0, d["first"] - 1))
