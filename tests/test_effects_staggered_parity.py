@@ -107,9 +107,9 @@ def check_design(spec: dict) -> dict:
     # a design without never-treated units (a cohort after the last period counts as never treated):
     # R keeps the last cohort only as a control (see did_reference)
     last = max(spec["cohorts"]) if not (spec["never"] or spec["after_last"]) else None
-    consecutive = spec["labels"] in ("consecutive", "years")
-    if consecutive:
-        return compare(res, moderndid_fit(d, **kw), exclude_cohort=None if last is None else d["period"].min() + last - 1)
+    if spec["labels"] in ("consecutive", "years"):
+        label_of_last = None if last is None else next(lab for lab, p in pos.items() if p == last)
+        return compare(res, moderndid_fit(d, **kw), exclude_cohort=label_of_last)
     # labels are not consecutive: the reference is the same panel on positions 1..T
     far = len(pos) + 5
     relab = d.assign(period=d["period"].map(pos),
