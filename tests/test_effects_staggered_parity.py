@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from evaluation import effects
@@ -125,6 +125,21 @@ def check_design(spec: dict) -> dict:
 MAX_DIFFS: dict[str, float] = {}
 
 
+def _spec(**kw) -> dict:
+    base = {"seed": 1, "T": 6, "cohorts": [3, 5], "never": True, "after_last": False, "first_period": False,
+            "control_group": "nevertreated", "anticipation": 0, "base_period": "varying", "est_method": "dr",
+            "covariates": ("x1", "x2"), "labels": "consecutive", "drop_rows": 6, "n_per": 16}
+    return {**base, **kw}
+
+
+# fixed corners the random draws reach rarely: every label kind, anticipation with each control group,
+# each estimator with never-treated controls and covariates
+@example(spec=_spec(labels="step2", est_method="ipw"))
+@example(spec=_spec(labels="yyyymm", anticipation=1, cohorts=[3, 4, 6], control_group="notyettreated"))
+@example(spec=_spec(labels="irregular", anticipation=1, base_period="universal", est_method="reg"))
+@example(spec=_spec(never=False, control_group="notyettreated", anticipation=1, cohorts=[3, 4, 7], T=7,
+                    base_period="universal", labels="years"))
+@example(spec=_spec(after_last=True, first_period=True, est_method="reg", covariates=("x1",), labels="yyyymm"))
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=designs())
 def test_staggered_did_equals_moderndid_on_random_designs(spec):
