@@ -55,8 +55,9 @@ def test_placebo_timing_is_null_under_parallel_trends_and_detects_a_pre_trend():
     fake = effects.placebo_timing(d, "unit", "period", "first", "y", shift=2, est_method="reg")
     assert fake.simple.ci[0] < 0 < fake.simple.ci[1]
     assert fake.attgt["time"].max() < 6  # only periods before the first real adoption
-    trending = effects.placebo_timing(_staggered(2, pre_trend=0.5), "unit", "period", "first", "y", shift=2,
-                                      est_method="reg")
+    with pytest.warns(effects.StaggeredDiDWarning, match="pre-trend test rejects"):
+        trending = effects.placebo_timing(_staggered(2, pre_trend=0.5), "unit", "period", "first", "y", shift=2,
+                                          est_method="reg")
     assert trending.simple.ci[0] > 0
     with pytest.raises(ValueError, match="too few pre-adoption periods"):
         effects.placebo_timing(d, "unit", "period", "first", "y", shift=6)

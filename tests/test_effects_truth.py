@@ -57,7 +57,8 @@ def test_staggered_did_recovers_dynamic_step_effect():
     daily["t"] = ((daily["date"] - start).dt.days // 7).astype(int)
     w = daily.groupby(["participant_id", "t"], as_index=False).agg(steps=("steps", "mean"), te=("true_effect", "mean"))
     info = p.set_index("participant_id")
-    enrol_week = ((info["index_date"] - start).dt.days // 7).where(info["treated"], 0)
+    # weeks are numbered from 0 here, so week 0 is a period: never-treated must be inf, not 0
+    enrol_week = ((info["index_date"] - start).dt.days // 7).astype(float).where(info["treated"], np.inf)
     w["g"] = enrol_week.loc[w["participant_id"]].to_numpy()
     w = w[w["t"] < 44]
     r = effects.staggered_did(w, "participant_id", "t", "g", "steps", control_group="notyettreated", est_method="reg")

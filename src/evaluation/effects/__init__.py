@@ -42,3 +42,7 @@ __all__ = [
     "weekly_steps",
 ]
 __all__ += ["DIAGNOSTIC_COLUMNS", "EffectWarning", "at_risk", "diagnostics_frame", "diagnostics_view"]
+
+from ._staggered import StaggeredDiDWarning  # noqa: E402  (warning class for staggered_did diagnostics)
+
+__all__ += ["StaggeredDiDWarning"]

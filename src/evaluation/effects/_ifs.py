@@ -57,8 +57,9 @@ def _ols_controls(X: np.ndarray, y: np.ndarray, d: np.ndarray) -> tuple[np.ndarr
     return m, if_beta
 
 
-def att_reg(y: np.ndarray, d: np.ndarray, X: np.ndarray) -> tuple[float, np.ndarray]:
-    """Outcome-regression ATT: mean over treated of y - m(X), m fitted on the comparison units."""
+def att_reg(y: np.ndarray, d: np.ndarray, X: np.ndarray, trim_level: float | None = None) -> tuple[float, np.ndarray]:
+    """Outcome-regression ATT: mean over treated of y - m(X), m fitted on the comparison units
+    (``trim_level`` is accepted for a common signature and unused)."""
     m, if_beta = _ols_controls(X, y, d)
     p = d.mean()
     att = float(np.mean(d * (y - m)) / p)
@@ -66,11 +67,20 @@ def att_reg(y: np.ndarray, d: np.ndarray, X: np.ndarray) -> tuple[float, np.ndar
     return att, infl
 
 
-def att_ipw(y: np.ndarray, d: np.ndarray, X: np.ndarray) -> tuple[float, np.ndarray]:
-    """Normalised (Hajek) IPW ATT with odds weights e/(1-e) on the comparison units."""
+def _trim(e: np.ndarray, d: np.ndarray, trim_level: float | None) -> np.ndarray:
+    """DRDID's trimming: comparison units with a propensity score >= ``trim_level`` get weight 0."""
+    if trim_level is None:
+        return np.ones_like(e)
+    return np.where(d == 1, 1.0, (e < trim_level).astype(float))
+
+
+def att_ipw(y: np.ndarray, d: np.ndarray, X: np.ndarray, trim_level: float | None = None) -> tuple[float, np.ndarray]:
+    """Normalised (Hajek) IPW ATT with odds weights e/(1-e) on the comparison units.
+
+    ``trim_level`` (e.g. 0.995, DRDID's default) zeroes the weight of comparison units with e >= trim_level."""
     e, if_g = _ps(X, d)
     w1 = d
-    w0 = (1 - d) * e / (1 - e)
+    w0 = _trim(e, d, trim_level) * (1 - d) * e / (1 - e)
     eta1 = np.sum(w1 * y) / np.sum(w1)
     eta0 = np.sum(w0 * y) / np.sum(w0)
     inf1 = w1 * (y - eta1) / w1.mean()
@@ -79,12 +89,14 @@ def att_ipw(y: np.ndarray, d: np.ndarray, X: np.ndarray) -> tuple[float, np.ndar
     return float(eta1 - eta0), inf1 - inf0
 
 
-def att_dr(y: np.ndarray, d: np.ndarray, X: np.ndarray) -> tuple[float, np.ndarray]:
-    """Doubly robust ATT (Sant'Anna & Zhao 2020, locally efficient 'traditional' form)."""
+def att_dr(y: np.ndarray, d: np.ndarray, X: np.ndarray, trim_level: float | None = None) -> tuple[float, np.ndarray]:
+    """Doubly robust ATT (Sant'Anna & Zhao 2020, 'traditional' form, DRDID ``drdid_panel``);
+    ``trim_level`` as in :func:`att_ipw`."""
     e, if_g = _ps(X, d)
     m, if_b = _ols_controls(X, y, d)
-    w1 = d
-    w0 = (1 - d) * e / (1 - e)
+    trim = _trim(e, d, trim_level)
+    w1 = trim * d
+    w0 = trim * (1 - d) * e / (1 - e)
     r = y - m
     eta1 = np.sum(w1 * r) / np.sum(w1)
     eta0 = np.sum(w0 * r) / np.sum(w0)
@@ -104,6 +116,25 @@ def ate_ipw(y: np.ndarray, d: np.ndarray, X: np.ndarray) -> tuple[float, np.ndar
     inf1 = (a1 * (y - mu1) - if_g @ np.mean((d * (1 - e) / e * (y - mu1))[:, None] * X, axis=0)) / a1.mean()
     inf0 = (a0 * (y - mu0) + if_g @ np.mean(((1 - d) * e / (1 - e) * (y - mu0))[:, None] * X, axis=0)) / a0.mean()
     return float(mu1 - mu0), inf1 - inf0
+
+
+def overlap_fails(X: np.ndarray, d: np.ndarray, limit: float = 0.999) -> bool:
+    """R ``did``'s per-cell overlap guard: some fitted propensity score (unclipped) reaches ``limit``."""
+    if X.shape[1] == 1:
+        return bool(d.mean() >= limit)
+    beta = logit_fit(X, d)
+    return bool(np.max(1.0 / (1.0 + np.exp(-np.clip(X @ beta, -35, 35)))) >= limit)
+
+
+def regression_singular(X: np.ndarray, d: np.ndarray) -> bool:
+    """R ``did``'s per-cell guard for outcome regression: the comparison units' Gram matrix is singular."""
+    Xc = X[d == 0]
+    if len(Xc) == 0:
+        return True
+    try:
+        return bool(1.0 / np.linalg.cond(Xc.T @ Xc, 1) < np.finfo(float).eps)
+    except np.linalg.LinAlgError:
+        return True
 
 
 ESTIMATORS = {"reg": att_reg, "ipw": att_ipw, "dr": att_dr}

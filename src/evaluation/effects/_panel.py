@@ -6,6 +6,8 @@ reduced once, here, to one row per participant and calendar week.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -29,13 +31,20 @@ def weekly_panel(
 ) -> pd.DataFrame:
     """One row per participant and calendar week: mean steps/day over valid days.
 
-    Columns: ``participant_id``, ``week`` (integer weeks since ``start``, default
-    the Monday on or before the first date), ``steps`` (steps/day), ``log_steps``
-    (log of that mean), ``n_days`` (valid days in the week) and ``first_week``:
-    the calendar week of enrolment for joiners (``treated`` true), 0 for the
-    comparison arm (never treated), the ``group`` column
-    :func:`~evaluation.effects.staggered_did` expects. Weeks with fewer than
-    ``min_days`` valid days are left out (the DiD then drops that participant).
+    Columns: ``participant_id``, ``week`` (calendar weeks Monday to Sunday, numbered from 1: week 1 is
+    the week of ``start``, default the first date), ``steps`` (steps/day), ``log_steps`` (log of that
+    mean), ``n_days`` (valid days in the week) and ``first_week``, the ``group`` column
+    :func:`~evaluation.effects.staggered_did` expects (float):
+
+    * joiners (``treated`` true): the week of their index date; a joiner enrolled in week 1 is treated
+      from the first week (staggered_did drops such people, counted: they have no pre-enrolment week),
+      one enrolled before week 1 gets 1 as well;
+    * comparison arm: 0, never treated (weeks start at 1, so 0 is never a week);
+    * joiners without an index date, or with ``treated`` missing: NaN, unknown; staggered_did drops and
+      counts them, so they never become controls. A warning gives the count.
+
+    Weeks with fewer than ``min_days`` valid days are left out (the DiD then drops that participant).
+    Days before ``start`` and people missing from ``participants`` are dropped with a warning.
     """
     check_columns(daily, ["participant_id", "date", "steps"], "weekly_panel(daily)")
     check_columns(participants, ["participant_id", treated, index_date], "weekly_panel(participants)")
@@ -46,7 +55,11 @@ def weekly_panel(
         raise ValueError("weekly_panel: no valid days in the daily table")
     t0 = pd.Timestamp(start) if start is not None else d["date"].min().normalize()
     t0 = t0 - pd.Timedelta(days=t0.weekday())  # weeks run Monday to Sunday
-    week = ((d["date"] - t0).dt.days // 7).astype(int)
+    before = d["date"] < t0
+    if before.any():
+        warnings.warn(f"weekly_panel: {int(before.sum())} valid days before start {t0.date()} dropped", stacklevel=2)
+        d = d[~before]
+    week = ((d["date"] - t0).dt.days // 7).astype(int) + 1
     w = (d.assign(week=week).groupby(["participant_id", "week"], as_index=False, observed=True)
          .agg(steps=("steps", "mean"), n_days=("steps", "size")))
     w = w[w["n_days"] >= min_days]
@@ -55,9 +68,21 @@ def weekly_panel(
         w = w[w["steps"] > 0]
     w["log_steps"] = np.log(w["steps"])
     p = participants[["participant_id", treated, index_date]].drop_duplicates("participant_id")
-    fw = ((p[index_date] - t0).dt.days // 7).where(p[treated].astype(bool), 0)
-    g = pd.Series(fw.fillna(0).astype(int).to_numpy(), index=p["participant_id"])
-    w = w[w["participant_id"].isin(g.index)]
+    is_treated = p[treated].astype("boolean")
+    enrol = ((pd.to_datetime(p[index_date]) - t0).dt.days // 7 + 1).clip(lower=1).astype(float)
+    first = np.where(is_treated.fillna(False), enrol, 0.0)
+    first[is_treated.isna().to_numpy()] = np.nan  # unknown arm: neither a joiner nor a control
+    g = pd.Series(first, index=p["participant_id"].to_numpy(), dtype=float)
+    unknown = int(g.isna().sum())
+    if unknown:
+        warnings.warn(f"weekly_panel: {unknown} participant(s) are joiners without an index date (or have "
+                      f"{treated!r} missing): first_week is NaN and staggered_did drops them; they are never "
+                      "used as controls", stacklevel=2)
+    absent = ~w["participant_id"].isin(g.index)
+    if absent.any():
+        warnings.warn(f"weekly_panel: {w.loc[absent, 'participant_id'].nunique()} participant(s) in the daily table "
+                      "are not in the participants table; their weeks are dropped", stacklevel=2)
+        w = w[~absent]
     w["first_week"] = g.loc[w["participant_id"]].to_numpy()
     return w.reset_index(drop=True)
 

@@ -95,14 +95,21 @@ def placebo_outcome(df: pd.DataFrame, treatment: str, outcome: str, covariates: 
 def placebo_timing(df: pd.DataFrame, unit: str, time: str, group: str, outcome: str, *, shift: int = 1, **kw):
     """Placebo-in-time staggered DiD: only periods before the earliest real adoption are kept, and the
     earliest cohort is given a fake start ``shift`` periods earlier (later cohorts are untreated in that
-    window and serve as controls). The placebo ATT should be near zero."""
+    window and serve as controls). The placebo ATT should be near zero. Periods are counted by position,
+    and units with an unknown cohort (NaN) stay unknown (dropped by staggered_did, never controls)."""
     from ._staggered import staggered_did
 
-    g = pd.to_numeric(df[group], errors="coerce").fillna(0)
-    first = g[g > 0].min()
+    g = pd.to_numeric(df[group], errors="coerce")
+    cohort = g.notna() & np.isfinite(g) & (g != 0)
+    if not cohort.any():
+        raise ValueError("placebo_timing: no treated cohort")
+    first = g[cohort].min()
+    periods = np.sort(df[time].unique())
+    before = periods[periods < first]
+    if shift < 1 or len(before) - shift < 1:
+        raise ValueError("placebo_timing: too few pre-adoption periods for this shift")
     d = df[df[time] < first].copy()
     gk = g.loc[d.index]
-    d[group] = np.where(gk == first, first - shift, 0)
-    if (d[group] > 0).sum() == 0 or d[time].nunique() < 2:
-        raise ValueError("placebo_timing: too few pre-adoption periods for this shift")
+    # inf, not 0, for "untreated in this window": 0 may be a period label
+    d[group] = np.where(gk.isna(), np.nan, np.where(gk == first, before[len(before) - shift], np.inf))
     return staggered_did(d, unit, time, group, outcome, **kw)

@@ -10,10 +10,16 @@ estimation accounted for as in the R package ``did``. A two-way fixed-effects
 under staggered timing with effects that change over time it compares later
 with earlier-treated units and can be badly biased (Goodman-Bacon 2021).
 
-Panel data only (balanced: units missing any period are dropped and counted).
+Periods are handled by position 1..T (:mod:`._staggered_design`), so labels need not
+be consecutive; anticipation and event time count periods. Panel data only
+(balanced: units missing any period are dropped and counted). Parity with the
+Python port of R ``did`` (``moderndid``) is checked on random designs in
+``tests/test_effects_staggered_parity.py``, where the few documented differences
+are listed.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -21,12 +27,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._ifs import ESTIMATORS
+from ._ifs import ESTIMATORS, overlap_fails, regression_singular
 from ._results import ROUND, EffectResult, check_columns, check_numeric, normal_ci
+from ._staggered_design import Design, _fmt, note, prepare
 
 ControlGroup = Literal["nevertreated", "notyettreated"]
 EstMethod = Literal["dr", "ipw", "reg"]
 AggType = Literal["simple", "group", "dynamic", "calendar"]
+
+TRIM_LEVEL = 0.995  # DRDID / R did: comparison units with a propensity score >= 0.995 get weight 0
+SE_FLOOR = np.sqrt(np.finfo(float).eps) * 10  # R did reports an SE at or below this as NA (a constant)
+
+
+class StaggeredDiDWarning(UserWarning):
+    """A staggered DiD result needs a second look: units or cohorts dropped or recoded, a pre-trend test rejects."""
 
 
 @dataclass
@@ -45,7 +59,7 @@ class Aggregate:
 
 
 def _wif(G: np.ndarray, kgroups: np.ndarray, pg: np.ndarray) -> np.ndarray:
-    """Influence of estimating the cohort-share weights pg/sum(pg) (n x K)."""
+    """Influence of estimating the cohort-share weights pg/sum(pg) (n x K), R did's ``wif``."""
     ind = (G[:, None] == kgroups[None, :]).astype(float) - pg[None, :]
     s = pg.sum()
     return ind / s - ind.sum(axis=1, keepdims=True) * (pg / s**2)[None, :]
@@ -63,10 +77,16 @@ def _mboot(inf: np.ndarray, n_boot: int, rng: np.random.Generator, alpha: float)
         draws[b0:b1] = xi @ inf / n
     q = np.quantile(draws, [0.25, 0.75], axis=0)
     se = (q[1] - q[0]) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
-    ok = se > 1e-12
+    ok = se > SE_FLOOR
     tmax = np.max(np.abs(draws[:, ok]) / se[ok], axis=1) if ok.any() else np.zeros(n_boot)
     crit = float(np.quantile(tmax, 1 - alpha))
-    return se, crit
+    return np.where(ok, se, np.nan), crit
+
+
+def _se(inf: np.ndarray) -> np.ndarray:
+    """Analytic SE of each column, NaN where the influence function is (numerically) zero, as R did."""
+    s = np.sqrt(np.mean(inf**2, axis=0) / inf.shape[0])
+    return np.where(s > SE_FLOOR, s, np.nan)
 
 
 @dataclass
@@ -75,11 +95,19 @@ class StaggeredResult:
 
     Attributes
     ----------
-    attgt : DataFrame  group, time, event_time, base_period, att, se, ci_low, ci_high, post, n
+    attgt : DataFrame  group, time, event_time, base_period, att, se, ci_low, ci_high, crit, post, n
+        (``group``/``time``/``base_period`` are period labels; ``event_time`` counts periods)
     simple, group, dynamic, calendar : :class:`Aggregate`
-    pretest : dict  Wald test that all pre-treatment ATT(g,t) are zero (stat, df, pvalue)
-    twfe : EffectResult  two-way fixed-effects estimate (unit-clustered SE), for comparison only
-    n_units, n_dropped : units used / dropped for an unbalanced panel
+    pretest : dict  Wald test that all pre-treatment ATT(g,t) are zero (stat, df, pvalue; NaN when the
+        covariance is singular, as R did)
+    twfe : EffectResult  two-way fixed-effects estimate (unit-clustered CR1 SE as fixest/Stata), comparison only
+    diagnostics : DataFrame  check, value, threshold, passed, message (Korean / English): pre-trend test,
+        units dropped (missing cohort, already treated, incomplete panel), cohorts recoded or without a
+        post-treatment period, periods dropped, cells that could not be estimated
+    n_units : units used; n_dropped : units dropped for an unbalanced panel
+    n_missing_group : units dropped for a missing ``group`` (e.g. joiners without an index date)
+    n_early : units dropped because already treated in the first period (+ anticipation)
+    dropped_periods : period labels dropped (no never-treated units, R did's rule)
     """
 
     attgt: pd.DataFrame
@@ -95,6 +123,10 @@ class StaggeredResult:
     est_method: str
     se_method: str
     influence_: np.ndarray = field(repr=False)
+    diagnostics: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    n_missing_group: int = 0
+    n_early: int = 0
+    dropped_periods: list = field(default_factory=list)
 
     note: str = (
         "TWFE weights group-time effects by regression variance and uses already-treated units as controls; "
@@ -108,8 +140,17 @@ class StaggeredResult:
             raise ValueError(f"aggregation must be simple/group/dynamic/calendar, got {kind!r}")
         return getattr(self, kind)
 
+    @property
+    def checks_failed(self) -> list[str]:
+        """Names of the diagnostics that did not pass."""
+        d = self.diagnostics
+        if d.empty:
+            return []
+        return d.loc[d["passed"].eq(False), "check"].tolist()
+
     def summary(self) -> pd.DataFrame:
-        """Overall ATT of every aggregation plus TWFE, one row each."""
+        """Overall ATT of every aggregation plus TWFE, one row each, with the pre-test p-value and the
+        failed diagnostics (``checks_failed``; the full table is ``diagnostics``)."""
         rows = [{"estimator": f"CS {a.kind}", "estimate": a.estimate, "se": a.se,
                  "ci_low": a.ci[0], "ci_high": a.ci[1]} for a in (self.simple, self.group, self.dynamic, self.calendar)]
         rows.append({"estimator": "TWFE", "estimate": self.twfe.estimate, "se": self.twfe.se,
@@ -118,6 +159,7 @@ class StaggeredResult:
         out["control_group"] = self.control_group
         out["est_method"] = self.est_method
         out["pretest_p"] = self.pretest.get("pvalue", np.nan)
+        out["checks_failed"] = ", ".join(self.checks_failed)
         return out.round(ROUND)
 
     def plot(self, ax=None, lang: str = "ko", twfe: bool = True):
@@ -146,23 +188,96 @@ class StaggeredResult:
 
 
 def _twfe(Y: np.ndarray, Dm: np.ndarray, alpha: float) -> EffectResult:
-    """TWFE on a balanced panel by two-way demeaning; SE clustered by unit (CR1)."""
+    """TWFE on a balanced panel by two-way demeaning; SE clustered by unit (CR1).
+
+    Small-sample factor as fixest's default ``ssc(adj=TRUE, fixef.K="nested", cluster.adj=TRUE)`` and
+    Stata's ``xtreg, fe vce(cluster id)``: (N-1)/(N-K) * G/(G-1) with K = 1 + T (the effect, the intercept
+    and T-1 period effects); the unit effects are nested in the unit clusters and are not counted."""
     def demean(a: np.ndarray) -> np.ndarray:
         return a - a.mean(1, keepdims=True) - a.mean(0, keepdims=True) + a.mean()
 
     y, x = demean(Y), demean(Dm)
     sxx = np.sum(x * x)
-    if sxx <= 0:
+    if sxx <= 1e-12:
         return EffectResult(np.nan, np.nan, (np.nan, np.nan), Y.shape[0], "TWFE (no treatment variation)", "TWFE")
     beta = float(np.sum(x * y) / sxx)
     u = y - beta * x
     n_units, n_t = Y.shape
     score = np.sum(x * u, axis=1)
-    k = n_units + n_t - 1 + 1
+    k = 1 + n_t
     adj = n_units / (n_units - 1) * (Y.size - 1) / (Y.size - k)
     se = float(np.sqrt(adj * np.sum(score**2)) / sxx)
     return EffectResult(beta, se, normal_ci(beta, se, alpha), n_units,
-                        "TWFE y ~ D + unit FE + time FE, unit-clustered SE", "TWFE")
+                        "TWFE y ~ D + unit FE + time FE, unit-clustered CR1 SE (fixest/Stata small-sample factor)",
+                        "TWFE")
+
+
+def _cells(dz: Design, control_group: str, est_method: str, base_period: str, anticipation: int):
+    """All ATT(g,t) on positions, as R did's ``compute.att_gt``: rows, influence matrix (n x cells), skipped."""
+    G, Y, n = dz.G, dz.Y, len(dz.G)
+    never = ~np.isfinite(G)
+    fn = ESTIMATORS[est_method]
+    covs = list(dz.X)
+    rows, infs, skipped = [], [], []
+    for g in dz.cohorts:
+        pret = int(g) - anticipation - 1  # the universal / post-treatment base period, >= 1 by construction
+        treat = G == g
+        for c in range(2 if base_period == "varying" else 1, dz.T + 1):
+            post = g <= c
+            b = pret if (base_period == "universal" or post) else c - 1
+            row = {"group": dz.label(g), "time": dz.label(c), "event_time": int(c - g),
+                   "base_period": dz.label(b), "post": bool(post), "g_pos": int(g), "t_pos": c}
+            if b == c:  # universal base: the reference cell, normalised to 0 as R did
+                rows.append({**row, "att": 0.0, "n": 0, "reference": True})
+                infs.append(np.zeros(n))
+                continue
+            if control_group == "nevertreated":
+                ctrl = never
+            else:
+                ctrl = never | ((G > max(c, b) + anticipation) & ~treat)
+            sub = treat | ctrl
+            if not ctrl.any():
+                skipped.append((dz.label(g), dz.label(c), "no comparison units"))
+                continue
+            dy = Y[sub, c - 1] - Y[sub, b - 1]
+            D = treat[sub].astype(float)
+            X = np.column_stack([np.ones(sub.sum())] + [dz.X[v][sub, min(c, b) - 1] for v in covs])
+            if est_method in ("dr", "ipw") and overlap_fails(X, D):
+                skipped.append((dz.label(g), dz.label(c), "overlap violated (propensity score >= 0.999)"))
+                continue
+            if est_method in ("dr", "reg") and regression_singular(X, D):
+                skipped.append((dz.label(g), dz.label(c), "singular covariates among comparison units"))
+                continue
+            try:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    att, inf_sub = fn(dy, D, X, trim_level=TRIM_LEVEL)
+            except (ValueError, np.linalg.LinAlgError) as exc:  # R did: the cell is NA with a warning
+                skipped.append((dz.label(g), dz.label(c), f"estimation failed ({exc})"))
+                continue
+            if not np.isfinite(att):
+                skipped.append((dz.label(g), dz.label(c), "no effective comparison units after trimming"))
+                continue
+            inf = np.zeros(n)
+            inf[sub] = inf_sub * n / sub.sum()
+            rows.append({**row, "att": att, "n": int(sub.sum()), "reference": False})
+            infs.append(inf)
+    IF = np.column_stack(infs) if infs else np.zeros((n, 0))
+    return pd.DataFrame(rows), IF, skipped
+
+
+def _pretest(attgt: pd.DataFrame, IF: np.ndarray, se: np.ndarray) -> tuple[dict, str]:
+    """R did's Wald pre-test that every pre-treatment ATT(g,t) is zero; (result, reason if not computed)."""
+    pre = (attgt["g_pos"] > attgt["t_pos"]).to_numpy() & ~attgt["reference"].to_numpy() & np.isfinite(se)
+    out = {"stat": np.nan, "df": 0, "pvalue": np.nan}
+    if not pre.any():
+        return out, "no pre-treatment ATT(g,t)"
+    n = IF.shape[0]
+    a = attgt.loc[pre, "att"].to_numpy()
+    V = IF[:, pre].T @ IF[:, pre] / n
+    if np.linalg.matrix_rank(V) < len(a):
+        return out, "singular covariance of the pre-treatment ATT(g,t)"
+    stat = float(n * a @ np.linalg.solve(V, a))
+    return {"stat": stat, "df": len(a), "pvalue": float(stats.chi2.sf(stat, len(a)))}, ""
 
 
 def staggered_did(
@@ -186,15 +301,25 @@ def staggered_did(
 
     Parameters
     ----------
-    unit, time : unit id and integer period columns (equally spaced periods).
-    group : first period treated; 0 (or NaN / inf) for never-treated units.
+    unit, time : unit id and numeric period columns. Periods are used by position (1..T), so they need not
+        be consecutive or equally spaced (e.g. YYYYMM).
+    group : first period treated (a period label). Never treated: ``inf``, or ``0`` when 0 is not a period
+        (as R ``did``; if 0 is a period, 0 is refused as ambiguous). NaN: unknown -> the unit is dropped and
+        counted, never used as a control. Cohorts after the last period are recoded as never treated;
+        cohorts already treated in the first period (+ anticipation) are dropped (both counted).
     outcome : numeric outcome.
-    covariates : pre-treatment covariates (values from each comparison's base period).
-    control_group : ``"nevertreated"`` or ``"notyettreated"``.
-    est_method : ``"dr"`` (doubly robust), ``"ipw"`` or ``"reg"`` (outcome regression).
-    base_period : ``"varying"`` (pre-periods compare t with t-1, as R ``did``'s default) or ``"universal"`` (g-1).
+    covariates : pre-treatment covariates (values from the earlier period of each 2x2 comparison, as R did).
+    control_group : ``"nevertreated"`` or ``"notyettreated"``. Without never-treated units (not-yet-treated
+        only), periods from the last cohort's start on are dropped and that cohort is a control only (R did).
+    est_method : ``"dr"`` (doubly robust), ``"ipw"`` or ``"reg"`` (outcome regression), as DRDID.
+    base_period : ``"varying"`` (pre-periods compare t with t-1, R ``did``'s default) or ``"universal"``
+        (every cell against g-1-anticipation; the reference cell is reported with ATT 0).
+    anticipation : number of periods before ``group`` in which units may already react.
     se : ``"analytic"`` (influence functions) or ``"bootstrap"`` (multiplier bootstrap, Mammen weights,
         also giving the uniform-band critical value ``crit`` in the tables).
+
+    Drops, recodes and a rejected pre-trend test are listed in ``result.diagnostics`` and raised as
+    :class:`StaggeredDiDWarning`.
     """
     covariates = list(covariates or [])
     cols = [unit, time, group, outcome] + covariates
@@ -204,70 +329,26 @@ def staggered_did(
         raise ValueError(f"control_group must be 'nevertreated' or 'notyettreated', got {control_group!r}")
     if est_method not in ESTIMATORS:
         raise ValueError(f"est_method must be one of {sorted(ESTIMATORS)}, got {est_method!r}")
-    d = df[cols].copy()
-    gnum = pd.to_numeric(d[group], errors="coerce").replace([np.inf], 0).fillna(0)
-    d[group] = gnum
-    if (d.groupby(unit)[group].nunique() > 1).any():
-        bad = d.groupby(unit)[group].nunique()
-        raise ValueError(f"staggered_did: {group!r} varies within unit(s) {list(bad[bad > 1].index[:5])}")
-    if d.duplicated([unit, time]).any():
-        raise ValueError(f"staggered_did: more than one row per ({unit!r}, {time!r})")
-    times = np.sort(d[time].unique())
-    Yw = d.pivot(index=unit, columns=time, values=outcome)
-    complete = Yw.notna().all(axis=1)
-    n_dropped = int((~complete).sum())
-    Yw = Yw[complete]
-    units = Yw.index
-    Y = Yw.to_numpy(float)
-    G = d.drop_duplicates(unit).set_index(unit).loc[units, group].to_numpy(float)
-    Xt = {}
-    for c in covariates:
-        Xt[c] = d.pivot(index=unit, columns=time, values=c).loc[units].to_numpy(float)
-    n = len(units)
-    tpos = {t: i for i, t in enumerate(times)}
-    # cohorts treated in the first period have no pre-period and are dropped, as in R did
-    glist = np.array(sorted(g for g in np.unique(G) if g > 0 and g > times[0] + anticipation))
-    if len(glist) == 0:
-        raise ValueError("staggered_did: no treated cohort with a pre-treatment period")
-    if control_group == "nevertreated" and not (G == 0).any():
-        raise ValueError("staggered_did: no never-treated units; use control_group='notyettreated'")
+    if base_period not in ("varying", "universal"):
+        raise ValueError(f"base_period must be 'varying' or 'universal', got {base_period!r}")
+    if int(anticipation) != anticipation or anticipation < 0:
+        raise ValueError(f"anticipation must be a whole number of periods >= 0, got {anticipation!r}")
+    anticipation = int(anticipation)
 
-    rows, infs = [], []
-    for g in glist:
-        for t in times[1:]:
-            post = t >= g
-            if base_period == "universal" or post:
-                b = g - 1 - anticipation
-            else:
-                b = times[tpos[t] - 1]
-            if b not in tpos or b == t:
-                continue
-            if control_group == "nevertreated":
-                ctrl = G == 0
-            else:
-                ctrl = ((G == 0) | (G > max(t, b) + anticipation)) & (G != g)
-            treat = G == g
-            sub = treat | ctrl
-            if ctrl.sum() == 0 or treat.sum() == 0:
-                continue
-            dy = Y[sub, tpos[t]] - Y[sub, tpos[b]]
-            D = treat[sub].astype(float)
-            X = np.column_stack([np.ones(sub.sum())] + [Xt[c][sub, tpos[b]] for c in covariates])
-            att, inf_sub = ESTIMATORS[est_method](dy, D, X)
-            inf = np.zeros(n)
-            inf[sub] = inf_sub * n / sub.sum()
-            rows.append({"group": g, "time": t, "event_time": t - g, "base_period": b, "att": att,
-                         "post": bool(post), "n": int(sub.sum())})
-            infs.append(inf)
-    IF = np.column_stack(infs)
-    attgt = pd.DataFrame(rows)
+    dz = prepare(df, unit, time, group, outcome, covariates, control_group=control_group, anticipation=anticipation)
+    attgt, IF, skipped = _cells(dz, control_group, est_method, base_period, anticipation)
+    if attgt.empty:
+        raise ValueError("staggered_did: no group-time cell could be estimated: "
+                         + "; ".join(f"({g}, {t}) {why}" for g, t, why in skipped[:5]))
+    n, G = len(dz.G), dz.G
     rng = np.random.default_rng(seed)
+    z = stats.norm.ppf(1 - alpha / 2)
 
     def finish(table: pd.DataFrame, inf: np.ndarray) -> pd.DataFrame:
         if se == "bootstrap":
             s, crit = _mboot(inf, n_boot, rng, alpha)
         else:
-            s, crit = np.sqrt(np.mean(inf**2, axis=0) / n), stats.norm.ppf(1 - alpha / 2)
+            s, crit = _se(inf), z
         table = table.copy()
         table["se"] = s
         table["ci_low"] = table["att"] - crit * s
@@ -275,43 +356,35 @@ def staggered_did(
         table["crit"] = crit
         return table
 
-    attgt = finish(attgt, IF)
-    V = IF.T @ IF / n
-    pre = ~attgt["post"].to_numpy()
-    pretest = {"stat": np.nan, "df": 0, "pvalue": np.nan}
-    if pre.any():
-        a = attgt.loc[pre, "att"].to_numpy()
-        Vp = V[np.ix_(pre, pre)] / n
-        stat = float(a @ np.linalg.pinv(Vp) @ a)
-        k = int(np.linalg.matrix_rank(Vp))
-        pretest = {"stat": stat, "df": k, "pvalue": float(stats.chi2.sf(stat, k))}
-
-    pg_all = {g: float(np.mean(G == g)) for g in glist}
-    ag = attgt["group"].to_numpy()
-    at = attgt["time"].to_numpy()
-    att = attgt["att"].to_numpy()
-    pgg = np.array([pg_all[g] for g in ag])
-
-    def weighted(keep: np.ndarray) -> tuple[float, np.ndarray]:
-        k = np.flatnonzero(keep)
-        w = pgg[k] / pgg[k].sum()
-        est = float(w @ att[k])
-        inf = IF[:, k] @ w + _wif(G, ag[k], pgg[k]) @ att[k]
-        return est, inf
-
     def overall(est: float, inf: np.ndarray, kind: str, table: pd.DataFrame) -> Aggregate:
         if se == "bootstrap":
             s = float(_mboot(inf[:, None], n_boot, rng, alpha)[0][0])
         else:
-            s = float(np.sqrt(np.mean(inf**2) / n))
+            s = float(_se(inf[:, None])[0])
         return Aggregate(kind, est, s, normal_ci(est, s, alpha), table, inf)
 
+    attgt = finish(attgt, IF)
+    pretest, why_no_pretest = _pretest(attgt, IF, _se(IF))
+
+    # aggregations (R did's compute.aggte): weights are the cohort shares among all units
+    pg_of = {g: float(np.mean(G == g)) for g in dz.cohorts}
+    ag = attgt["g_pos"].to_numpy(float)
+    at = attgt["t_pos"].to_numpy(float)
+    att = attgt["att"].to_numpy()
+    pgg = np.array([pg_of[g] for g in ag])
+
+    def weighted(keep: np.ndarray) -> tuple[float, np.ndarray]:
+        k = np.flatnonzero(keep)
+        w = pgg[k] / pgg[k].sum()
+        return float(w @ att[k]), IF[:, k] @ w + _wif(G, ag[k], pgg[k]) @ att[k]
+
     postmask = ag <= at
+    if not postmask.any():
+        raise ValueError("staggered_did: no post-treatment group-time cell; every cohort starts after the data")
     e_simple, i_simple = weighted(postmask)
     simple = overall(e_simple, i_simple, "simple", pd.DataFrame({"att": [e_simple]}))
 
-    # event study
-    ev = at - ag
+    ev = (at - ag).astype(int)
     erows, einf = [], []
     for e in np.unique(ev):
         est, inf = weighted(ev == e)
@@ -319,38 +392,79 @@ def staggered_did(
         einf.append(inf)
     etab = finish(pd.DataFrame(erows), np.column_stack(einf))
     epost = etab["event_time"].to_numpy() >= 0
-    dyn_inf = np.column_stack(einf)[:, epost].mean(axis=1)
-    dynamic = overall(float(etab.loc[epost, "att"].mean()), dyn_inf, "dynamic", etab)
+    dynamic = overall(float(etab.loc[epost, "att"].mean()), np.column_stack(einf)[:, epost].mean(axis=1),
+                      "dynamic", etab)
 
-    # group
+    with_post = [g for g in dz.cohorts if ((ag == g) & postmask).any()]
+    no_post = [g for g in dz.cohorts if g not in with_post]
     grows, ginf = [], []
-    for g in glist:
+    for g in with_post:
         k = np.flatnonzero((ag == g) & postmask)
-        grows.append({"group": g, "att": float(att[k].mean())})
+        grows.append({"group": dz.label(g), "att": float(att[k].mean())})
         ginf.append(IF[:, k].mean(axis=1))
     gtab = finish(pd.DataFrame(grows), np.column_stack(ginf))
-    pgv = np.array([pg_all[g] for g in glist])
+    gpos = np.array(with_post, float)
+    pgv = np.array([pg_of[g] for g in with_post])
     wg = pgv / pgv.sum()
     gatt = gtab["att"].to_numpy()
-    g_inf = np.column_stack(ginf) @ wg + _wif(G, glist, pgv) @ gatt
+    g_inf = np.column_stack(ginf) @ wg + _wif(G, gpos, pgv) @ gatt
     group_agg = overall(float(wg @ gatt), g_inf, "group", gtab)
 
-    # calendar
     crows, cinf = [], []
-    for t in times:
-        keep = postmask & (at == t)
-        if keep.any():
-            est, inf = weighted(keep)
-            crows.append({"time": t, "att": est})
-            cinf.append(inf)
+    for t in np.unique(at[postmask]):
+        est, inf = weighted(postmask & (at == t))
+        crows.append({"time": dz.label(t), "att": est})
+        cinf.append(inf)
     ctab = finish(pd.DataFrame(crows), np.column_stack(cinf))
     calendar = overall(float(ctab["att"].mean()), np.column_stack(cinf).mean(axis=1), "calendar", ctab)
 
-    Dm = ((G[:, None] > 0) & (times[None, :] >= G[:, None])).astype(float)
+    t_pos = np.arange(1, dz.T + 1)
+    Dm = (np.isfinite(G)[:, None] & (t_pos[None, :] >= G[:, None])).astype(float)
+    diagnostics, messages = _diagnostics(dz, skipped, no_post, pretest, why_no_pretest, alpha)
+    for m in messages:
+        warnings.warn(f"staggered_did: {m}", StaggeredDiDWarning, stacklevel=2)
     return StaggeredResult(
-        attgt=attgt, simple=simple, group=group_agg, dynamic=dynamic, calendar=calendar,
-        pretest=pretest, twfe=_twfe(Y, Dm, alpha), n_units=n, n_dropped=n_dropped,
-        control_group=control_group, est_method=est_method,
+        attgt=attgt.drop(columns=["g_pos", "t_pos", "reference"]), simple=simple, group=group_agg,
+        dynamic=dynamic, calendar=calendar, pretest=pretest, twfe=_twfe(dz.Y, Dm, alpha), n_units=n,
+        n_dropped=dz.n_incomplete, control_group=control_group, est_method=est_method,
         se_method="multiplier bootstrap" if se == "bootstrap" else "analytic influence function",
-        influence_=IF,
+        influence_=IF, diagnostics=diagnostics, n_missing_group=dz.n_missing_group, n_early=dz.n_early,
+        dropped_periods=dz.dropped_periods,
     )
+
+
+def _diagnostics(dz: Design, skipped: list, no_post: list, pretest: dict, why_no_pretest: str,
+                 alpha: float) -> tuple[pd.DataFrame, list[str]]:
+    """The diagnostics table and the warnings to raise."""
+    rows = list(dz.notes)
+    messages = list(dz.warn)
+    p = pretest["pvalue"]
+    if np.isfinite(p):
+        ok = p >= alpha
+        rows.insert(0, note("pre_trend", p, alpha, bool(ok),
+                            f"처치 전 추세 검정(Wald, 자유도 {pretest['df']}): p = {p:.3f}"
+                            + ("" if ok else " — 평행추세 가정이 기각됨. 효과 추정치를 그대로 믿기 어려움"),
+                            f"pre-trend Wald test (df {pretest['df']}): p = {p:.3f}"
+                            + ("" if ok else " — parallel trends rejected; read the event study before the ATT")))
+        if not ok:
+            messages.append(f"the pre-trend test rejects parallel trends (p = {p:.4f} < {alpha}); "
+                            "read the event study before the ATT")
+    else:
+        rows.insert(0, note("pre_trend", np.nan, alpha, None, f"처치 전 추세 검정 불가: {why_no_pretest}",
+                            f"pre-trend test not available: {why_no_pretest}"))
+    labs = _fmt([dz.label(g) for g in no_post])
+    rows.append(note("cohorts_without_post_period", len(no_post), 0, not no_post,
+                     f"처치 후 기간이 없는 코호트 {len(no_post)}개({labs or '없음'})는 집단별 집계에서 제외",
+                     f"{len(no_post)} cohorts without a post-treatment period ({labs or 'none'}) "
+                     "left out of the group aggregation"))
+    if no_post:
+        messages.append(f"cohorts {labs} have no post-treatment period and are left out of the group aggregation")
+    cells = "; ".join(f"({g}, {t}): {why}" for g, t, why in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
+    rows.append(note("cells_not_estimated", len(skipped), 0, not skipped,
+                     f"추정하지 못한 집단-시점 칸 {len(skipped)}개 {cells}".strip(),
+                     f"{len(skipped)} group-time cells not estimated {cells}".strip()))
+    if skipped:
+        messages.append(f"{len(skipped)} group-time cells could not be estimated ({cells})")
+    out = pd.DataFrame(rows, columns=["check", "value", "threshold", "passed", "message"])
+    out["passed"] = out["passed"].astype(object)
+    return out, messages
