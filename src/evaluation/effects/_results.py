@@ -52,6 +52,10 @@ def diagnostics_view(results: dict[str, Any], lang: str = "ko") -> pd.DataFrame:
         diag = getattr(res, "diagnostics", None)
         if diag is None or not isinstance(diag, pd.DataFrame) or diag.empty:
             continue
+        if "message_ko" not in diag.columns and "message" in diag.columns:
+            # staggered_did writes one bilingual message, "Korean / English"
+            parts = diag["message"].astype(str).str.split(" / ", n=1, expand=True).reindex(columns=[0, 1])
+            diag = diag.assign(message_ko=parts[0], message_en=parts[1].fillna(parts[0]))
         frames.append(diag.assign(result=name))
     cols = ["result", "check", "value", "threshold", "verdict", "message"]
     if not frames:
@@ -70,7 +74,9 @@ def diagnostics_view(results: dict[str, Any], lang: str = "ko") -> pd.DataFrame:
                                 i18n.t("eff_diag_fail", lang)))
     out = pd.DataFrame({
         "result": d["result"], "check": d["check"].map(check_label),
-        "value": pd.to_numeric(d["value"], errors="coerce").round(ROUND), "threshold": d["threshold"],
+        "value": pd.to_numeric(d["value"], errors="coerce").round(ROUND),
+        # thresholds are text ("0.5-2") or numbers (alpha) depending on the estimator: one type for Parquet
+        "threshold": d["threshold"].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:g}" if isinstance(v, float) else str(v)),
         "verdict": verdict, "message": d["message_ko" if lang == "ko" else "message_en"],
     })
     return out.rename(columns={c: i18n.t(f"eff_diag_{c}", lang) for c in cols})
