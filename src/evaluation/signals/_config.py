@@ -106,5 +106,10 @@ class CleaningConfig:
             return self.troiano_frame, self.troiano_spike_minutes, self.troiano_spike_max, 0
         return self.nonwear_min_minutes, 0, 0, 0
 
+    def quiet_mode(self) -> int:
+        """What makes a minute "quiet" in the run kernel: 0 = no plausible HR and zero steps,
+        1 = no plausible HR, 2 = zero steps."""
+        return {"hr_steps": 0, "hr": 1, "choi": 2, "troiano": 2}[self.nonwear]
+
 
 DEFAULT = CleaningConfig()
