@@ -83,8 +83,11 @@ def test_all_missing_heart_rate(df):
     c = signals.clean_minutes(df, CFG)
     assert not c["flag_hr_implausible"].any() and not c["flag_hr_stuck"].any()
     assert c["heart_rate_clean"].isna().all()
-    # without HR only zero-step runs >= 10 minutes can be non-wear; steps > 0 always mean wear
+    # without HR (a step-only device) only zero-step runs of >= steps_frame (120) minutes can be
+    # non-wear; steps > 0 always mean wear
     assert not c.loc[c["steps"] > 0, "flag_nonwear"].any()
+    short = c.groupby("participant_id")["ts"].transform("size") < CFG.steps_frame
+    assert not c.loc[short, "flag_nonwear"].any()
     d = signals.daily_summary(c, CFG)
     assert d["resting_hr"].isna().all()
     check_accounting(df, c, d)

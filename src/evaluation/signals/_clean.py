@@ -169,6 +169,7 @@ def clean_sorted(codes: np.ndarray, tns: np.ndarray, toff: int, steps: np.ndarra
             out["flag_duplicate"], out["flag_conflict"], out["flag_hr_implausible"], out["flag_hr_stuck"],
             out["flag_steps_implausible"], out["flag_nonwear"], out["gap_minutes"], out["flag_gap"],
             out["flag_clock_offset"], out["wear"], out["steps_clean"], out["heart_rate_clean"], perm,
+            int(config.steps_frame) if config.hr_absent_fallback else 0,
         )
     return Cleaned(out, perm, int(n_days))
 

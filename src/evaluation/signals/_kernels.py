@@ -75,7 +75,7 @@ def _minute(tns, perm, k, toff):
 def clean_kernel(pid, tns, toff, steps, hr, hr_min, hr_max, steps_max, stuck_len, quiet_mode,
                  frame, spike_len, spike_max, stream, phase_min, thresh_min, min_steps, off_min, cos_t, sin_t,
                  dup, conflict, hr_bad, hr_stuck, steps_bad, nonwear, gap, flag_gap, offset, wear, steps_clean, hr_clean,
-                 perm):
+                 perm, fb_frame):
     """Fill the output arrays in place; returns the number of participant-days (clock-corrected).
 
     Every array is in input row order; ``perm`` lists the rows in (participant, minute)
@@ -83,7 +83,9 @@ def clean_kernel(pid, tns, toff, steps, hr, hr_min, hr_max, steps_max, stuck_len
     through the permutation and never copied into sorted order.
     ``tns``: UTC (or local) nanoseconds; local minute = ``tns // 60e9 + toff``.
     quiet_mode: 0 = no plausible HR and zero steps (hr_steps), 1 = no plausible HR (hr),
-    2 = zero steps (steps / choi / troiano). ``cos_t``/``sin_t``: tables over the 1,440 minutes of a day.
+    2 = zero steps (steps / choi / troiano). ``fb_frame`` > 0 with quiet_mode 0: a participant
+    with no heart-rate value at all gets quiet_mode 2 with that frame (a step-only device).
+    ``cos_t``/``sin_t``: tables over the 1,440 minutes of a day.
     One pass per participant over the inputs; duplicates are resolved when their minute is first met.
     """
     n = len(pid)
@@ -105,6 +107,17 @@ def clean_kernel(pid, tns, toff, steps, hr, hr_min, hr_max, steps_max, stuck_len
         sy = 0.0
         tot = 0.0
         grp_end = a - 1
+        p_mode = quiet_mode
+        p_frame = frame
+        if quiet_mode == 0 and fb_frame > 0:
+            p_mode = 2
+            p_frame = fb_frame
+            for k in range(a, b):
+                h = hr[_at(perm, k)]
+                if h == h:
+                    p_mode = 0
+                    p_frame = frame
+                    break
         tk = _minute(tns, perm, a, toff)
         for k in range(a, b):
             r = _at(perm, k)
@@ -152,9 +165,9 @@ def clean_kernel(pid, tns, toff, steps, hr, hr_min, hr_max, steps_max, stuck_len
                 run_len = 1 if present else 0
                 run_val = h
             if simple_runs:
-                if quiet_mode == 0:
+                if p_mode == 0:
                     q = s == 0 and not hr_ok
-                elif quiet_mode == 1:
+                elif p_mode == 1:
                     q = not hr_ok
                 else:
                     q = s == 0
@@ -163,14 +176,14 @@ def clean_kernel(pid, tns, toff, steps, hr, hr_min, hr_max, steps_max, stuck_len
                         q_start = k
                     q_len += 1
                 elif q_len > 0:
-                    if q_len >= frame:
+                    if q_len >= p_frame:
                         _mark(q_start, k, dup, nonwear, wear, perm)
                     q_len = 0
             tk = tn
         if run_len >= stuck_len:
             _mark_stuck(run_start, b, dup, hr_stuck, hr_clean, perm)
         if simple_runs:
-            if q_len >= frame:
+            if q_len >= p_frame:
                 _mark(q_start, b, dup, nonwear, wear, perm)
         else:
             _quiet_runs(a, b, dup, steps, hr, hr_bad, quiet_mode, frame, spike_len, spike_max, stream, nonwear, wear, perm)
