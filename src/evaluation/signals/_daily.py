@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from . import _kernels as K
-from ._clean import ADDED_COLUMNS, FLAG_COLUMNS, check_minutes, local_ns, participant_codes, sort_order
+from ._clean import ADDED_COLUMNS, FLAG_COLUMNS, SCATTERED, check_minutes, local_ns, participant_codes, sort_order, take
 from ._config import CADENCE_BANDS, DEFAULT, CleaningConfig
 
 BAND_COLUMNS = tuple(
@@ -99,4 +99,6 @@ def daily_summary(cleaned: pd.DataFrame, config: CleaningConfig = DEFAULT) -> pd
     tns, toff = local_ns(cleaned["ts"], config.tz)
     # the clock correction is constant per participant, so (participant, minute) order is enough
     perm = sort_order(codes, tns, toff)
+    if perm is not None and K.breaks(perm) * SCATTERED > len(perm):  # shuffled: gather once
+        codes, tns, cols, perm = take(perm, codes), take(perm, tns), {k: take(perm, v) for k, v in cols.items()}, None
     return frame_from_arrays(daily_arrays(codes, tns, toff, cols, config, perm=perm), labels, config)

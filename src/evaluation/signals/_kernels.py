@@ -44,6 +44,53 @@ def order_key(pid, tns, toff, key):
 
 
 @nb.njit(**_NJ)
+def breaks(perm):
+    """Positions where the visiting order jumps (``perm[i] != perm[i - 1] + 1``)."""
+    c = 0
+    for i in range(1, len(perm)):
+        if perm[i] != perm[i - 1] + 1:
+            c += 1
+    return c
+
+
+@nb.njit(**_NJ)
+def gather4(perm, a, b, c, d, oa, ob, oc, od):
+    """``o* = *[perm]`` for four arrays in one pass over ``perm`` (outputs preallocated by numpy)."""
+    for i in range(len(perm)):
+        j = perm[i]
+        oa[i] = a[j]
+        ob[i] = b[j]
+        oc[i] = c[j]
+        od[i] = d[j]
+
+
+@nb.njit(**_NJ)
+def gather(perm, a, out):
+    for i in range(len(perm)):
+        out[i] = a[perm[i]]
+
+
+@nb.njit(**_NJ)
+def scatter12(perm, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11,
+              o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11):
+    """``o*[perm[i]] = f*[i]`` for the twelve cleaning outputs, reading ``perm`` once."""
+    for i in range(len(perm)):
+        j = perm[i]
+        o0[j] = f0[i]
+        o1[j] = f1[i]
+        o2[j] = f2[i]
+        o3[j] = f3[i]
+        o4[j] = f4[i]
+        o5[j] = f5[i]
+        o6[j] = f6[i]
+        o7[j] = f7[i]
+        o8[j] = f8[i]
+        o9[j] = f9[i]
+        o10[j] = f10[i]
+        o11[j] = f11[i]
+
+
+@nb.njit(**_NJ)
 def _same(a, b):
     return a == b or (a != a and b != b)
 

@@ -13,11 +13,15 @@ def process(minutes: pd.DataFrame, config: CleaningConfig = DEFAULT) -> tuple[pd
     and the sort order computed once. Same results as the two calls.
 
     Rows in any order are sorted at most once (one stable sort on a combined key) and
-    both kernels visit the input-order arrays through that permutation: no column is
-    gathered into sorted order or scattered back.
+    both kernels visit the input-order arrays through that permutation (shuffled input
+    is gathered into order once instead, see ``_clean.SCATTERED``).
     """
     codes, labels, tns, toff, steps, hr = minutes_arrays(minutes, config)
     res = clean_sorted(codes, tns, toff, steps, hr, config)
-    daily = frame_from_arrays(daily_arrays(codes, tns, toff, res.out, config, n_groups=res.n_days, perm=res.perm),
-                              labels, config)
+    if res.by_time is not None:  # shuffled input, already gathered into (participant, time) order
+        s_codes, s_tns, s_out = res.by_time
+        arrays = daily_arrays(s_codes, s_tns, toff, s_out, config, n_groups=res.n_days)
+    else:
+        arrays = daily_arrays(codes, tns, toff, res.out, config, n_groups=res.n_days, perm=res.perm)
+    daily = frame_from_arrays(arrays, labels, config)
     return with_added(minutes, res.out), daily
