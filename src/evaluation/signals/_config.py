@@ -160,12 +160,14 @@ class CleaningConfig:
         if self.device not in kinds:
             if self.device == "count":
                 raise ValueError(
+                    "이 미착용 규칙은 걸음 수(steps/min) 기준이라 활동량(count) 자료에 쓸 수 없습니다 / "
                     f"nonwear={self.nonwear!r} has thresholds in steps/min and cannot be applied to activity counts "
-                    "(device='count'); use 'choi' or 'troiano' / 이 미착용 규칙은 걸음 수 기준이라 활동량(count) 자료에 쓸 수 없습니다")
-            msg = (f"nonwear={self.nonwear!r} is a count-device rule (ActiGraph counts/min) and the data are steps "
-                   "(device='step'): 60-90 min of zero steps is ordinary sitting and 100 steps/min is moderate walking, "
-                   "so wear time is under-counted. Use 'hr_steps' (bands with heart rate) or 'steps' (step-only devices) / "
-                   "활동량계(count) 기준 미착용 규칙을 걸음 수 자료에 적용하면 착용 시간이 과소 추정됩니다")
+                    "(device='count'); use 'choi' or 'troiano'")
+            msg = ("활동량계(count) 기준 미착용 규칙을 걸음 수 자료에 적용하면 앉아 있는 시간이 미착용으로 잡혀 착용 시간이 "
+                   f"과소 추정됩니다 / nonwear={self.nonwear!r} is a count-device rule (ActiGraph counts/min) and the data "
+                   "are steps (device='step'): 60-90 min of zero steps is ordinary sitting and 100 steps/min is moderate "
+                   "walking, so wear time is under-counted. Use 'hr_steps' (bands with heart rate) or 'steps' "
+                   "(step-only devices)")
             if not self.allow_count_rule_on_steps:
                 raise ValueError(msg + "; set allow_count_rule_on_steps=True to run it anyway (e.g. to reproduce a "
                                  "published comparison), or device='count' if the column holds activity counts")
