@@ -2,6 +2,8 @@
 midnight and month boundaries, the same participant's minutes arriving in several files."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -58,6 +60,18 @@ def test_accounting_and_reference_agree(df):
         np.testing.assert_array_equal(daily["steps"], rd["steps"])
         np.testing.assert_array_equal(daily["wear_minutes"], rd["wear_minutes"])
         np.testing.assert_allclose(daily["resting_hr"], rd["resting_hr"])
+
+
+@SETTINGS
+@given(st.one_of(minute_frames(), minute_frames(hr_missing=True)), st.sampled_from(["steps", "hr_steps"]))
+def test_step_rule_and_no_hr_fallback_match_reference(df, rule):
+    # a short steps_frame so that zero-step runs reach it in small frames; with "hr_steps",
+    # participants whose heart rate is all missing take the steps rule (the fallback)
+    cfg = replace(CFG, nonwear=rule, steps_frame=4)
+    cleaned = signals.clean_minutes(df, cfg)
+    ref = R.clean_minutes_pandas(df, cfg)
+    for c in ("flag_nonwear", "wear"):
+        np.testing.assert_array_equal(cleaned[c].to_numpy(), ref[c].to_numpy(), err_msg=c)
 
 
 @SETTINGS

@@ -79,8 +79,8 @@ def _run_heads(values: np.ndarray) -> np.ndarray | None:
     Exports list one participant's minutes together and pandas readers share one
     string object per distinct id, so ids come in long runs of the *same object*.
     Comparing neighbouring object addresses (a read-only int64 view of the array's
-    pointers, kept alive by ``values``) and hashing one id per run is ~8x cheaper
-    than pd.factorize hashing every row. Exact: equal addresses are the same id,
+    pointers, kept alive by ``values``) and hashing one id per run is ~10x cheaper
+    than pd.factorize hashing every row (0.02 s vs 0.2-0.25 s for 8M rows). Exact: equal addresses are the same id,
     and equal ids held in different objects only start extra runs.
     """
     n = len(values)
@@ -130,8 +130,8 @@ def sort_order(codes: np.ndarray, tns: np.ndarray, toff: int) -> np.ndarray | No
 SCATTERED = 8
 """Visiting through the permutation pays a cache miss per column at every jump; when more than
 1/SCATTERED of the rows jump (shuffled rather than mostly-ordered input) the columns are gathered
-into sorted order once instead (measured 2x faster on fully shuffled input, never used on
-concatenated exports, whose jumps are one per re-synced block)."""
+into sorted order once instead (1.4 s instead of 1.9 s of CPU for 4M fully shuffled rows; never
+used on concatenated exports, whose jumps are two per re-synced block)."""
 
 
 @dataclass
