@@ -52,7 +52,9 @@ class CleaningConfig:
         With ``hr_absent_fallback`` (default on), a participant with no heart-rate
         value at all in the data is treated as wearing a step-only device and
         gets the ``"steps"`` rule below (without it, every 10-minute zero-step run
-        of such a participant -- sitting, sleep -- would be non-wear).
+        of such a participant -- sitting, sleep -- would be non-wear). The choice
+        is made per participant over the rows given to one call (for the
+        partitioned dataset path: the three-day window of a task).
         ``"hr"``: HR absence alone (``nonwear_min_minutes`` = 1 gives the plain
         "minutes with HR" wear time).
         ``"steps"`` (step-only devices, no heart-rate sensor; ``device="step"``): a
