@@ -2,6 +2,8 @@
 midnight and month boundaries, the same participant's minutes arriving in several files."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -61,6 +63,18 @@ def test_accounting_and_reference_agree(df):
 
 
 @SETTINGS
+@given(st.one_of(minute_frames(), minute_frames(hr_missing=True)), st.sampled_from(["steps", "hr_steps"]))
+def test_step_rule_and_no_hr_fallback_match_reference(df, rule):
+    # a short steps_frame so that zero-step runs reach it in small frames; with "hr_steps",
+    # participants whose heart rate is all missing take the steps rule (the fallback)
+    cfg = replace(CFG, nonwear=rule, steps_frame=4)
+    cleaned = signals.clean_minutes(df, cfg)
+    ref = R.clean_minutes_pandas(df, cfg)
+    for c in ("flag_nonwear", "wear"):
+        np.testing.assert_array_equal(cleaned[c].to_numpy(), ref[c].to_numpy(), err_msg=c)
+
+
+@SETTINGS
 @given(minute_frames(), st.randoms(use_true_random=False))
 def test_unsorted_input_same_answer(df, rnd):
     order = list(range(len(df)))
@@ -83,8 +97,11 @@ def test_all_missing_heart_rate(df):
     c = signals.clean_minutes(df, CFG)
     assert not c["flag_hr_implausible"].any() and not c["flag_hr_stuck"].any()
     assert c["heart_rate_clean"].isna().all()
-    # without HR only zero-step runs >= 10 minutes can be non-wear; steps > 0 always mean wear
+    # without HR (a step-only device) only zero-step runs of >= steps_frame (120) minutes can be
+    # non-wear; steps > 0 always mean wear
     assert not c.loc[c["steps"] > 0, "flag_nonwear"].any()
+    short = c.groupby("participant_id")["ts"].transform("size") < CFG.steps_frame
+    assert not c.loc[short, "flag_nonwear"].any()
     d = signals.daily_summary(c, CFG)
     assert d["resting_hr"].isna().all()
     check_accounting(df, c, d)

@@ -24,6 +24,8 @@ def stream(steps, hr=None, start="2023-03-06 00:00", pid="A"):
 
 
 def nonwear(df, **kw):
+    if kw.get("nonwear") in ("choi", "troiano"):
+        kw.setdefault("device", "count")  # the published rules, on activity counts
     return signals.clean_minutes(df, signals.CleaningConfig(detect_clock_offset=False, **kw))["flag_nonwear"].to_numpy()
 
 

@@ -3,7 +3,8 @@
 * :func:`clean_minutes` -- every input row plus flag and cleaned columns (nothing removed);
 * :func:`daily_summary` -- one row per participant-day in local time;
 * :func:`process` -- both at once (shares the per-row work);
-* :class:`CleaningConfig` -- every threshold, with its literature source;
+* :class:`CleaningConfig` -- every threshold, with its literature source, and the device kind
+  (``"step"`` or ``"count"``) whose units the non-wear rule is stated in (:data:`RULE_DEVICE`);
 * :func:`summarise_dataset` / :func:`summarise_dataset_dask` -- the same per-partition
   function streamed over a Parquet dataset on one machine or on Dask distributed;
 * :func:`signal_quality` -- row accounting, wear, valid days and flags as staff-safe tables.
@@ -15,7 +16,7 @@ used as a cross-check in the tests and as the benchmark baseline.
 from __future__ import annotations
 
 from ._clean import ADDED_COLUMNS, FLAG_COLUMNS, clean_arrays, clean_minutes
-from ._config import CADENCE_BANDS, DEFAULT, CleaningConfig
+from ._config import CADENCE_BANDS, DEFAULT, RULE_DEVICE, CleaningConfig, DeviceRuleWarning
 from ._pipeline import process
 from ._quality import SignalQuality, signal_quality
 from ._daily import BAND_COLUMNS, COUNT_COLUMNS, DAILY_COLUMNS, daily_summary
@@ -25,7 +26,7 @@ from ._dataset import (
 
 __all__ = [
     "ADDED_COLUMNS", "BAND_COLUMNS", "CADENCE_BANDS", "COUNT_COLUMNS", "CleaningConfig", "DAILY_COLUMNS",
-    "DEFAULT", "FLAG_COLUMNS", "SignalQuality", "bucket_of", "clean_arrays", "clean_minutes", "daily_summary",
+    "DEFAULT", "DeviceRuleWarning", "FLAG_COLUMNS", "RULE_DEVICE", "SignalQuality", "bucket_of", "clean_arrays", "clean_minutes", "daily_summary",
     "partitions", "process", "read_daily", "signal_quality", "summarise_dataset", "summarise_dataset_dask",
     "summarise_partition", "write_partitioned",
 ]

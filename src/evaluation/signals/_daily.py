@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from . import _kernels as K
-from ._clean import ADDED_COLUMNS, FLAG_COLUMNS, check_minutes, local_ns, participant_codes
+from ._clean import ADDED_COLUMNS, FLAG_COLUMNS, SCATTERED, check_minutes, local_ns, participant_codes, sort_order, take
 from ._config import CADENCE_BANDS, DEFAULT, CleaningConfig
 
 BAND_COLUMNS = tuple(
@@ -23,14 +23,15 @@ DAILY_COLUMNS = (
 
 
 def daily_arrays(codes, tns, toff: int, cols: dict[str, np.ndarray], config: CleaningConfig = DEFAULT,
-                 n_groups: int | None = None) -> dict[str, np.ndarray]:
-    """Aggregate arrays sorted by participant code then time into per-day arrays.
+                 n_groups: int | None = None, perm: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Aggregate per-minute arrays into per-day arrays, visiting rows in ``perm`` order
+    (``None``: the arrays are already sorted by participant code then time).
 
     ``n_groups``: the number of participant-days when already known (from the cleaning kernel).
     """
     off_min = int(config.clock_offset_minutes)
     if n_groups is None:
-        n_groups = K.count_days(codes, tns, int(toff), cols["flag_clock_offset"], off_min) if len(codes) else 0
+        n_groups = K.count_days(codes, tns, int(toff), cols["flag_clock_offset"], off_min, perm) if len(codes) else 0
     g = n_groups
     top = int(max(config.steps_max, int(cols["steps_clean"].max(initial=0)) if g else 0))
     band_of = (np.searchsorted(np.asarray(CADENCE_BANDS), np.arange(top + 1), side="right") - 1).astype(np.int64)
@@ -50,7 +51,7 @@ def daily_arrays(codes, tns, toff: int, cols: dict[str, np.ndarray], config: Cle
             int(config.moderate_cadence), int(config.vigorous_cadence), int(config.rest_window_minutes),
             int(config.rest_min_minutes),
             res["pid"], res["day"], res["steps"], res["wear"], res["rec"], res["gap"], res["bands"], res["mod"],
-            res["vig"], res["peak1"], res["peak30"], res["rhr"], res["flags"],
+            res["vig"], res["peak1"], res["peak30"], res["rhr"], res["flags"], perm,
         )
     return res
 
@@ -96,9 +97,8 @@ def daily_summary(cleaned: pd.DataFrame, config: CleaningConfig = DEFAULT) -> pd
     codes, labels = participant_codes(cleaned["participant_id"])
     cols = {c: cleaned[c].to_numpy() for c in ADDED_COLUMNS}
     tns, toff = local_ns(cleaned["ts"], config.tz)
-    if len(codes) and not K.is_sorted(codes, tns):
-        # the clock correction is constant per participant, so (participant, time) order is enough
-        perm = np.lexsort((tns, codes))
-        codes, tns = codes[perm], tns[perm]
-        cols = {k: v[perm] for k, v in cols.items()}
-    return frame_from_arrays(daily_arrays(codes, tns, toff, cols, config), labels, config)
+    # the clock correction is constant per participant, so (participant, minute) order is enough
+    perm = sort_order(codes, tns, toff)
+    if perm is not None and K.breaks(perm) * SCATTERED > len(perm):  # shuffled: gather once
+        codes, tns, cols, perm = take(perm, codes), take(perm, tns), {k: take(perm, v) for k, v in cols.items()}, None
+    return frame_from_arrays(daily_arrays(codes, tns, toff, cols, config, perm=perm), labels, config)

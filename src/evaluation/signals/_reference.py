@@ -1,4 +1,4 @@
-"""A straightforward pandas implementation of the default rules (``nonwear="hr_steps"``).
+"""A straightforward pandas implementation of the default rules (``nonwear="hr_steps"``, and ``"steps"``).
 
 Not used by the pipeline: it is the cross-check for the numba kernels in the
 tests (same flags, same daily table) and the "plain pandas" baseline of
@@ -21,9 +21,9 @@ def _runs(key: pd.Series, pid: pd.Series) -> pd.Series:
 
 
 def clean_minutes_pandas(minutes: pd.DataFrame, config: CleaningConfig = DEFAULT) -> pd.DataFrame:
-    """Same added columns as :func:`clean_minutes` for ``nonwear='hr_steps'``."""
-    if config.nonwear != "hr_steps":
-        raise ValueError("the pandas reference implements the default 'hr_steps' rule only")
+    """Same added columns as :func:`clean_minutes` for ``nonwear='hr_steps'`` and the plain ``'steps'`` rule."""
+    if not (config.nonwear == "hr_steps" or (config.nonwear == "steps" and config.steps_spike_minutes == 0)):
+        raise ValueError("the pandas reference implements the 'hr_steps' rule and the plain 'steps' rule only")
     df = pd.DataFrame(
         {
             "pid": minutes["participant_id"].astype(str).to_numpy(),
@@ -52,9 +52,15 @@ def clean_minutes_pandas(minutes: pd.DataFrame, config: CleaningConfig = DEFAULT
     k["flag_hr_stuck"] = k["hr"].notna() & (run_len >= config.stuck_hr_minutes)
     k["heart_rate_clean"] = k["hr"].where(~(k["flag_hr_implausible"] | k["flag_hr_stuck"]))
     hr_ok = k["hr"].notna() & ~k["flag_hr_implausible"]
-    quiet = (k["steps"] == 0) & ~hr_ok
+    if config.nonwear == "steps":  # step-only devices: consecutive zero-step minutes
+        step_only = pd.Series(True, index=k.index)
+    else:  # participants without any heart-rate value (duplicate copies included) fall back to the steps rule
+        any_hr = df.groupby("pid")["hr"].agg(lambda h: h.notna().any())
+        step_only = ~k["pid"].map(any_hr).astype(bool) & config.hr_absent_fallback
+    quiet = (k["steps"] == 0) & (step_only | ~hr_ok)
+    frame = np.where(step_only, config.steps_frame, config.nonwear_min_minutes)
     qrun = _runs(quiet, k["pid"])
-    k["flag_nonwear"] = quiet & (k.groupby(qrun)["t"].transform("size") >= config.nonwear_min_minutes)
+    k["flag_nonwear"] = quiet & (k.groupby(qrun)["t"].transform("size") >= frame)
 
     pos = k["steps_clean"] > 0
     ang = 2 * np.pi * (k["t"] % 1440) / 1440.0
