@@ -261,7 +261,7 @@ def _parameter_errors(raw: dict[str, Any], base: Path) -> list[str]:
     notebooks = raw.get("notebooks")
     for i, nb in enumerate(notebooks if isinstance(notebooks, list) else []):
         rel = nb.get("path") if isinstance(nb, dict) else None
-        if not isinstance(rel, str) or not (base / rel).is_file():
+        if not isinstance(rel, str) or not rel.endswith(".ipynb") or not (base / rel).is_file():
             continue
         try:
             schemas[rel] = schema = notebook_schema(base / rel)

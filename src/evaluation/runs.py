@@ -247,9 +247,10 @@ def latest(programme: str, output_root: str | Path = "outputs") -> Path | None:
 RUN_ID = re.compile(r"^(?P<stamp>\d{8}T\d{6})(?:-(?P<seq>\d+))?(?P<failed>-failed)?$")
 
 
-def _run_order(name: str) -> tuple[str, int]:
+def _run_order(name: str) -> tuple[int, str, int]:
+    """Sort key: run folders by time and sequence number (``-2`` after the plain id); other folders first."""
     m = RUN_ID.match(name)
-    return (m["stamp"], int(m["seq"] or 1)) if m else (name, 0)
+    return (1, m["stamp"], int(m["seq"] or 1)) if m else (0, name, 0)
 
 
 def list_runs(programme: str, output_root: str | Path = "outputs") -> list[dict[str, Any]]:
@@ -411,7 +412,9 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
                 except ValueError as exc:  # cut short by a failed write inside the notebook
                     failed = failed or f.stem
                     manifest.setdefault("errors", []).append(f"results/{f.name}: not valid JSON ({exc})")
-            write_json(staging / "results.json", results)
+            from .report import publish_results
+
+            write_json(staging / "results.json", publish_results(results, cfg.lang))
             manifest["status"] = "failed" if failed else "ok"
             if io_error is not None:
                 manifest["failure"] = "io-error"
