@@ -16,7 +16,8 @@ UV := $(TOOLS)/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(PYTHON)
 UV_SYNC := $(UV) sync --locked --quiet
-PYTEST_ARGS ?=
+# all cores; `make test PYTEST_ARGS=` runs serially
+PYTEST_ARGS ?= -n auto --dist loadgroup
 
 .PHONY: demo test setup system-deps dashboard bench clean-outputs lock lab
 
