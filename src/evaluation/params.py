@@ -229,7 +229,7 @@ def _path_errors(raw: dict[str, Any], base: Path, allow_outside: bool) -> list[s
     inputs = raw.get("inputs")
     if isinstance(inputs, dict):
         for name, rel in inputs.items():
-            if isinstance(rel, str) and not (base / rel).exists():
+            if isinstance(rel, str) and not (base / rel).exists() and not _made_by_build(raw, base, rel):
                 errors.append(f"key 'inputs.{name}': file not found: {base / rel}")
     notebooks_dir = (base / "notebooks").resolve()
     notebooks = raw.get("notebooks")
@@ -252,6 +252,17 @@ def _path_errors(raw: dict[str, Any], base: Path, allow_outside: bool) -> list[s
             errors.append(f"key 'output_root': {out} is outside {outputs_dir} "
                           "(use `evaluation run --output-root DIR` or --allow-outside-paths)")
     return errors
+
+
+def _made_by_build(raw: dict[str, Any], base: Path, rel: str) -> bool:
+    """An input inside the ``build:`` section's store or synthetic truth folder is made before the notebooks run."""
+    build = raw.get("build")
+    if not isinstance(build, dict):
+        return False
+    synthetic = build.get("synthetic")
+    made = [build.get("store"), synthetic.get("truth") if isinstance(synthetic, dict) else None]
+    target = (base / rel).resolve()
+    return any(isinstance(m, str) and target.is_relative_to((base / m).resolve()) for m in made)
 
 
 def _parameter_errors(raw: dict[str, Any], base: Path) -> list[str]:
