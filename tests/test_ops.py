@@ -68,7 +68,9 @@ def test_notify_hook_runs_on_failure_only_by_default(project, capsys):
     hook_out.unlink()
     invalid = write_params(project, "invalid", parameters={"stp_goal": 1})
     assert cli.main(["run", str(invalid), "--notify", hook]) == 2
-    assert json.loads(hook_out.read_text())["EVALUATION_STATUS"] == "invalid"
+    env = json.loads(hook_out.read_text())
+    assert env["EVALUATION_STATUS"] == "invalid" and env["EVALUATION_PARAMS_FILE"] == str(invalid)
+    assert "unknown key 'parameters.stp_goal'" in env["EVALUATION_MESSAGE"]
     hook_out.unlink()
     good = write_params(project, "good")
     assert cli.main(["run", str(good), "--quiet", "--notify", hook]) == 0

@@ -21,7 +21,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if args.notify and (args.notify_on == "always" or code != 0):
             programme = run_dir.parent.name if run_dir else ""
             runs.notify(args.notify, status=status, exit_code=code, programme=programme,
-                        run_id=run_dir.name if run_dir else "", run_dir=run_dir, message=message)
+                        run_id=run_dir.name if run_dir else "", run_dir=run_dir, message=message,
+                        params_file=str(args.params))
 
     try:
         result = runs.run(args.params, base_dir=args.project_root, output_root=args.output_root, quiet=args.quiet,
@@ -38,6 +39,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         hook("io-error" if exc.exit_code == EXIT_IOERR else "failed", exc.exit_code, str(exc), exc.run_dir)
         return exc.exit_code
+    except Exception as exc:  # e.g. the kernel is not installed: still tell the operator, then show the traceback
+        hook("error", EXIT_FAILED, f"{type(exc).__name__}: {exc}")
+        raise
     hook("ok", 0, result.summary(), result.run_dir)
     print(result.summary())
     print(f"report: {result.run_dir / 'reports'}")

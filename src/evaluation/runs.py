@@ -305,16 +305,18 @@ def prune_runs(programme: str, keep: int, output_root: str | Path = "outputs", *
 
 
 def notify(command: str, *, status: str, exit_code: int, programme: str, run_id: str = "",
-           run_dir: Path | None = None, message: str = "", timeout: float = 120) -> int:
+           run_dir: Path | None = None, message: str = "", params_file: str = "", timeout: float = 120) -> int:
     """Run an operator's hook command (``sh -c``) with the run's outcome in environment variables.
 
-    ``EVALUATION_STATUS`` (ok / failed / io-error / locked / invalid), ``EVALUATION_EXIT_CODE``,
-    ``EVALUATION_PROGRAMME``, ``EVALUATION_RUN_ID``, ``EVALUATION_RUN_DIR``, ``EVALUATION_MESSAGE``.
+    ``EVALUATION_STATUS`` (ok / failed / io-error / locked / invalid / error), ``EVALUATION_EXIT_CODE``,
+    ``EVALUATION_PROGRAMME``, ``EVALUATION_RUN_ID``, ``EVALUATION_RUN_DIR``, ``EVALUATION_PARAMS_FILE``,
+    ``EVALUATION_MESSAGE`` (empty values where the run never started).
     Returns the hook's exit code (a failing hook never changes the run's own exit code).
     """
     env = dict(os.environ, EVALUATION_STATUS=status, EVALUATION_EXIT_CODE=str(exit_code),
                EVALUATION_PROGRAMME=programme, EVALUATION_RUN_ID=run_id,
-               EVALUATION_RUN_DIR=str(run_dir or ""), EVALUATION_MESSAGE=message[:4000])
+               EVALUATION_RUN_DIR=str(run_dir or ""), EVALUATION_PARAMS_FILE=params_file,
+               EVALUATION_MESSAGE=message[:4000])
     try:
         return subprocess.run(["/bin/sh", "-c", command], env=env, timeout=timeout, check=False).returncode
     except (OSError, subprocess.TimeoutExpired) as exc:
