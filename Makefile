@@ -1,22 +1,46 @@
 # Two commands on a fresh machine: `make demo` and `make test` (see README.md).
+# Both install exactly the versions in uv.lock (`uv sync --locked`); `make lock` regenerates it.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+# runtime install (what the demo needs); TEST_STAMP adds the `test` extra
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 KERNEL := evaluation
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# uv itself, pinned, in a small private venv (no system-wide install, no curl | sh)
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON := $(PYTHON)
+UV_SYNC := $(UV) sync --locked --quiet
+# all cores; `make test PYTEST_ARGS=` runs serially
+PYTEST_ARGS ?= -n auto --dist loadgroup
 
-.PHONY: demo test setup system-deps dashboard bench clean-outputs
+.PHONY: demo test setup system-deps dashboard bench clean-outputs lock lab
 
-setup: $(STAMP)
+setup: $(TEST_STAMP)
 
-$(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# --inexact: a venv that already has the test extra keeps it (no reinstall churn between demo and test)
+$(STAMP): uv.lock pyproject.toml | $(UV)
+	$(UV_SYNC) --inexact
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (evaluation)" >/dev/null
 	@touch $@
+
+$(TEST_STAMP): uv.lock pyproject.toml | $(UV)
+	$(UV_SYNC) --extra test
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (evaluation)" >/dev/null
+	@touch $(STAMP) $@
+
+# After changing dependencies in pyproject.toml (and environment.yml): one command, then commit uv.lock.
+lock: | $(UV)
+	$(UV) lock
 
 # Debian packages the browser tests need: Chromium (driven by Playwright) and a Hangul font for page text.
 system-deps:
@@ -30,11 +54,22 @@ demo: $(STAMP)
 	@echo
 	@echo "Report:     outputs/smartband_9988/latest/reports/  (HTML, no code)"
 	@echo "Results:    outputs/smartband_9988/latest/results.json"
-	@echo "JupyterLab: $(VENV)/bin/jupyter lab notebooks/"
+	@echo "JupyterLab: make lab"
 	@echo "Dashboards: $(VENV)/bin/evaluation dashboard   (prints the URL with its access token)"
 
-test: $(STAMP) system-deps
-	$(PY) -m pytest
+# Prints how long set-up (install + system packages) and the tests took.
+test:
+	@t0=$$(date +%s); \
+	$(MAKE) --no-print-directory setup system-deps || exit $$?; \
+	t1=$$(date +%s); \
+	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	t2=$$(date +%s); \
+	echo "set-up: $$((t1 - t0)) s, tests: $$((t2 - t1)) s, total: $$((t2 - t0)) s"; \
+	exit $$rc
+
+# JupyterLab on the notebooks; --allow-root only when running as root (containers, CI machines).
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 dashboard: $(STAMP)
 	$(VENV)/bin/evaluation dashboard

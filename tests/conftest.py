@@ -77,3 +77,13 @@ def run_notebook(repo_root, tmp_path, kernel_name):
         return results, out, executed
 
     return _run
+
+
+def pytest_collection_modifyitems(config, items):
+    """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`): one worker per test file, and every test
+    sharing the session's demo run on the same worker, so the demo (and each module fixture) runs once."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        group = "demo" if "demo_run" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))

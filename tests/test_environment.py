@@ -39,3 +39,26 @@ def test_environment_yml_mirrors_pyproject(repo_root):
     assert "-e .[test]" in pip_section, "environment.yml must install the project itself with its test extras"
     assert project["requires-python"].startswith(">=3.11")
     assert "python=3.11" in env["dependencies"]
+
+
+def test_uv_lock_is_in_step_with_pyproject(repo_root):
+    """`make demo` / `make test` install uv.lock with `uv sync --locked`, which refuses a stale lock: catch it here first."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]
+    wanted = set()
+    for extra, reqs in [(None, project["dependencies"]), *project.get("optional-dependencies", {}).items()]:
+        for text in reqs:
+            r = Requirement(text)
+            wanted.add((canonicalize_name(r.name), str(r.specifier), extra))
+    lock = tomllib.loads((repo_root / "uv.lock").read_text())
+    (me,) = [p for p in lock["package"] if p["name"] == canonicalize_name(project["name"])]
+    locked = set()
+    for r in me["metadata"]["requires-dist"]:
+        extra = re.search(r"extra == '([^']+)'", r.get("marker", ""))
+        locked.add((canonicalize_name(r["name"]), str(Requirement(f"x{r.get('specifier', '')}").specifier),
+                    extra.group(1) if extra else None))
+    assert locked == wanted, f"uv.lock is stale: run `make lock` (differs in {sorted(locked ^ wanted)})"
+    pinned = {p["name"]: p["version"] for p in lock["package"]}
+    assert all(canonicalize_name(name) in pinned for name, _, _ in wanted), "a dependency is not pinned in uv.lock"

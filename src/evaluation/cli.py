@@ -1,8 +1,9 @@
 """Command line: ``evaluation run|validate|runs|samples|dashboard``.
 
 Exit codes: 0 success, 1 a notebook failed, 2 invalid parameters or usage,
+74 (EX_IOERR) writing the run failed (disk full, quota, I/O error),
 75 (EX_TEMPFAIL) another run of the programme holds the lock -- so cron and
-systemd can tell "retry later" from "fix the parameters".
+systemd can tell "retry later" from "fix the parameters" from "free disk space".
 """
 from __future__ import annotations
 
@@ -10,23 +11,38 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_FAILED, EXIT_PARAMS, EXIT_LOCKED = 1, 2, 75
+EXIT_FAILED, EXIT_PARAMS, EXIT_IOERR, EXIT_LOCKED = 1, 2, 74, 75
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from . import params, runs
 
+    def hook(status: str, code: int, message: str = "", run_dir: Path | None = None) -> None:
+        if args.notify and (args.notify_on == "always" or code != 0):
+            programme = run_dir.parent.name if run_dir else ""
+            runs.notify(args.notify, status=status, exit_code=code, programme=programme,
+                        run_id=run_dir.name if run_dir else "", run_dir=run_dir, message=message,
+                        params_file=str(args.params))
+
     try:
-        result = runs.run(args.params, output_root=args.output_root, quiet=args.quiet)
+        result = runs.run(args.params, base_dir=args.project_root, output_root=args.output_root, quiet=args.quiet,
+                          allow_outside=args.allow_outside_paths)
     except params.ParamsError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        hook("invalid", EXIT_PARAMS, str(exc))
         return EXIT_PARAMS
     except runs.RunLockedError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        hook("locked", EXIT_LOCKED, str(exc))
         return EXIT_LOCKED
     except runs.RunFailedError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        hook("io-error" if exc.exit_code == EXIT_IOERR else "failed", exc.exit_code, str(exc), exc.run_dir)
+        return exc.exit_code
+    except Exception as exc:  # e.g. the kernel is not installed: still tell the operator, then show the traceback
+        hook("error", EXIT_FAILED, f"{type(exc).__name__}: {exc}")
+        raise
+    hook("ok", 0, result.summary(), result.run_dir)
     print(result.summary())
     print(f"report: {result.run_dir / 'reports'}")
     print(f"results: {result.run_dir / 'results.json'}")
@@ -37,8 +53,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from . import params
 
     try:
-        cfg = params.load(args.params)
-        base = params.default_base_dir(Path(args.params))
+        base = Path(args.project_root) if args.project_root else params.default_base_dir(Path(args.params))
+        cfg = params.load(args.params, base_dir=base, allow_outside=args.allow_outside_paths)
         for spec in cfg.notebooks:
             params.notebook_parameters(cfg, spec, base_dir=base, output_dir=Path("/tmp/validate"))
     except params.ParamsError as exc:
@@ -51,8 +67,30 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_runs(args: argparse.Namespace) -> int:
     from . import runs
 
+    root = Path(args.output_root)
+    if not (root / args.programme).is_dir():
+        known = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")) if root.is_dir() else []
+        print(f"error: no programme {args.programme!r} under {root} (known: {', '.join(known) or 'none'})", file=sys.stderr)
+        return EXIT_PARAMS
+    if args.prune is not None:
+        if args.prune < 1:
+            print("error: --prune needs N >= 1 (the newest successful run is always kept)", file=sys.stderr)
+            return EXIT_PARAMS
+        try:
+            removed = runs.prune_runs(args.programme, args.prune, root, dry_run=args.dry_run)
+        except runs.RunLockedError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_LOCKED
+        verb = "would remove" if args.dry_run else "removed"
+        for path in removed:
+            print(f"{verb} {path}")
+        print(f"{verb} {len(removed)} run folder(s)")
+        return 0
     latest = runs.latest(args.programme, args.output_root)
-    for r in runs.list_runs(args.programme, args.output_root):
+    listed = runs.list_runs(args.programme, args.output_root)
+    if not listed:
+        print(f"no runs of {args.programme} yet")
+    for r in listed:
         mark = " <- latest" if latest and r["path"].resolve() == latest else ""
         print(f"{r['run_id']:<24} {r['status']:<8} {r['path']}{mark}")
     return 0
@@ -82,16 +120,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="execute a parameter file's notebooks into outputs/<programme>/<run-id>/")
     p.add_argument("params", help="params/<name>.yaml")
     p.add_argument("--output-root", default=None, help="override the output folder (default from the params file)")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress lines (the summary is still printed)")
+    _path_flags(p)
+    p.add_argument("--notify", metavar="CMD", default=None,
+                   help="shell command run when the run does not succeed, with EVALUATION_STATUS, EVALUATION_EXIT_CODE, "
+                        "EVALUATION_PROGRAMME, EVALUATION_RUN_ID, EVALUATION_RUN_DIR, EVALUATION_MESSAGE set")
+    p.add_argument("--notify-on", choices=("failure", "always"), default="failure")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("validate", help="check a parameter file and its notebooks' parameters without running")
     p.add_argument("params")
+    _path_flags(p)
     p.set_defaults(func=_cmd_validate)
 
-    p = sub.add_parser("runs", help="list the runs of a programme")
+    p = sub.add_parser("runs", help="list the runs of a programme, or prune old ones")
     p.add_argument("programme")
     p.add_argument("--output-root", default="outputs")
+    p.add_argument("--prune", type=int, metavar="N", default=None,
+                   help="delete old runs: keep the N newest successful runs and every failed run newer than the newest success")
+    p.add_argument("--dry-run", action="store_true", help="with --prune: list what would be removed")
     p.set_defaults(func=_cmd_runs)
 
     p = sub.add_parser("samples", help="regenerate the synthetic samples in data_samples/")
@@ -106,6 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", default="/", help="URL prefix when served behind a reverse proxy, e.g. /evaluation/")
     p.set_defaults(func=_cmd_dashboard)
     return parser
+
+
+def _path_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--project-root", default=None,
+                   help="folder relative paths in the params file refer to (default: the nearest folder above the "
+                        "params file holding notebooks/, else the current folder)")
+    p.add_argument("--allow-outside-paths", action="store_true",
+                   help="allow notebooks outside notebooks/ and an output_root outside outputs/")
 
 
 def main(argv: list[str] | None = None) -> int:

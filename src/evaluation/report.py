@@ -126,6 +126,16 @@ def write_table(path: str | Path, df: pd.DataFrame, provenance: "Provenance") ->
     return Path(path)
 
 
+def publish_results(results: dict[str, dict[str, Any]], lang: str = "ko") -> dict[str, dict[str, Any]]:
+    """Merged notebook results as published in ``results.json``: Korean and English labels, values rounded by unit.
+
+    See :mod:`evaluation.result_labels`; the unrounded numbers stay in ``results/<notebook>.json``.
+    """
+    from .result_labels import publish_results as _publish
+
+    return _publish(results, lang)
+
+
 def load_results(run_dir: str | Path) -> dict[str, Any]:
     """The merged ``results.json`` of a finished run."""
     return json.loads((Path(run_dir) / "results.json").read_text(encoding="utf-8"))

@@ -89,7 +89,7 @@ def _headline_rows(results: dict[str, dict[str, Any]], lang: str) -> list[str]:
         if ci and None not in ci:
             value += f" <small>(95% CI {format_value(ci[0], u, lang)} – {format_value(ci[1], u, lang)})</small>"
         prov = Provenance.coerce(e["provenance"]) if e.get("provenance") else None
-        label = html.escape(e.get("label") or key)
+        label = html.escape(e.get(f"label_{lang}") or e.get("label") or key)
         rows.append(f"<tr><td>{label}</td><td style='text-align:right'>{value}</td>"
                     f"<td>{prov.badge(lang) if prov else ''} <small>{html.escape(prov.detail_text(lang)) if prov else ''}</small></td></tr>")
     return rows
