@@ -14,7 +14,9 @@ def test_recorder_writes_results_tables_and_refuses_participant_rows(tmp_path):
     rec = report.Recorder(tmp_path, notebook="nb")
     rec.result("n", np.int64(3), unit="persons", ci=(1.0, float("nan")))
     saved = json.loads((tmp_path / "results" / "nb.json").read_text())
-    assert saved["n"] == {"value": 3, "unit": "persons", "label": "", "ci": [1.0, None]}
+    # without a run context the numbers are labelled synthetic (test_provenance.py covers the kinds)
+    assert saved["n"] == {"value": 3, "unit": "persons", "label": "", "ci": [1.0, None],
+                          "provenance": {"kind": "synthetic", "detail": saved["n"]["provenance"]["detail"]}}
     rec.table("agg", pd.DataFrame({"district": ["11110"], "n": [12]}))
     assert report.load_table(tmp_path, "agg")["n"].tolist() == [12]
     with pytest.raises(ValueError, match="participant-level"):
