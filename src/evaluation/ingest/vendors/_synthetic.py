@@ -1,0 +1,2 @@
+def write_synthetic(*a, **k):
+    raise NotImplementedError
