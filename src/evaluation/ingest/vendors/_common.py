@@ -23,7 +23,7 @@ import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -292,12 +292,14 @@ def count_reasons(reason: np.ndarray) -> dict[str, int]:
     return {str(v): int(c) for v, c in zip(vals, counts)}
 
 
-def first_bad(reason: np.ndarray, lines: np.ndarray | None = None) -> str | None:
-    """``'line N'`` of the first dropped record, for notes (never the record's content)."""
-    idx = np.flatnonzero(reason != "")
-    if not len(idx):
-        return None
-    return f"line {int(lines[idx[0]])}" if lines is not None else f"record {int(idx[0]) + 1}"
+def reason_notes(reason: np.ndarray, where: Callable[[int], str], skip: tuple[str, ...] = ()) -> list[str]:
+    """One note per reason code: count and where the first such record is (``where(i)`` is e.g.
+    ``'line 12'``); never the record's content, which may hold an identifier."""
+    out = []
+    for code in sorted(set(reason[reason != ""].tolist()) - set(skip)):
+        idx = np.flatnonzero(reason == code)
+        out.append(f"{code}: {len(idx):,} records, first at {where(int(idx[0]))}")
+    return out
 
 
 def stream_lines(fh: IO[bytes]) -> io.TextIOWrapper:

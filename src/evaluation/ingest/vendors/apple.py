@@ -28,7 +28,7 @@ import pandas as pd
 
 from ._common import (
     MAX_SPAN_NS, VendorFileError, VendorFrame, _add, allocate_steps, assemble, count_reasons, empty_frame,
-    minute_heart_rate, open_binary,
+    minute_heart_rate, open_binary, reason_notes,
 )
 
 STEP = "HKQuantityTypeIdentifierStepCount"
@@ -138,8 +138,10 @@ def read(path: Path, *, participant_id: str, source_tz: str = "Asia/Seoul") -> V
         try:
             parser.ParseFile(fh)
         except expat.ExpatError as exc:
-            what = "XML is cut short (the export was truncated)" if exc.code == expat.errors.codes[
-                expat.errors.XML_ERROR_NO_ELEMENTS] else f"XML is malformed ({expat.errors.messages[exc.code]})"
+            cut = {expat.errors.codes[e] for e in (expat.errors.XML_ERROR_NO_ELEMENTS, expat.errors.XML_ERROR_UNCLOSED_TOKEN,
+                                                   expat.errors.XML_ERROR_UNCLOSED_CDATA_SECTION, expat.errors.XML_ERROR_PARTIAL_CHAR)}
+            what = (f"XML is cut short: the export looks truncated ({expat.errors.messages[exc.code]})" if exc.code in cut
+                    else f"XML is malformed ({expat.errors.messages[exc.code]})")
             raise VendorFileError(path, f"line {exc.lineno}, column {exc.offset}", what) from None
     col.flush()
     if col.n_top == 0 and not col.chunks:
@@ -178,9 +180,7 @@ def _to_frame(path: Path, col: _Collector, participant_id: str) -> VendorFrame:
     ok &= ~dup
     for code, cnt in count_reasons(reason).items():
         _add(dropped, code, cnt)
-    bad_dates = np.flatnonzero(reason == "unparseable_date")
-    if len(bad_dates):
-        notes.append(f"{len(bad_dates)} records with unparseable dates, first at line {int(a['line'][bad_dates[0]])}")
+    notes += reason_notes(reason, lambda i: f"line {a['line'][i]}", skip=("manual_entry", "duplicate_record"))
     is_step = ~a["hr"] & np.isfinite(a["value"])
     steps_in = float(a["value"][is_step].sum())
     steps_dropped = {code: float(a["value"][is_step & (reason == code)].sum()) for code in count_reasons(reason[is_step])}

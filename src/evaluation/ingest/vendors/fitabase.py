@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ._common import (
-    MINUTE_NS, VendorFileError, VendorFrame, assemble, count_reasons, localize, minute_heart_rate, open_binary,
+    MINUTE_NS, VendorFileError, VendorFrame, assemble, count_reasons, localize, minute_heart_rate, open_binary, reason_notes,
 )
 
 LABEL = "fitabase:Fitbit"
@@ -48,7 +48,9 @@ def read(path: Path, *, source_tz: str = "Asia/Seoul") -> VendorFrame:
     elif cols[:3] == ["Id", "Time", "Value"]:
         kind, tcol, vcol = "hr", "Time", "Value"
     else:
-        raise VendorFileError(path, "line 1", f"header is not a Fitabase minute-steps or heart-rate file: {cols[:6]}")
+        # column names are not echoed: a file without its header would put a raw Id in the message
+        raise VendorFileError(path, "line 1", "header is not a Fitabase minute-steps (Id, ActivityMinute, Steps) "
+                              "or heart-rate (Id, Time, Value) header")
     n = len(df)
     reason = np.full(n, "", dtype=object)
     ids = df["Id"].str.strip()
@@ -75,9 +77,7 @@ def read(path: Path, *, source_tz: str = "Asia/Seoul") -> VendorFrame:
     reason[ok & key.duplicated().to_numpy()] = "duplicate_record"
     ok = reason == ""
     notes = [f"{len(uniques)} participants (Id column); local times read in {source_tz}"]
-    bad = np.flatnonzero(~ok)
-    if len(bad):
-        notes.append(f"{len(bad)} rows not used, first at line {int(bad[0]) + 2}")
+    notes += reason_notes(reason, lambda i: f"line {i + 2}")
     g = codes[ok].astype(np.int64)
     finite = np.isfinite(v)
     if kind == "steps":

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ._common import (
     VendorFileError, VendorFrame, allocate_steps, assemble, count_reasons, empty_frame, localize,
-    minute_heart_rate, read_text, MINUTE_NS,
+    minute_heart_rate, read_text, reason_notes, MINUTE_NS,
 )
 
 LABEL = "fitbit:account_export"
@@ -70,9 +70,7 @@ def read(path: Path, *, participant_id: str, source_tz: str = "Asia/Seoul") -> V
     reason[ok & key.duplicated().to_numpy()] = "duplicate_record"
     ok = reason == ""
     dropped = count_reasons(reason)
-    if reason[~ok].size:
-        first = int(np.flatnonzero(~ok)[0]) + 1
-        notes.append(f"{int((~ok).sum())} records not used, first is record {first}")
+    notes += reason_notes(reason, lambda i: f"record {i + 1}")
     zero = np.zeros(int(ok.sum()), np.int64)
     if hr_file:
         hr, used = minute_heart_rate(zero, t[ok], v[ok], zero)

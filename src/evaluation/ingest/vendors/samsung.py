@@ -35,7 +35,7 @@ import pandas as pd
 
 from ._common import (
     MAX_SPAN_NS, VendorFileError, VendorFrame, _add, allocate_steps, assemble, count_reasons, empty_frame,
-    minute_heart_rate, read_text,
+    minute_heart_rate, read_text, reason_notes,
 )
 
 _OFFSET = re.compile(r"^\s*(?:UTC|GMT)?\s*([+-])(\d{2}):?(\d{2})\s*$")
@@ -141,9 +141,8 @@ def read_many(files: list[Path], *, participant_id: str,
     older = order.duplicated(["k", "s", "e"], keep="last")
     reason[order.index[older.to_numpy()]] = "duplicate_older_update"
     ok = reason == ""
-    bad = np.flatnonzero(~ok & (reason != "duplicate_older_update"))
-    if len(bad):
-        notes.append(f"{len(bad)} rows unreadable, first: {Path(r['file'].iat[bad[0]]).name} line {int(r['line'].iat[bad[0]])}")
+    notes += reason_notes(reason, lambda i: f"{Path(r['file'].iat[i]).name} line {r['line'].iat[i]}",
+                          skip=("duplicate_older_update",))
 
     dev = r["device"].fillna("unknown").to_numpy(dtype=object)
     codes, devices = pd.factorize(dev)
