@@ -250,11 +250,12 @@ def assemble(steps: pd.DataFrame, hr: pd.DataFrame, participants: list[str] | np
         df["group"] = df["group"].astype("int64")
         df["minute"] = df["minute"].astype("int64")
     m = s.merge(h, on=["group", "minute"], how="outer", sort=True)
-    src_s = m["rank_s"].map(labels)
-    src_h = m["rank_h"].map(labels)
+    src_s = m["rank_s"].map(labels).astype(object)
+    src_h = m["rank_h"].map(labels).astype(object)
     source = src_s.where(src_s.notna(), src_h)
-    both = src_s.notna() & src_h.notna() & (src_s != src_h)
-    source = source.where(~both, src_s + "+" + src_h.str.split(":", n=1).str[-1])
+    both = (src_s.notna() & src_h.notna() & (src_s != src_h)).to_numpy()
+    if both.any():
+        source[both] = [f"{a}+{b.split(':', 1)[-1]}" for a, b in zip(src_s[both], src_h[both])]
     pids = np.asarray(participants, dtype=object)
     frame = pd.DataFrame({
         "participant_id": pids[m["group"].to_numpy(dtype=np.int64)] if len(m) else np.array([], dtype=object),

@@ -50,8 +50,8 @@ def _col(df: pd.DataFrame, suffix: str) -> pd.Series | None:
 
 def parse_offset(raw: pd.Series) -> np.ndarray:
     """``UTC+0900`` -> +32400 (seconds); NaN when unparseable."""
-    m = raw.astype("string").str.extract(_OFFSET)
-    sign = np.where(m[0] == "-", -1.0, 1.0)
+    m = raw.astype(object).where(raw.notna(), "").astype(str).str.extract(_OFFSET)
+    sign = np.where((m[0] == "-").fillna(False).to_numpy(bool), -1.0, 1.0)
     return sign * (pd.to_numeric(m[1], errors="coerce").to_numpy(float) * 3600
                    + pd.to_numeric(m[2], errors="coerce").to_numpy(float) * 60)
 
