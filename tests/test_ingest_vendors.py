@@ -386,3 +386,14 @@ def test_write_then_read_round_trip(minutes, tmp_path, fmt, name, dup):
         assert sum(vf.dropped.values()) == minutes["steps"].notna().sum()
         assert vf.frame["source"].nunique() == 1
     assert "R-77" not in out.read_bytes().decode("utf-8", "replace") if out.is_file() and name.endswith(".xml") else True
+
+
+def test_apple_chunk_boundaries_do_not_change_the_result(hk, hk_frame, monkeypatch):
+    """The streaming reader flushes every _CHUNK records; a tiny chunk (manual flags of a record's
+    MetadataEntry children straddling a flush) gives the same minutes."""
+    from evaluation.ingest.vendors import apple
+
+    monkeypatch.setattr(apple, "_CHUNK", 7)
+    small = vendors.read_vendor(hk, "apple_health_xml", participant_id="P-apple")
+    pd.testing.assert_frame_equal(small.frame, hk_frame.frame)
+    assert small.dropped == hk_frame.dropped
