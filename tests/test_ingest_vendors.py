@@ -397,3 +397,21 @@ def test_apple_chunk_boundaries_do_not_change_the_result(hk, hk_frame, monkeypat
     small = vendors.read_vendor(hk, "apple_health_xml", participant_id="P-apple")
     pd.testing.assert_frame_equal(small.frame, hk_frame.frame)
     assert small.dropped == hk_frame.dropped
+
+
+def test_fitabase_damage_keeps_ids_apart_and_out_of_messages(tmp_path):
+    """NUL bytes do not truncate ids into one; wrong field counts are counted by line; no raw id in any message."""
+    p = tmp_path / "minuteStepsNarrow_merged.csv"
+    p.write_bytes(b"Id,ActivityMinute,Steps\nRID\x00AAA,2016-04-13 00:00:00,4\nRID\x00BBB,2016-04-13 00:00:00,5\n"
+                  b"RID777,2016-04-13 00:00:00,3,9\nRID777,2016-04-13 00:01:00\nRID777,2016-04-13 00:02:00,1\n"
+                  b"RID777,2016-04-13 00:03:00,NA\n")
+    vf = vendors.read_vendor(p, "fitabase_csv")
+    assert vf.dropped == {"invalid_id": 2, "wrong_field_count": 2, "unparseable_value": 1}
+    assert vf.records_in == 6 and vf.frame["participant_id"].tolist() == ["RID777"]
+    assert "invalid_id: 2 records, first at line 2" in vf.notes and "unparseable_value: 1 records, first at line 7" in vf.notes
+    assert not any("RID" in n for n in vf.notes)
+    headless = tmp_path / "noheader.csv"
+    headless.write_text("RID777,2016-04-13 00:00:00,3\n")
+    with pytest.raises(VendorFileError) as err:
+        vendors.read_vendor(headless, "fitabase_csv")
+    assert "RID777" not in str(err.value) and "noheader.csv" in str(err.value)

@@ -52,6 +52,8 @@ REASONS: dict[str, str] = {
     "non_step_activity": "cumulative cycles of an activity that is not walking or running",
     "counter_reset": "cumulative counter went backwards without a day change; taken as a device reset",
     "missing_field": "a required field is empty or absent",
+    "invalid_id": "participant id holds control characters (NUL ...): damaged, never merged with another id",
+    "wrong_field_count": "line has more or fewer fields than the header",
     "daily_total_only": "a day's total without a time profile cannot be placed in minutes",
 }
 """Reason codes for records a reader does not use (``VendorFrame.dropped``)."""

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ._common import (
     MINUTE_NS, VendorFileError, VendorFrame, assemble, count_reasons, localize, minute_heart_rate, open_binary, reason_notes,
+    head_bytes,
 )
 
 LABEL = "fitabase:Fitbit"
@@ -30,18 +31,44 @@ def _parse_times(raw: pd.Series) -> pd.Series:
     return pd.to_datetime(raw, format="ISO8601", errors="coerce")
 
 
+def _read_table(path: Path) -> tuple[pd.DataFrame, list[int]]:
+    """All columns as text, via pyarrow (keeps NUL bytes that pandas' C parser cuts ids at); rows with
+    the wrong number of fields are skipped and their line numbers returned. Arrow's own messages
+    quote the row, so they are never passed on (the row holds a participant id)."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    head = head_bytes(path, 4096)
+    if not head.strip():
+        raise VendorFileError(path, "line 1", "file is empty")
+    names = [c.strip().strip('"') for c in head.splitlines()[0].decode("utf-8-sig", "replace").split(",")]
+    skipped: list[int] = []
+
+    def invalid(row) -> str:
+        skipped.append(int(row.number) if row.number is not None else -1)
+        return "skip"
+
+    for enc in ("utf8", "cp949"):
+        skipped.clear()
+        try:
+            with open_binary(path) as fh:
+                table = csv.read_csv(
+                    fh, read_options=csv.ReadOptions(use_threads=False, encoding=enc),
+                    parse_options=csv.ParseOptions(invalid_row_handler=invalid),
+                    convert_options=csv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                       strings_can_be_null=True, null_values=[""]))
+            return table.to_pandas(), skipped
+        except pa.ArrowInvalid as exc:
+            if "UTF8" in str(exc) and enc == "utf8":
+                continue
+            raise VendorFileError(path, None, "CSV cannot be parsed" + (" (neither UTF-8 nor CP949 text)" if "UTF8" in str(exc) else "")) from None
+    raise VendorFileError(path, None, "CSV cannot be parsed")
+
+
 def read(path: Path, *, source_tz: str = "Asia/Seoul") -> VendorFrame:
     """Read one Fitabase minute-steps or heart-rate-seconds CSV (plain or .gz)."""
     path = Path(path)
-    with open_binary(path) as fh:
-        try:
-            df = pd.read_csv(fh, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
-        except pd.errors.ParserError as exc:
-            raise VendorFileError(path, None, f"CSV is malformed ({str(exc).strip()})") from None
-        except pd.errors.EmptyDataError:
-            raise VendorFileError(path, "line 1", "file is empty") from None
-        except UnicodeDecodeError as exc:
-            raise VendorFileError(path, None, f"not UTF-8 text (byte {exc.start})") from None
+    df, skipped = _read_table(path)
     cols = list(df.columns)
     if "ActivityMinute" in cols and "Steps" in cols:
         kind, tcol, vcol = "steps", "ActivityMinute", "Steps"
@@ -55,6 +82,12 @@ def read(path: Path, *, source_tz: str = "Asia/Seoul") -> VendorFrame:
     reason = np.full(n, "", dtype=object)
     ids = df["Id"].str.strip()
     reason[ids.isna().to_numpy() | (ids == "").to_numpy()] = "missing_field"
+    reason[(reason == "") & ids.str.contains(r"[\x00-\x1f]", regex=True).fillna(False).to_numpy(bool)] = "invalid_id"
+    # line of each kept row: data starts on line 2, skipped (wrong field count) lines are not rows
+    skip = np.sort(np.asarray([s for s in skipped if s > 0], np.int64))
+    line = np.arange(n, dtype=np.int64) + 2
+    for s_ in skip:  # few: each shifts the rows after it
+        line[line >= s_] += 1
     naive = _parse_times(df[tcol])
     reason[(reason == "") & naive.isna().to_numpy()] = "unparseable_date"
     utc = localize(naive, source_tz, reason)
@@ -77,7 +110,9 @@ def read(path: Path, *, source_tz: str = "Asia/Seoul") -> VendorFrame:
     reason[ok & key.duplicated().to_numpy()] = "duplicate_record"
     ok = reason == ""
     notes = [f"{len(uniques)} participants (Id column); local times read in {source_tz}"]
-    notes += reason_notes(reason, lambda i: f"line {i + 2}")
+    notes += reason_notes(reason, lambda i: f"line {line[i]}")
+    if skipped:
+        notes.append(f"wrong_field_count: {len(skipped):,} lines, first at line {skipped[0]}")
     g = codes[ok].astype(np.int64)
     finite = np.isfinite(v)
     if kind == "steps":
@@ -92,5 +127,8 @@ def read(path: Path, *, source_tz: str = "Asia/Seoul") -> VendorFrame:
         hr, _ = minute_heart_rate(g, t[ok], v[ok], np.zeros(len(g), np.int64))
         frame = assemble(pd.DataFrame(), hr, list(uniques), {0: LABEL})
         steps_in, steps_dropped = 0.0, {}
-    return VendorFrame(frame, n, count_reasons(reason), notes, int(ok.sum()), "fitabase_csv", steps_in,
+    dropped = count_reasons(reason)
+    if skipped:
+        dropped["wrong_field_count"] = len(skipped)
+    return VendorFrame(frame, n + len(skipped), dropped, notes, int(ok.sum()), "fitabase_csv", steps_in,
                        steps_dropped).check()
