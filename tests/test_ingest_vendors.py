@@ -415,3 +415,16 @@ def test_fitabase_damage_keeps_ids_apart_and_out_of_messages(tmp_path):
     with pytest.raises(VendorFileError) as err:
         vendors.read_vendor(headless, "fitabase_csv")
     assert "RID777" not in str(err.value) and "noheader.csv" in str(err.value)
+
+
+def test_group_exports_reads_a_fitbit_day_once(minutes, tmp_path, ref):
+    """Steps and heart-rate files of one folder are one unit: each minute once, with both values."""
+    out = vendors.write_synthetic("fitbit_json", minutes, tmp_path / "fitbit", participant_id="R-77")
+    fit = tmp_path / "w.fit"
+    shutil.copy(ref / "vendor_exports" / "garmin_vivofit_monitoring_fitparse.fit", fit)
+    files = sorted(out.iterdir()) + [fit]
+    plan = vendors.group_exports(files)
+    assert plan == [(out, "fitbit_json"), (fit, "garmin_fit")]
+    vf = vendors.read_vendor(*plan[0], participant_id="R-77")
+    assert not vf.frame.duplicated(["participant_id", "ts"]).any()
+    assert len(vf.frame) == len(minutes.dropna(subset=["steps", "heart_rate"], how="all"))

@@ -5,6 +5,7 @@ Fitabase, Garmin FIT), each onto the minutes contract with a ``source`` column.
 * :func:`detect_format` -- a file's (or folder's) format from its content, ``None`` when it is none of these;
 * :func:`read_vendor` -- one file or folder -> :class:`VendorFrame` (raw participant ids; the caller
   pseudonymises);
+* :func:`group_exports` -- files -> what to read: Fitbit / Samsung files grouped by folder;
 * :func:`combine` -- several frames of one participant (e.g. a Fitbit steps file and its heart-rate
   file) -> one row per participant-minute;
 * :func:`write_synthetic` -- minutes -> a realistic export, for tests and the demo.
@@ -15,7 +16,7 @@ each reader's module docstring states its own rules.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,9 +27,12 @@ from ._synthetic import write_synthetic
 
 FORMATS = ("apple_health_xml", "samsung_health_csv", "fitbit_json", "fitabase_csv", "garmin_fit")
 Format = Literal["apple_health_xml", "samsung_health_csv", "fitbit_json", "fitabase_csv", "garmin_fit"]
+SUFFIXES = (".xml", ".xml.gz", ".zip", ".json", ".json.gz", ".fit", ".csv", ".csv.gz")
+"""File name endings worth passing to :func:`detect_format` when walking a folder (detection itself is by content)."""
 _NEEDS_ID = {"apple_health_xml", "samsung_health_csv", "fitbit_json"}
 
-__all__ = ["FORMATS", "REASONS", "VendorFileError", "VendorFrame", "combine", "detect_format", "read_vendor",
+__all__ = ["FORMATS", "GROUPED", "REASONS", "SUFFIXES", "VendorFileError", "VendorFrame", "combine", "detect_format",
+           "group_exports", "read_vendor",
            "write_synthetic"]
 
 
@@ -49,7 +53,8 @@ def read_vendor(path: str | Path, fmt: Format | str, *, participant_id: str | No
     if fmt in _NEEDS_ID and not participant_id:
         raise VendorFileError(path, None, f"{fmt} files carry no participant id: pass participant_id=")
     if path.is_dir():
-        files = [p for p in sorted(path.rglob("*")) if p.is_file() and detect_format(p) == fmt]
+        # direct children only: an export folder holds one participant's files (sub-folders may be others')
+        files = [p for p in sorted(path.iterdir()) if p.is_file() and detect_format(p) == fmt]
         if not files:
             raise VendorFileError(path, None, f"folder holds no {fmt} files")
         if fmt == "samsung_health_csv":
@@ -73,6 +78,30 @@ def read_vendor(path: str | Path, fmt: Format | str, *, participant_id: str | No
         return fitabase.read(path, source_tz=source_tz, **options)
     from . import garmin
     return garmin.read(path, participant_id=participant_id, **options)
+
+
+GROUPED = ("fitbit_json", "samsung_health_csv")
+"""Formats whose export is a folder of files read together (steps and heart rate in separate files;
+Samsung duplicates across files)."""
+
+
+def group_exports(files: Iterable[str | Path]) -> list[tuple[Path, str | None]]:
+    """Units to read, in order: ``(file, format)`` for single-file formats (``None`` = not a vendor
+    file), and ``(folder, format)`` once per folder for Fitbit and Samsung files, so that
+    ``read_vendor(folder, format)`` joins a day's steps and heart-rate files into one row per minute
+    (reading them one by one would give each minute twice)."""
+    out: list[tuple[Path, str | None]] = []
+    seen: set[tuple[Path, str]] = set()
+    for f in map(Path, files):
+        fmt = detect_format(f)
+        if fmt in GROUPED:
+            key = (f.parent, fmt)
+            if key not in seen:
+                seen.add(key)
+                out.append(key)
+        else:
+            out.append((f, fmt))
+    return out
 
 
 def combine(frames: list[VendorFrame]) -> VendorFrame:
