@@ -289,6 +289,9 @@ def test_fitbit_documented_records_and_zone(tmp_path):
     assert np.isnan(f["heart_rate"].iloc[1])
     assert vf.dropped == {"unparseable_date": 1, "missing_field": 1, "non_step_record": 1}
     assert vf.records_in == 8 and vf.records_used == 5
+    utc_hr = vendors.read_vendor(d / "heart_rate-2020-01-01.json", "fitbit_json", participant_id="P",
+                                 source_tz="America/New_York", hr_tz="UTC").frame
+    assert utc_hr["ts"].tolist() == [pd.Timestamp("2020-01-01 09:00", tz=KST)]
     gap = tmp_path / "steps-2020-03-08.json"
     gap.write_text(json.dumps([{"dateTime": "03/08/20 02:30:00", "value": "5"}, {"dateTime": "03/08/20 03:30:00", "value": "6"}]))
     vf = vendors.read_vendor(gap, "fitbit_json", participant_id="P", source_tz="America/New_York")
@@ -428,3 +431,26 @@ def test_group_exports_reads_a_fitbit_day_once(minutes, tmp_path, ref):
     vf = vendors.read_vendor(*plan[0], participant_id="R-77")
     assert not vf.frame.duplicated(["participant_id", "ts"]).any()
     assert len(vf.frame) == len(minutes.dropna(subset=["steps", "heart_rate"], how="all"))
+
+
+def test_samsung_heart_rate_binning_files(tmp_path):
+    """Galaxy-watch continuous heart rate: a row's binning_data JSON (per-bin start_time in epoch ms)
+    replaces the row's single value; a missing binning file falls back to the row. Synthetic layout."""
+    d = tmp_path / "samsunghealth_x_20240101"
+    dtype = "com.samsung.shealth.tracker.heart_rate"
+    (d / "jsons" / dtype / "a").mkdir(parents=True)
+    t0 = pd.Timestamp("2024-01-01 00:00", tz="UTC")
+    bins = [{"heart_rate": 60.0 + k, "heart_rate_min": 55, "heart_rate_max": 70,
+             "start_time": int((t0 + pd.Timedelta(minutes=k)).timestamp() * 1000),
+             "end_time": int((t0 + pd.Timedelta(minutes=k + 1)).timestamp() * 1000)} for k in range(10)]
+    (d / "jsons" / dtype / "a" / "abc.binning_data.json").write_text(json.dumps(bins))
+    q = "com.samsung.health.heart_rate."
+    (d / f"{dtype}.20240101.csv").write_text(
+        f"{dtype},6302001,5\n" + ",".join(q + c for c in ("start_time", "end_time", "time_offset", "heart_rate", "binning_data")) + ",\n"
+        "2024-01-01 00:00:00.000,2024-01-01 00:10:00.000,UTC+0900,64.5,abc.binning_data.json,\n"
+        "2024-01-01 01:00:00.000,2024-01-01 01:10:00.000,UTC+0900,71,missing.binning_data.json,\n")
+    vf = vendors.read_vendor(d, "samsung_health_csv", participant_id="P")
+    f = vf.frame
+    assert len(f) == 11 and f["heart_rate"].tolist() == [60.0 + k for k in range(10)] + [71.0]
+    assert f["ts"].iloc[0] == pd.Timestamp("2024-01-01 09:00", tz=KST)
+    assert vf.records_in == 2 and vf.records_used == 2

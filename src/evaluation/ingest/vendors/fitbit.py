@@ -23,8 +23,13 @@ from ._common import (
 LABEL = "fitbit:account_export"
 
 
-def read(path: Path, *, participant_id: str, source_tz: str = "Asia/Seoul") -> VendorFrame:
-    """Read one Fitbit day file (steps or heart rate)."""
+def read(path: Path, *, participant_id: str, source_tz: str = "Asia/Seoul", hr_tz: str | None = None) -> VendorFrame:
+    """Read one Fitbit day file (steps or heart rate).
+
+    ``hr_tz`` is the zone of heart-rate files when it differs from ``source_tz``: several users
+    report account exports whose heart-rate times are UTC while steps are local; check one day
+    (walking minutes against heart-rate peaks) and pass ``hr_tz="UTC"`` if so.
+    """
     path = Path(path)
     text = read_text(path)
     try:
@@ -53,7 +58,7 @@ def read(path: Path, *, participant_id: str, source_tz: str = "Asia/Seoul") -> V
     naive = pd.to_datetime(raw_t.where(raw_t.map(lambda x: isinstance(x, str)), None), format="%m/%d/%y %H:%M:%S",
                            errors="coerce")
     reason[(reason == "") & naive.isna().to_numpy()] = "unparseable_date"
-    utc = localize(naive, source_tz, reason)
+    utc = localize(naive, (hr_tz or source_tz) if hr_file else source_tz, reason)
     if hr_file:
         raw_v = [v.get("bpm") if isinstance(v, dict) else None for v in values]
     else:

@@ -10,7 +10,8 @@ last dotted part.
   step intervals, allocated to minutes by the shared proportional rule;
 * ``com.samsung.shealth.tracker.heart_rate`` (``start_time``, ``heart_rate``): each row's heart rate
   goes to the minute of its ``start_time`` (a row is one measurement or one bin's mean; spreading it
-  over its bin would invent minute-level detail);
+  over its bin would invent minute-level detail). When the row's ``binning_data`` file is in the
+  export (``jsons/<data type>/<first char>/<name>``), its per-bin values replace the row;
 * ``com.samsung.shealth.step_daily_trend``: day totals only -> ``daily_total_only``;
 * other data types (weight, sleep ...) -> ``non_step_record``.
 
@@ -26,6 +27,7 @@ between devices are resolved per minute by the shared priority (device with more
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 from typing import Literal
@@ -74,6 +76,51 @@ def _load(path: Path) -> tuple[str, pd.DataFrame]:
     return dtype, df
 
 
+def _binning_file(csv_file: str, dtype: str, name: str) -> Path | None:
+    """Where a row's ``binning_data`` JSON lives: ``<export>/jsons/<data type>/<first char>/<name>``."""
+    base = Path(csv_file).parent / "jsons" / dtype
+    for p in (base / name[:1] / name, base / name):
+        if p.is_file():
+            return p
+    return None
+
+
+def _heart_rate_samples(r: pd.DataFrame, rows: np.ndarray, start: np.ndarray,
+                        v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(row index, time ns, bpm) samples: a row's own value at its start, or, when its ``binning_data``
+    file is in the export, the per-bin values (``start_time`` epoch ms, ``heart_rate``) that Galaxy
+    watches write for continuous measurement. Layout from public importers of Samsung exports; a
+    file that is missing or unreadable falls back to the row's own value."""
+    out_r, out_t, out_v = [rows], [start[rows]], [v[rows]]
+    keep = np.ones(len(rows), bool)
+    n_binned = 0
+    names = r["binning"].to_numpy(dtype=object)
+    for k, i in enumerate(rows):
+        name = names[i]
+        if not isinstance(name, str) or not name.strip():
+            continue
+        p = _binning_file(r["file"].iat[i], r["dtype"].iat[i], name.strip())
+        if p is None:
+            continue
+        try:
+            bins = json.loads(p.read_text(encoding="utf-8"))
+            t = np.array([b["start_time"] for b in bins], dtype=np.float64)
+            bpm = np.array([b.get("heart_rate", np.nan) for b in bins], dtype=np.float64)
+        except (ValueError, TypeError, KeyError, OSError):
+            continue
+        good = np.isfinite(t) & np.isfinite(bpm) & (bpm > 0)
+        if not good.any():
+            continue
+        keep[k] = False
+        n_binned += 1
+        out_r.append(np.full(int(good.sum()), i))
+        out_t.append((t[good] * 1_000_000).astype(np.int64))
+        out_v.append(bpm[good])
+    out_r[0], out_t[0], out_v[0] = rows[keep], start[rows][keep], v[rows][keep]
+    return (np.concatenate(out_r).astype(np.int64), np.concatenate(out_t).astype(np.int64),
+            np.concatenate(out_v).astype(np.float64), n_binned)
+
+
 def read_many(files: list[Path], *, participant_id: str,
               clock: Literal["utc", "local"] = "utc") -> VendorFrame:
     """Read one or more Samsung Health CSVs of one participant together (dedup spans files)."""
@@ -107,6 +154,8 @@ def read_many(files: list[Path], *, participant_id: str,
             "offset": _col(df, "time_offset") if _col(df, "time_offset") is not None else empty,
             "value": value, "update": _col(df, "update_time") if _col(df, "update_time") is not None else empty,
             "device": _col(df, "deviceuuid") if _col(df, "deviceuuid") is not None else empty,
+            "binning": _col(df, "binning_data") if _col(df, "binning_data") is not None else empty,
+            "dtype": dtype,
         }))
     if not parts:
         return VendorFrame(empty_frame(), records_in, dropped, notes, 0, "samsung_health_csv").check()
@@ -155,8 +204,12 @@ def read_many(files: list[Path], *, participant_id: str,
     zero = np.zeros(n, np.int64)
     s = ok & ~hr
     steps, used_s, lost = allocate_steps(zero[s], start[s], end[s], v[s], rank[s])
-    h = ok & hr
-    hrm, used_h = minute_heart_rate(zero[h], start[h], v[h], rank[h])
+    h = np.flatnonzero(ok & hr)
+    row, t_hr, v_hr, n_binned = _heart_rate_samples(r, h, start, v)
+    if n_binned:
+        notes.append(f"{n_binned:,} heart-rate rows replaced by their per-bin values (jsons/ binning files)")
+    hrm, used_samples = minute_heart_rate(np.zeros(len(row), np.int64), t_hr, v_hr, rank[row])
+    used_h = np.bincount(row[used_samples], minlength=n)[h] > 0
     for code, cnt in count_reasons(reason).items():
         _add(dropped, code, cnt)
     _add(dropped, "overlap_lower_priority", int((~used_s).sum() + (~used_h).sum()))
