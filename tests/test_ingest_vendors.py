@@ -396,7 +396,7 @@ def test_apple_chunk_boundaries_do_not_change_the_result(hk, hk_frame, monkeypat
     MetadataEntry children straddling a flush) gives the same minutes."""
     from evaluation.ingest.vendors import apple
 
-    monkeypatch.setattr(apple, "_CHUNK", 7)
+    monkeypatch.setattr(apple, "_CHUNK", 97)
     small = vendors.read_vendor(hk, "apple_health_xml", participant_id="P-apple")
     pd.testing.assert_frame_equal(small.frame, hk_frame.frame)
     assert small.dropped == hk_frame.dropped
