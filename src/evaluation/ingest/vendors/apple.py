@@ -39,7 +39,7 @@ BAND_APPS = ("connect", "garmin", "fitbit", "galaxy watch", "samsung health", "m
 TIERS = {"watch": 1, "phone": 2, "app": 3}
 _MODEL = re.compile(r"model:([^,>]+)")
 _POSSESSIVE = re.compile(r"^.*?(?:['’]s|의)\s+")
-_CHUNK = 200_000
+_CHUNK = 50_000  # records per flush: ~50 MB of attribute dicts at most
 
 
 def classify(source_name: str, device: str) -> tuple[int, str]:
@@ -137,10 +137,11 @@ class _Collector:
         src = np.fromiter((self.source_keys.setdefault(k, len(self.source_keys)) for k in key), np.int64, len(key))
         manual = np.zeros(len(recs), bool)
         manual[np.asarray(self.manual, np.int64)] = True
+        hr = np.array([get(a, "type") == HEART for a in recs], bool)
+        unit = np.array([get(a, "unit", "") for a in recs], dtype=object)
         self.chunks.append({
-            "hr": np.array([get(a, "type") == HEART for a in recs], bool), "start": start, "start_ok": start_ok,
-            "end": end, "end_ok": end_ok, "value": value,
-            "unit": np.array([get(a, "unit", "") for a in recs], dtype=object),
+            "hr": hr, "start": start, "start_ok": start_ok, "end": end, "end_ok": end_ok, "value": value,
+            "unit_ok": np.where(hr, unit == "count/min", unit == "count"),
             "src": src, "line": np.asarray(self.lines, np.int64), "manual": manual,
         })
         # clear in place: the handlers hold references to these lists
@@ -184,7 +185,7 @@ def _to_frame(path: Path, col: _Collector, participant_id: str) -> VendorFrame:
     names = {v: k for k, v in col.source_keys.items()}
     tier_label = [classify(names[i][0], f"model:{names[i][1]}" if names[i][1] else "") for i in range(len(names))]
     reason = np.full(n, "", dtype=object)
-    unit_ok = np.where(a["hr"], a["unit"] == "count/min", a["unit"] == "count")
+    unit_ok = a["unit_ok"]
     checks = [
         (a["manual"], "manual_entry"),
         (~(a["start_ok"] & a["end_ok"]), "unparseable_date"),
