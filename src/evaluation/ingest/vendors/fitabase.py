@@ -31,7 +31,7 @@ def _parse_times(raw: pd.Series) -> pd.Series:
     return pd.to_datetime(raw, format="ISO8601", errors="coerce")
 
 
-def _read_table(path: Path) -> tuple[pd.DataFrame, list[int]]:
+def _read_table(path: Path) -> tuple["pa.Table", list[int]]:
     """All columns as text, via pyarrow (keeps NUL bytes that pandas' C parser cuts ids at); rows with
     the wrong number of fields are skipped and their line numbers returned. Arrow's own messages
     quote the row, so they are never passed on (the row holds a participant id)."""
@@ -57,7 +57,7 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, list[int]]:
                     parse_options=csv.ParseOptions(invalid_row_handler=invalid),
                     convert_options=csv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                        strings_can_be_null=True, null_values=[""]))
-            return table.to_pandas(), skipped
+            return table, skipped
         except pa.ArrowInvalid as exc:
             if "UTF8" in str(exc) and enc == "utf8":
                 continue
@@ -67,9 +67,12 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, list[int]]:
 
 def read(path: Path, *, source_tz: str = "Asia/Seoul") -> VendorFrame:
     """Read one Fitabase minute-steps or heart-rate-seconds CSV (plain or .gz)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     path = Path(path)
-    df, skipped = _read_table(path)
-    cols = list(df.columns)
+    table, skipped = _read_table(path)
+    cols = table.column_names
     if "ActivityMinute" in cols and "Steps" in cols:
         kind, tcol, vcol = "steps", "ActivityMinute", "Steps"
     elif cols[:3] == ["Id", "Time", "Value"]:
@@ -78,38 +81,55 @@ def read(path: Path, *, source_tz: str = "Asia/Seoul") -> VendorFrame:
         # column names are not echoed: a file without its header would put a raw Id in the message
         raise VendorFileError(path, "line 1", "header is not a Fitabase minute-steps (Id, ActivityMinute, Steps) "
                               "or heart-rate (Id, Time, Value) header")
-    n = len(df)
+    n = table.num_rows
     reason = np.full(n, "", dtype=object)
-    ids = df["Id"].str.strip()
-    reason[ids.isna().to_numpy() | (ids == "").to_numpy()] = "missing_field"
-    reason[(reason == "") & ids.str.contains(r"[\x00-\x1f]", regex=True).fillna(False).to_numpy(bool)] = "invalid_id"
+    # ids, blanks and numbers in Arrow compute: no Python per row
+    ids = pc.utf8_trim_whitespace(table["Id"])
+    missing = pc.fill_null(pc.equal(ids, ""), True).to_numpy(zero_copy_only=False)
+    reason[missing] = "missing_field"
+    ctrl = pc.fill_null(pc.match_substring_regex(ids, r"[\x00-\x1f]"), False).to_numpy(zero_copy_only=False)
+    reason[(reason == "") & ctrl] = "invalid_id"
+    enc = pc.dictionary_encode(ids).combine_chunks()
+    codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    uniques = enc.dictionary.to_pylist()
+
+    def number(col: str) -> np.ndarray:
+        c = pc.utf8_trim_whitespace(table[col])
+        try:
+            return pc.cast(c, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
+        except pa.ArrowInvalid:  # a damaged value somewhere: slower, per-value coercion
+            return pd.to_numeric(c.to_pandas(), errors="coerce").to_numpy(dtype=float)
+
+    def blank(col: str) -> np.ndarray:
+        return pc.is_null(table[col]).to_numpy(zero_copy_only=False)
+
     # line of each kept row: data starts on line 2, skipped (wrong field count) lines are not rows
     skip = np.sort(np.asarray([s for s in skipped if s > 0], np.int64))
     line = np.arange(n, dtype=np.int64) + 2
     for s_ in skip:  # few: each shifts the rows after it
         line[line >= s_] += 1
+    df = {tcol: table[tcol].to_pandas()}
     naive = _parse_times(df[tcol])
     reason[(reason == "") & naive.isna().to_numpy()] = "unparseable_date"
     utc = localize(naive, source_tz, reason)
-    v = pd.to_numeric(df[vcol], errors="coerce").to_numpy(dtype=float)
+    v = number(vcol)
     if kind == "steps":
         # an empty Steps cell next to a heart rate (the joined file) is "no step record", not damage
         has_hr = "HR_mean" in cols
-        hr_v = pd.to_numeric(df["HR_mean"], errors="coerce").to_numpy(dtype=float) if has_hr else np.full(n, np.nan)
-        blank = df[vcol].isna().to_numpy()
-        reason[(reason == "") & ~blank & ~np.isfinite(v)] = "unparseable_value"
-        reason[(reason == "") & blank & ~np.isfinite(hr_v)] = "missing_field"
+        hr_v = number("HR_mean") if has_hr else np.full(n, np.nan)
+        empty = blank(vcol)
+        reason[(reason == "") & ~empty & ~np.isfinite(v)] = "unparseable_value"
+        reason[(reason == "") & empty & ~np.isfinite(hr_v)] = "missing_field"
     else:
         reason[(reason == "") & ~np.isfinite(v)] = "unparseable_value"
     reason[(reason == "") & (v < 0)] = "negative_value"
     t = utc.to_numpy(dtype="datetime64[ns]").view(np.int64)
-    codes, uniques = pd.factorize(ids)
     ok = reason == ""
     key = pd.DataFrame({"g": np.where(ok, codes, -1), "t": np.where(ok, t // MINUTE_NS if kind == "steps" else t, -1),
                         "v": np.where(ok, v, 0.0) if kind == "hr" else 0.0})
     reason[ok & key.duplicated().to_numpy()] = "duplicate_record"
     ok = reason == ""
-    notes = [f"{len(uniques)} participants (Id column); local times read in {source_tz}"]
+    notes = [f"{len(np.unique(codes[ok]))} participants (Id column); local times read in {source_tz}"]
     notes += reason_notes(reason, lambda i: f"line {line[i]}")
     if skipped:
         notes.append(f"wrong_field_count: {len(skipped):,} lines, first at line {skipped[0]}")
