@@ -454,3 +454,14 @@ def test_samsung_heart_rate_binning_files(tmp_path):
     assert len(f) == 11 and f["heart_rate"].tolist() == [60.0 + k for k in range(10)] + [71.0]
     assert f["ts"].iloc[0] == pd.Timestamp("2024-01-01 09:00", tz=KST)
     assert vf.records_in == 2 and vf.records_used == 2
+
+
+def test_fitabase_cp949_and_undecodable(tmp_path):
+    """Korean spreadsheet tools write CP949: read it; bytes that are neither give the file and line."""
+    p = tmp_path / "minuteStepsNarrow_merged.csv"
+    p.write_bytes("Id,ActivityMinute,Steps\n참여자01,2016-04-13 00:00:00,4\n".encode("cp949"))
+    vf = vendors.read_vendor(p, "fitabase_csv")
+    assert vf.frame["participant_id"].tolist() == ["참여자01"] and vf.frame["steps"].tolist() == [4.0]
+    p.write_bytes(b"Id,ActivityMinute,Steps\nA1,2016-04-13 00:00:00,4\nA1,2016-04-13 00:01:00,\xff\xff\n")
+    with pytest.raises(VendorFileError, match=r"minuteStepsNarrow_merged\.csv, line 3: text is neither"):
+        vendors.read_vendor(p, "fitabase_csv")

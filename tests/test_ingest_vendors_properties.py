@@ -150,3 +150,24 @@ def test_apple_date_parser_matches_pandas(texts):
     assert not (ok & ~ref_ok).any()
     assert np.array_equal(ok, ref_ok & canonical)
     assert np.array_equal(ns[ok], ref[ok].to_numpy(dtype="datetime64[ns]").view(np.int64))
+
+
+@settings(max_examples=30, deadline=None)
+@given(m=minute_tables(), kind=st.sampled_from(["truncate", "garbage", "insert", "nul", "bad_date", "extra_field"]),
+       at=st.floats(0, 1), junk=st.binary(min_size=1, max_size=12), us_dates=st.booleans())
+def test_damaged_fitabase_is_explained(m, kind, at, junk, us_dates):
+    """Fitabase CSVs carry the raw Id in every row: damage never puts it in a message."""
+    fmt = "%m/%d/%Y %I:%M:%S %p" if us_dates else "%Y-%m-%d %H:%M:%S"
+    body = "".join(f"{RAW_ID},{t.strftime(fmt)},{'' if np.isnan(s) else int(s)}\n"
+                   for t, s in zip(m["ts"].dt.tz_localize(None), m["steps"]))
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "minuteStepsNarrow_merged.csv"
+        p.write_bytes(_damage(("Id,ActivityMinute,Steps\n" + body).encode("utf-8"), kind, at, junk))
+        try:
+            vf = vendors.read_vendor(p, "fitabase_csv")
+        except VendorFileError as exc:
+            assert "minuteStepsNarrow_merged.csv" in str(exc) and RAW_ID not in str(exc)
+            return
+    vf.check()
+    assert RAW_ID not in " ".join(vf.notes)
+    assert vf.frame["steps"].sum() <= m["steps"].sum() or kind in ("garbage", "insert")

@@ -9,6 +9,7 @@ twice for the same Id keeps its first row (``duplicate_record``).
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import pandas as pd
 
 from ._common import (
     MINUTE_NS, VendorFileError, VendorFrame, assemble, count_reasons, localize, minute_heart_rate, open_binary, reason_notes,
-    head_bytes,
+    read_text,
 )
 
 LABEL = "fitabase:Fitbit"
@@ -38,31 +39,29 @@ def _read_table(path: Path) -> tuple["pa.Table", list[int]]:
     import pyarrow as pa
     from pyarrow import csv
 
-    head = head_bytes(path, 4096)
-    if not head.strip():
+    # decoded here (UTF-8 with or without BOM, then CP949), so the error names the line, and Arrow
+    # sees clean UTF-8 (its row callback fails on undecodable row text)
+    text = read_text(path)
+    if not text.strip():
         raise VendorFileError(path, "line 1", "file is empty")
-    names = [c.strip().strip('"') for c in head.splitlines()[0].decode("utf-8-sig", "replace").split(",")]
+    names = [c.strip().strip('"') for c in text.split("\n", 1)[0].rstrip("\r").split(",")]
+    if len(set(names)) != len(names):
+        raise VendorFileError(path, "line 1", "header repeats a column name")
     skipped: list[int] = []
 
     def invalid(row) -> str:
         skipped.append(int(row.number) if row.number is not None else -1)
         return "skip"
 
-    for enc in ("utf8", "cp949"):
-        skipped.clear()
-        try:
-            with open_binary(path) as fh:
-                table = csv.read_csv(
-                    fh, read_options=csv.ReadOptions(use_threads=False, encoding=enc),
-                    parse_options=csv.ParseOptions(invalid_row_handler=invalid),
-                    convert_options=csv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                       strings_can_be_null=True, null_values=[""]))
-            return table, skipped
-        except pa.ArrowInvalid as exc:
-            if "UTF8" in str(exc) and enc == "utf8":
-                continue
-            raise VendorFileError(path, None, "CSV cannot be parsed" + (" (neither UTF-8 nor CP949 text)" if "UTF8" in str(exc) else "")) from None
-    raise VendorFileError(path, None, "CSV cannot be parsed")
+    try:
+        table = csv.read_csv(
+            io.BytesIO(text.encode("utf-8")), read_options=csv.ReadOptions(use_threads=False),
+            parse_options=csv.ParseOptions(invalid_row_handler=invalid),
+            convert_options=csv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                               strings_can_be_null=True, null_values=[""]))
+    except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
+        raise VendorFileError(path, None, f"CSV cannot be parsed ({type(exc).__name__})") from None
+    return table, skipped
 
 
 def read(path: Path, *, source_tz: str = "Asia/Seoul") -> VendorFrame:
@@ -73,7 +72,7 @@ def read(path: Path, *, source_tz: str = "Asia/Seoul") -> VendorFrame:
     path = Path(path)
     table, skipped = _read_table(path)
     cols = table.column_names
-    if "ActivityMinute" in cols and "Steps" in cols:
+    if "Id" in cols and "ActivityMinute" in cols and "Steps" in cols:
         kind, tcol, vcol = "steps", "ActivityMinute", "Steps"
     elif cols[:3] == ["Id", "Time", "Value"]:
         kind, tcol, vcol = "hr", "Time", "Value"
