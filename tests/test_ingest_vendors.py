@@ -92,6 +92,7 @@ def test_apple_real_export_counts_and_conservation(hk_frame, hk_records):
     assert vf.dropped["non_step_record"] == len(rec) - 3980 - 2177
     assert vf.dropped["manual_entry"] == int(steps["manual"].sum()) == 21
     assert vf.records_used + sum(vf.dropped.values()) == vf.records_in
+    assert set(vf.dropped) <= set(vendors.REASONS)
     # every step read is either in a minute or accounted for by reason
     assert vf.steps_in == pytest.approx(steps["value"].sum())
     assert vf.frame["steps"].sum() + sum(vf.steps_dropped.values()) == pytest.approx(steps["value"].sum(), abs=1e-6)
@@ -288,6 +289,7 @@ def test_fitbit_documented_records_and_zone(tmp_path):
     assert f["steps"].tolist() == [12.0, 0.0] and f["heart_rate"].iloc[0] == pytest.approx(72.0)
     assert np.isnan(f["heart_rate"].iloc[1])
     assert vf.dropped == {"unparseable_date": 1, "missing_field": 1, "non_step_record": 1}
+    assert set(vf.dropped) <= set(vendors.REASONS)
     assert vf.records_in == 8 and vf.records_used == 5
     utc_hr = vendors.read_vendor(d / "heart_rate-2020-01-01.json", "fitbit_json", participant_id="P",
                                  source_tz="America/New_York", hr_tz="UTC").frame

@@ -96,6 +96,7 @@ def test_damaged_exports_are_explained(m, fmt, kind, at, junk, which):
             return
     vf.check()
     assert vf.records_in == vf.records_used + sum(vf.dropped.values())
+    assert set(vf.dropped) <= set(vendors.REASONS)  # every code is documented
     # nothing invented: every minute read was written, and its steps are the written steps
     truth = m.set_index("ts")
     got = vf.frame.set_index("ts")

@@ -17,7 +17,6 @@ Minute rules (the same for every format, so sources compare):
 from __future__ import annotations
 
 import gzip
-import io
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -50,7 +49,6 @@ REASONS: dict[str, str] = {
     "overlap_lower_priority": "all of the record's minutes are covered by a higher-priority source",
     "daily_summary": "device-written daily total, not an interval (Garmin duration_min messages)",
     "non_step_activity": "cumulative cycles of an activity that is not walking or running",
-    "counter_reset": "cumulative counter went backwards without a day change; taken as a device reset",
     "missing_field": "a required field is empty or absent",
     "invalid_id": "participant id holds control characters (NUL ...): damaged, never merged with another id",
     "wrong_field_count": "line has more or fewer fields than the header",
@@ -303,7 +301,3 @@ def reason_notes(reason: np.ndarray, where: Callable[[int], str], skip: tuple[st
         idx = np.flatnonzero(reason == code)
         out.append(f"{code}: {len(idx):,} records, first at {where(int(idx[0]))}")
     return out
-
-
-def stream_lines(fh: IO[bytes]) -> io.TextIOWrapper:
-    return io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")

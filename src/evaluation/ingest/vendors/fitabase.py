@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ._common import (
-    MINUTE_NS, VendorFileError, VendorFrame, assemble, count_reasons, localize, minute_heart_rate, open_binary, reason_notes,
+    MINUTE_NS, VendorFileError, VendorFrame, assemble, count_reasons, localize, minute_heart_rate, reason_notes,
     read_text,
 )
 
