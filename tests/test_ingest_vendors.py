@@ -467,3 +467,33 @@ def test_fitabase_cp949_and_undecodable(tmp_path):
     p.write_bytes(b"Id,ActivityMinute,Steps\nA1,2016-04-13 00:00:00,4\nA1,2016-04-13 00:01:00,\xff\xff\n")
     with pytest.raises(VendorFileError, match=r"minuteStepsNarrow_merged\.csv, line 3: text is neither"):
         vendors.read_vendor(p, "fitabase_csv")
+
+
+def test_apple_per_record_offsets_and_heart_rate_priority(tmp_path):
+    """Each record's own offset sets its instant; a watch's heart rate wins the minute over an app's."""
+    rec = ('<Record type="{t}" sourceName="{n}" device="{d}" unit="{u}" startDate="{s}" endDate="{e}" value="{v}"/>\n')
+    watch = "&lt;&lt;HKDevice: 0x1&gt;, name:Apple Watch, manufacturer:Apple Inc., model:Watch, hardware:Watch6,1&gt;"
+    body = "".join([
+        rec.format(t="HKQuantityTypeIdentifierStepCount", n="Apple Watch", d=watch, u="count",
+                   s="2024-05-01 10:00:00 +0900", e="2024-05-01 10:01:00 +0900", v=10),
+        rec.format(t="HKQuantityTypeIdentifierStepCount", n="Apple Watch", d=watch, u="count",
+                   s="2024-04-30 21:00:00 -0400", e="2024-04-30 21:01:00 -0400", v=20),  # = 10:00 KST next day
+        rec.format(t="HKQuantityTypeIdentifierHeartRate", n="Apple Watch", d=watch, u="count/min",
+                   s="2024-05-01 10:05:10 +0900", e="2024-05-01 10:05:10 +0900", v=80),
+        rec.format(t="HKQuantityTypeIdentifierHeartRate", n="SomeApp", d="", u="count/min",
+                   s="2024-05-01 10:05:20 +0900", e="2024-05-01 10:05:20 +0900", v=120),
+        rec.format(t="HKQuantityTypeIdentifierHeartRate", n="SomeApp", d="", u="count/min",
+                   s="2024-05-01 10:06:20 +0900", e="2024-05-01 10:06:20 +0900", v=90),
+        rec.format(t="HKQuantityTypeIdentifierHeartRate", n="SomeApp", d="", u="count/s",
+                   s="2024-05-01 10:07:20 +0900", e="2024-05-01 10:07:20 +0900", v=1.5),
+    ])
+    p = tmp_path / "export.xml"
+    p.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<HealthData locale="ko_KR">\n{body}</HealthData>\n')
+    vf = vendors.read_vendor(p, "apple_health_xml", participant_id="P")
+    f = vf.frame.set_index("ts")
+    assert f.loc[pd.Timestamp("2024-05-01 10:00", tz=KST), "steps"] == 30  # two records, same instant minute
+    assert f.loc[pd.Timestamp("2024-05-01 10:05", tz=KST), "heart_rate"] == 80
+    assert f.loc[pd.Timestamp("2024-05-01 10:05", tz=KST), "source"] == "apple_health:Apple Watch"
+    assert f.loc[pd.Timestamp("2024-05-01 10:06", tz=KST), "heart_rate"] == 90
+    assert f.loc[pd.Timestamp("2024-05-01 10:06", tz=KST), "source"] == "apple_health:SomeApp"
+    assert vf.dropped == {"overlap_lower_priority": 1, "unexpected_unit": 1}
