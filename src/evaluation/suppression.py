@@ -557,3 +557,49 @@ def _suppress_neighbour(t: SuppressedTable, label: tuple) -> None:
         (t.row_total_suppressed if kind == "row" else t.col_total_suppressed).iloc[k] = True
     else:  # pragma: no cover - all margins hidden already
         t.grand_suppressed = True
+
+
+# --------------------------------------------------------------------------- series published period by period
+def running_totals(new: Sequence[float], new_withheld: Sequence[bool], threshold: int = DEFAULT_THRESHOLD, *,
+                   total_published: bool = True) -> np.ndarray:
+    """Which points of a running total (``cumsum(new)``) can be published (bool array).
+
+    Subtracting two published running totals gives the sum of the increments
+    between them; published increments (``new_withheld`` False) are known, so the
+    withheld increments since the last published point must add up to 0 or to
+    at least ``threshold``, and a point below ``threshold`` is itself withheld.
+    With ``total_published`` the last running total counts as known (it equals a
+    total published elsewhere, e.g. an arm's enrolled total), so the withheld
+    tail after the last published point obeys the same rule -- published points
+    are dropped from the end until it does.
+    """
+    new = np.nan_to_num(np.asarray(new, float))
+    hid = np.asarray(new_withheld, bool)
+    cum = np.cumsum(new)
+    pub = np.zeros(len(new), bool)
+    since = 0.0
+    for k in range(len(new)):
+        since += new[k] if hid[k] else 0.0
+        if cum[k] >= threshold and (since == 0 or since >= threshold):
+            pub[k] = True
+            since = 0.0
+    if total_published:
+        while True:
+            last = np.flatnonzero(pub)
+            start = last[-1] + 1 if len(last) else 0
+            tail = new[start:][hid[start:]].sum()
+            if tail == 0 or tail >= threshold or not len(last):
+                break
+            pub[last[-1]] = False
+    return pub
+
+
+def protect_line(values: Sequence[float], withheld: Sequence[bool], threshold: int = DEFAULT_THRESHOLD) -> np.ndarray:
+    """Protection level along one line whose total is published: withhold the smallest published
+    values until the withheld ones sum to 0 or at least ``threshold`` (returns the new withheld mask)."""
+    v = np.nan_to_num(np.asarray(values, float))
+    hid = np.asarray(withheld, bool).copy()
+    while hid.any() and v[hid].sum() < threshold and (~hid).any():
+        free = np.flatnonzero(~hid)
+        hid[free[np.argmin(v[free])]] = True
+    return hid
