@@ -98,21 +98,67 @@ def enrolment(participants: _sources.Source, *, freq: Freq = "month", by: Sequen
 
 
 def enrolment_table(participants: pd.DataFrame | _sources.Source, rows: str = "district", cols: str | None = None, *,
-                    threshold: int = suppression.DEFAULT_THRESHOLD) -> suppression.SuppressedTable:
-    """Enrolled participants by ``rows`` (x ``cols``) with totals, primary and complementary suppression."""
+                    threshold: int = suppression.DEFAULT_THRESHOLD,
+                    linked: Sequence[str] = ("arm",)) -> suppression.SuppressedTable:
+    """Enrolled participants by ``rows`` (x ``cols``) with totals, primary and complementary suppression.
+
+    ``linked``: columns ``L`` for which the run also publishes all participants by
+    ``rows`` x ``L`` (the overview's district x arm table, built with
+    :func:`suppression.protect`). Solved together with that table, district x
+    sex gave away cells of 3, 7 and 8; so the cross-table audit
+    (:func:`evaluation.disclosure.audit`) runs on both and withholds more cells
+    of this table (reason ``"linked"``) until nothing below ``threshold`` follows.
+    """
     con = _sources.connect()
     try:
         rel = _sources.relation(con, participants, "participants")
         keys = [rows] + ([cols] if cols else [])
-        _sources.require(_sources.columns(con, rel), ["enrolled_on"] + keys, "participants")
+        have = _sources.columns(con, rel)
+        _sources.require(have, ["enrolled_on"] + keys, "participants")
         sel = ", ".join(_sources.quote(k) for k in keys)
         df = con.execute(f"SELECT {sel}, count(*) AS enrolled FROM {rel} WHERE enrolled_on IS NOT NULL GROUP BY ALL").df()
+        companions = {}
+        for col in [c for c in linked if c in have and c not in keys and cols]:
+            q = f"SELECT {_sources.quote(rows)}, CAST({_sources.quote(col)} AS VARCHAR) AS {_sources.quote(col)}, count(*) AS participants FROM {rel} GROUP BY ALL"
+            companions[col] = con.execute(q).df()
     finally:
         con.close()
     if cols is None:
         df["_all"] = i18n.t("enrolled", "en")
         return suppression.protect(df, rows=rows, cols="_all", value="enrolled", threshold=threshold, totals="cols")
-    return suppression.protect(df, rows=rows, cols=cols, value="enrolled", threshold=threshold, totals="both")
+    t = suppression.protect(df, rows=rows, cols=cols, value="enrolled", threshold=threshold, totals="both")
+    for col, comp in companions.items():
+        if threshold > 0:
+            other = suppression.protect(comp, rows=rows, cols=col, value="participants", threshold=threshold).summary()
+            _protect_linked(t, other, rows, cols, col, threshold)
+            suppression.secondary(t)  # the table on its own must stay protected around the new cells
+    return t
+
+
+def _protect_linked(t: suppression.SuppressedTable, other: pd.DataFrame, rows: str, cols: str, col: str,
+                    threshold: int) -> None:
+    """Withhold more cells of ``t`` until, solved with the published ``other`` table, nothing small follows."""
+    from . import disclosure
+
+    mine = t.summary()
+    tables = {"other": other, "mine": mine}
+    readers = {"other": disclosure.two_way(rows, col, "participants"),
+               "mine": disclosure.two_way(rows, cols, t.value_name, enrolled_only=True)}
+    before = mine[t.value_name].isna().to_numpy()
+    disclosure.audit(tables, threshold=threshold, readers=readers, editable={"mine"})
+    newly = mine[t.value_name].isna().to_numpy() & ~before
+    for _, r in mine[newly].iterrows():
+        rv, cv = r[rows], r[cols]
+        if rv is not None and cv is not None and not pd.isna(rv) and not pd.isna(cv):
+            i, j = t.values.index.get_loc(rv), t.values.columns.get_loc(cv)
+            t.suppressed.iat[i, j] = True
+            t.reason.iat[i, j] = "linked"
+        elif rv is not None and not pd.isna(rv):
+            t.row_total_suppressed.loc[rv] = True
+        elif cv is not None and not pd.isna(cv):
+            t.col_total_suppressed.loc[cv] = True
+        else:
+            t.grand_suppressed = True
 
 
 # ------------------------------------------------------------------------------------- weekly active
@@ -360,69 +406,108 @@ def _km_at(time: np.ndarray, event: np.ndarray, weeks: int, level: float):
     return s, lo, hi, at_risk, events
 
 
-def _publishable(frame: pd.DataFrame, time: np.ndarray, event: np.ndarray, threshold: int) -> pd.DataFrame:
-    """Coarsen the weekly KM table so differencing reveals no small count.
-
-    ``at_risk`` falls each week by that week's dropouts plus censorings, so a
-    week is shown (``_shown``) only where the dropouts and the censorings since
-    the previous shown week each add up to 0 or at least ``threshold``
-    (:func:`suppression.running_totals` applied to both); the last week (the
-    headline retention) is kept by giving up earlier weeks. ``events`` becomes
-    the dropouts from ``week_from`` (the previous shown week) up to ``week``.
-    """
-    grid = frame["week"].to_numpy()
+def _removals(time: np.ndarray, event: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dropouts and censorings that separate ``at_risk`` at grid point w-1 from w (index w; 0 at w=0)."""
     ok = ~np.isnan(time)
     t, e = time[ok], event[ok]
     ev = np.array([((t == w) & e).sum() for w in grid], float)
-    cens = np.array([((t == w) & ~e).sum() for w in grid], float)
-    # increments between consecutive grid points: removals at week w-1 separate at_risk(w-1) and at_risk(w)
-    inc_ev = np.concatenate([[0.0], ev[:-1]])
-    inc_ce = np.concatenate([[0.0], cens[:-1]])
-    n0 = float(len(t))
-    at_risk = frame["at_risk"].to_numpy(float)
+    ce = np.array([((t == w) & ~e).sum() for w in grid], float)
+    return np.concatenate([[0.0], ev[:-1]]), np.concatenate([[0.0], ce[:-1]])
 
+
+def _grid(series: list[tuple[np.ndarray, np.ndarray, np.ndarray]], threshold: int) -> np.ndarray:
+    """Weeks to show, common to all groups: ``series`` holds (dropout increments, censoring increments, at_risk).
+
+    ``at_risk`` falls each week by that week's dropouts plus censorings, so a week
+    is shown only where, in every group, the dropouts and the censorings since the
+    previous shown week each add up to 0 or at least ``threshold`` -- differencing
+    two shown weeks (or a group against the pooled curve) then reveals no small
+    count. The last week (the headline retention) is kept by giving up earlier weeks.
+    """
     def safe(x: float) -> bool:
         return x == 0 or x >= threshold
 
-    shown = np.zeros(len(grid), bool)
-    shown[0] = n0 >= threshold
-    se = sc = 0.0
-    for w in range(1, len(grid)):
-        se, sc = se + inc_ev[w], sc + inc_ce[w]
-        if shown[0] and safe(se) and safe(sc) and at_risk[w] >= threshold:
-            shown[w], se, sc = True, 0.0, 0.0
-    # keep the final week (the headline retention): give up shown weeks before it until its segment is safe
-    if shown[0] and not shown[-1] and at_risk[-1] >= threshold:
+    n = len(series[0][0])
+    shown = np.zeros(n, bool)
+    shown[0] = all(r[0] >= threshold for _, _, r in series)
+    if not shown[0]:
+        return shown
+    acc = np.zeros((len(series), 2))
+    for w in range(1, n):
+        acc += [[ev[w], ce[w]] for ev, ce, _ in series]
+        if all(safe(x) for x in acc.ravel()) and all(r[w] >= threshold for _, _, r in series):
+            shown[w] = True
+            acc[:] = 0.0
+
+    def tail_ok(last: int) -> bool:
+        return all(safe(ev[last + 1:].sum()) and safe(ce[last + 1:].sum()) for ev, ce, _ in series)
+
+    if not shown[-1] and all(r[-1] >= threshold for _, _, r in series):
         while True:
             last = np.flatnonzero(shown[:-1])[-1]
-            if last == 0 or (safe(inc_ev[last + 1:].sum()) and safe(inc_ce[last + 1:].sum())):
+            if last == 0 or tail_ok(last):
                 break
             shown[last] = False
-        shown[-1] = safe(inc_ev[last + 1:].sum()) and safe(inc_ce[last + 1:].sum())
+        shown[-1] = tail_ok(last)
+    return shown
+
+
+def _fill(frame: pd.DataFrame, shown: np.ndarray, time: np.ndarray, event: np.ndarray) -> pd.DataFrame:
+    """``week_from`` (previous shown week) and ``events`` (dropouts from ``week_from`` up to ``week``) at shown weeks."""
+    grid = frame["week"].to_numpy()
+    ok = ~np.isnan(time)
+    ev = np.array([((time[ok] == w) & event[ok]).sum() for w in grid], float)
     idx = np.flatnonzero(shown)
     prev = np.concatenate([[0], idx[:-1]])
     frame = frame.copy()
-    frame["week_from"] = pd.Series(np.nan, index=frame.index)
+    frame["week_from"] = np.nan
     frame.loc[frame.index[idx], "week_from"] = grid[prev]
     cum_ev = np.concatenate([[0.0], np.cumsum(ev)])  # cum_ev[w] = dropouts in weeks < w
     frame["events"] = np.nan
     frame.loc[frame.index[idx], "events"] = cum_ev[grid[idx]] - cum_ev[grid[prev]]
-    frame["_shown"] = shown
     return frame
 
 
 def retention(daily: _sources.Source, participants: _sources.Source, *, by: Sequence[str] | str | None = None,
               programme_weeks: int = 24, gap_weeks: int = 2, as_of: str | None = None,
-              threshold: int = suppression.DEFAULT_THRESHOLD, level: float = 0.95, **kwargs) -> Retention:
-    """Kaplan-Meier retention, weekly share active and adherence by week since enrolment (see module doc)."""
+              threshold: int = suppression.DEFAULT_THRESHOLD, level: float = 0.95, total: bool = False,
+              **kwargs) -> Retention:
+    """Kaplan-Meier retention, weekly share active and adherence by week since enrolment (see module doc).
+
+    ``total`` (with ``by``) adds the pooled curve as rows whose ``by`` columns read
+    ``"all"``, on the same coarsened week grid as the groups: published side by
+    side, separately coarsened curves would give small counts away by subtraction.
+    """
     by = _by(by)
     if programme_weeks < gap_weeks or gap_weeks < 1:
         raise ValueError(f"need 1 <= gap_weeks <= programme_weeks, got gap_weeks={gap_weeks}, programme_weeks={programme_weeks}")
     people, vd, observed = participant_weeks(daily, participants, programme_weeks=programme_weeks, by=by, as_of=as_of, **kwargs)
     time, event = dropout_times(vd, observed, gap_weeks=gap_weeks)
     rows, headline = [], {}
-    groups = people.groupby(by, observed=True, dropna=False).indices if by else {"all": np.arange(len(people))}
+    groups = dict(people.groupby(by, observed=True, dropna=False).indices) if by else {"all": np.arange(len(people))}
     grid = np.arange(programme_weeks + 1)
+    # groups too small to show; with more than one group their total is published elsewhere (and as the
+    # pooled "all" rows with ``total``), so the withheld groups must add up to at least the threshold
+    keys = list(groups)
+    sizes = np.array([len(groups[k]) for k in keys], float)
+    small = sizes < threshold
+    if by and threshold > 0 and len(keys) > 1:
+        small = suppression.protect_line(sizes, small, threshold)
+    small_of = dict(zip(keys, small))
+    if total and by:
+        key_all = tuple("all" for _ in by) if len(by) > 1 else "all"
+        groups[key_all] = np.arange(len(people))
+        small_of[key_all] = len(people) < threshold
+    shown = np.ones(len(grid), bool)
+    if threshold > 0:
+        series = [(*_removals(time[idx], event[idx], grid), np.array([(time[idx] >= w).sum() for w in grid]))
+                  for k, idx in groups.items() if not small_of[k]]
+        rest = np.concatenate([groups[k] for k in keys if small_of[k]] or [np.array([], int)])
+        if len(rest) and series and not small_of.get(key_all if total and by else None, True):
+            # the pooled curve minus the shown groups is the withheld groups' curve: same rule for it
+            ev, ce = _removals(time[rest], event[rest], grid)
+            series.append((ev, ce, np.full(len(grid), float(threshold))))
+        shown = _grid(series, threshold) if series else np.zeros(len(grid), bool)
     for key, idx in groups.items():
         s, lo, hi, at_risk, events = _km_at(time[idx], event[idx], programme_weeks, level)
         obs_w = np.array([(observed[idx] > w).sum() for w in grid])
@@ -445,14 +530,12 @@ def retention(daily: _sources.Source, participants: _sources.Source, *, by: Sequ
         keyt = key if isinstance(key, tuple) else (key,)
         for pos, (k, v) in enumerate(zip(by, keyt)):
             frame.insert(pos, k, v)
-        group_small = len(idx) < threshold
+        group_small = bool(small_of[key])
         if threshold > 0:
-            frame = _publishable(frame, time[idx], event[idx], threshold)
+            frame = _fill(frame, shown, time[idx], event[idx])
         else:
             frame["week_from"] = np.maximum(frame["week"] - 1, 0)
-        frame["n"] = np.where(group_small, 0, frame["at_risk"])
-        frame["suppressed"] = group_small | (frame["at_risk"] < threshold) | ~frame.pop("_shown").astype(bool) \
-            if threshold > 0 else group_small | (frame["at_risk"] < threshold)
+        frame["suppressed"] = group_small | (frame["at_risk"] < threshold) | (~shown if threshold > 0 else False)
         frame.loc[frame["observed"] < threshold, ["share_active"]] = np.nan
         # a share with the denominator known elsewhere gives back its numerator: withhold it when the active or
         # the inactive count is small
@@ -463,7 +546,6 @@ def retention(daily: _sources.Source, participants: _sources.Source, *, by: Sequ
         if group_small:
             frame[["share_active", "adherence", "adherence_ci_low", "adherence_ci_high"]] = np.nan
         headline[key] = float(frame["survival"].iloc[-1]) if not frame["suppressed"].iloc[-1] else np.nan
-        frame = frame.drop(columns=["n"])
         if threshold > 0:
             # counts whose week-to-week differences are small dropout / end-of-data counts: rates only
             frame = frame.drop(columns=["observed", "active", "adherence_n"])

@@ -277,6 +277,9 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
         for f in sorted((staging / "results").glob("*.json")):
             results[f.stem] = json.loads(f.read_text(encoding="utf-8"))
         (staging / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+        if not failed:  # disclosure control across all tables before anything is published
+            from . import disclosure
+            failed = disclosure.gate(staging, manifest, threshold=cfg.suppression_threshold, say=say)
         manifest["status"] = "failed" if failed else "ok"
         manifest["finished_at"] = dt.datetime.now(SEOUL).isoformat()
         manifest["seconds"] = round(time.time() - started, 2)

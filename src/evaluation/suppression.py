@@ -447,6 +447,15 @@ def protect(
     )
     if totals == "none":
         return t
+    return secondary(t)
+
+
+def secondary(t: SuppressedTable) -> SuppressedTable:
+    """Complementary suppression of ``t`` as it stands (after primary, or after other withholding):
+    the line rule, then the audit loop, until no withheld value is exposed. Modifies and returns ``t``."""
+    if t.totals == "none":
+        return t
+    vals = t.values
     _line_rule(t)
     # each round withholds one more value, so this ends; the cheap exact test runs before the LPs
     for _ in range(vals.size + len(vals.index) + len(vals.columns) + 2):
