@@ -146,6 +146,16 @@ def _enrolment_by_month(name: str, df: pd.DataFrame) -> list[Fact]:
         out.append(Fact("participants", month, _num(r["enrolled"]), f"{name}[{_desc(month)}].enrolled", (name, i, "enrolled")))
         out.append(Fact("participants", cum, _num(r["cumulative"]), f"{name}[{_desc(cum)}].cumulative",
                         (name, i, "cumulative"), target=False))
+    # the table lists every month with an enrolment: the months it leaves out are known zeros
+    by = ["arm"] if "arm" in df else []
+    for key, g in (df.groupby(by, observed=True) if by else [((), df)]):
+        base = {"arm": (str(key[0] if isinstance(key, tuple) else key),)} if by else {}
+        starts = sorted(_days(p) for p in g["period"])
+        ends = [_days(pd.Timestamp(p) + pd.offsets.MonthBegin(1)) for p in sorted(g["period"])]
+        for lo, hi in zip([-INF] + ends, starts + [INF]):
+            if lo < hi:
+                where = dict(base, enrolled_on=("range", lo, hi))
+                out.append(Fact("participants", where, 0.0, f"known: no enrolment {_desc(where)}", ("known",), False))
     return out
 
 
@@ -480,7 +490,7 @@ class Audit:
         return {"status": self.status, "threshold": self.threshold, "rule": "hi - lo >= threshold for every withheld "
                 "count and period increment (LP bounds over all published counts); published person counts >= threshold",
                 "checked": self.checked, "populations": self.populations, "withheld": self.withheld,
-                "exposed": self.exposed, "not_modelled": self.unmodelled, "reports_withheld": self.reports_withheld,
+                "exposed": self.exposed, "primary_check_only": self.unmodelled, "reports_withheld": self.reports_withheld,
                 "seconds": round(self.seconds, 2)}
 
     @property
