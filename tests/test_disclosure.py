@@ -320,3 +320,46 @@ def test_run_refused_when_the_audit_cannot_fix_it(tmp_path):
     # nothing was rewritten
     m = pd.read_parquet(run / "tables" / "enrolment_by_month.parquet")
     assert m.enrolled.notna().sum() == 9
+
+
+# ------------------------------------------------------------------------- the reduced LP equals the full one
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 4).flatmap(lambda d: st.lists(st.integers(0, 30), min_size=d * 6, max_size=d * 6)))
+def test_clique_marginal_bounds_equal_the_full_cross_table(counts):
+    """The audit solves over clique marginals (junction tree); the analyst here over every district x arm x sex
+    atom. The bounds of every withheld cell must be the same."""
+    d = len(counts) // 6
+    arms, sexes = ["band_issued", "comparison", "own_device"], ["F", "M"]
+    cells = [(f"d{i}", a, s) for i in range(d) for a in arms for s in sexes]
+    people = pd.DataFrame([(f"P{k}_{j}", di, a, s, pd.NaT if a == "comparison" else pd.Timestamp("2023-03-01"))
+                           for k, ((di, a, s), n) in enumerate(zip(cells, counts)) for j in range(n)],
+                          columns=["participant_id", "district", "arm", "sex", "enrolled_on"])
+    if people.enrolled_on.notna().sum() == 0 or people.district.nunique() < 2:
+        return
+    arm_table = overview.enrolment_counts(people, rows="district", cols="arm", threshold=K)
+    sex_table = engagement.enrolment_table(people, "district", "sex", threshold=K, linked=()).summary()
+    got = disclosure.intervals({"enrolment_by_district_arm": arm_table, "enrolment_by_district": sex_table})
+    got = got[got.population == "participants"]
+    # the analyst's full table: every atom an unknown
+    atoms = cells
+    def vec(di=None, a=None, s=None, enrolled=False):
+        return np.array([(di in (None, x[0])) and (a in (None, x[1])) and (s in (None, x[2]))
+                         and (not enrolled or x[1] != "comparison") for x in atoms], float)
+    rows, rhs, targets = [], [], {}
+    for r in arm_table.itertuples():
+        v = vec(r.district, r.arm)
+        label = f"enrolment_by_district_arm[{disclosure._desc({k: (x,) for k, x in (('district', r.district), ('arm', r.arm)) if x is not None})}].participants"
+        (targets.__setitem__(label, v) if r.suppressed else (rows.append(v), rhs.append(r.participants)))
+    for r in sex_table.itertuples():
+        v = vec(r.district, None, r.sex, enrolled=True)
+        where = {k: (x,) for k, x in (("district", r.district), ("sex", r.sex)) if x is not None}
+        label = f"enrolment_by_district[{disclosure._desc(dict(where, enrolled=('yes',)))}].enrolled"
+        (targets.__setitem__(label, v) if r.suppressed else (rows.append(v), rhs.append(r.enrolled)))
+    assert set(got.label) == set(targets)
+    for g in got.itertuples():
+        lo, hi = bounds(np.array(rows), np.array(rhs, float), targets[g.label]) if rows else (0.0, np.inf)
+        assert (g.lo, g.hi) == (lo, hi), (g.label, g.lo, g.hi, lo, hi)

@@ -508,6 +508,48 @@ def _row_keys(df: pd.DataFrame, row: Any) -> dict[str, Any]:
     return keys
 
 
+def _facts(tables: dict[str, pd.DataFrame], results: dict[str, Any], readers: dict[str, Callable],
+           unmodelled: list[str] | None = None) -> dict[str, list[Fact]]:
+    facts: dict[str, list[Fact]] = {}
+    for name, df in tables.items():
+        reader = readers.get(name)
+        if reader is None:
+            if unmodelled is not None:
+                unmodelled.append(name)
+            continue
+        for f in reader(name, df):
+            facts.setdefault(f.population, []).append(f)
+    for nb, entries in results.items():
+        for key, where in RESULT_FACTS.items():
+            e = entries.get(key)
+            if isinstance(e, dict) and "participants" in facts:
+                facts["participants"].append(Fact("participants", dict(where), _num(e.get("value")),
+                                                  f"results.json[{nb}].{key}", ("results", nb, key), target=False))
+    if "participants" in facts:
+        facts["participants"] += _known_zeros(facts["participants"])
+    return facts
+
+
+def intervals(tables: dict[str, pd.DataFrame], results: dict[str, dict[str, Any]] | None = None, *,
+              readers: dict[str, Callable[[str, pd.DataFrame], list[Fact]]] | None = None,
+              max_atoms: int = 20_000) -> pd.DataFrame:
+    """The analyst's interval ``[lo, hi]`` of every withheld count and period increment (no withholding).
+
+    Columns: ``population``, ``label``, ``lo``, ``hi`` (counts; ``hi`` may be inf).
+    """
+    facts = _facts(tables, results or {}, {**READERS, **(readers or {})})
+    out = []
+    for pname, flist in facts.items():
+        system = _build(POPULATIONS.get(pname, Population(pname)), flist, max_atoms)
+        values = np.array([f.value for f in flist], float)
+        published = np.array([f.published for f in flist], bool)
+        for t, f in enumerate(flist):
+            if f.target and not published[t]:
+                lo, hi, *_ = _interval(system, flist, t, values, published)
+                out.append({"population": pname, "label": f.label, "lo": lo, "hi": hi})
+    return pd.DataFrame(out, columns=["population", "label", "lo", "hi"])
+
+
 def audit(tables: dict[str, pd.DataFrame], results: dict[str, dict[str, Any]] | None = None, *,
           threshold: int = suppression.DEFAULT_THRESHOLD, max_rounds: int = 200, max_atoms: int = 20_000,
           readers: dict[str, Callable[[str, pd.DataFrame], list[Fact]]] | None = None,
@@ -567,22 +609,7 @@ def audit(tables: dict[str, pd.DataFrame], results: dict[str, dict[str, Any]] | 
                 withhold_result(nb, key, f"primary: a published count below {threshold}")
 
     # 2. the linear system, population by population
-    facts: dict[str, list[Fact]] = {}
-    for name, df in tables.items():
-        reader = readers.get(name)
-        if reader is None:
-            rep.unmodelled.append(name)
-            continue
-        for f in reader(name, df):
-            facts.setdefault(f.population, []).append(f)
-    for nb, entries in results.items():
-        for key, where in RESULT_FACTS.items():
-            e = entries.get(key)
-            if isinstance(e, dict) and "participants" in facts:
-                facts["participants"].append(Fact("participants", dict(where), _num(e.get("value")),
-                                                  f"results.json[{nb}].{key}", ("results", nb, key), target=False))
-    if "participants" in facts:
-        facts["participants"] += _known_zeros(facts["participants"])
+    facts = _facts(tables, results, readers, rep.unmodelled)
     rounds = 0
     for pname, flist in facts.items():
         pop = POPULATIONS.get(pname, Population(pname))
@@ -699,26 +726,38 @@ def audit_run(run_dir: str | Path, *, threshold: int = suppression.DEFAULT_THRES
                 p = run_dir / "results" / f"{nb}.json"
                 if p.exists():
                     p.write_text(json.dumps(entries, ensure_ascii=False, indent=2), encoding="utf-8")
-        for html in _stale_reports(run_dir, touched, results):
+        for html in _stale_reports(run_dir, rep.withheld, results):
             html.write_text(NOTICE.format(title=html.stem, k=threshold), encoding="utf-8")
             rep.reports_withheld.append(html.name)
     return rep
 
 
-def _stale_reports(run_dir: Path, touched: set[str], results: dict[str, Any]) -> list[Path]:
-    """HTML reports that may print a value the audit withheld: those whose executed notebook records one of
-    the touched tables (its name in quotes) or a touched result; all of them when none can be matched."""
+def _stale_reports(run_dir: Path, withheld: list[dict[str, Any]], results: dict[str, Any]) -> list[Path]:
+    """HTML reports that may print a value the audit withheld.
+
+    A report is stale when its executed notebook records a touched table (its
+    name in quotes) and either the audit withheld complements there (notebooks
+    display such tables, often reshaped) or the report names the blanked column
+    (a primary count shown as a table column); and when it recorded a touched
+    headline. All reports when a touched table cannot be traced to a notebook.
+    """
     reports = sorted((run_dir / "reports").glob("*.html"))
-    names = {t for t in touched if t != "results.json"}
-    stale = set()
-    for html in reports:
-        nb = run_dir / "notebooks" / f"{html.stem}.ipynb"
-        text = nb.read_text(encoding="utf-8") if nb.exists() else ""
-        if any(f'\\"{t}\\"' in text or f"'{t}'" in text for t in names):
-            stale.add(html)
-    if "results.json" in touched:
-        stale |= {h for h in reports if h.stem in results}
-    return sorted(stale) if stale or not reports else reports
+    stale: set[Path] = set()
+    for w in withheld:
+        if w["table"] == "results.json":
+            stale |= {h for h in reports if h.stem == w["row"]["notebook"]}
+            continue
+        traced = False
+        for html in reports:
+            nb = run_dir / "notebooks" / f"{html.stem}.ipynb"
+            text = nb.read_text(encoding="utf-8") if nb.exists() else ""
+            if f'\\"{w["table"]}\\"' in text or f"'{w['table']}'" in text:
+                traced = True
+                if not w["reason"].startswith("primary") or w["column"] in html.read_text(encoding="utf-8"):
+                    stale.add(html)
+        if not traced:
+            return reports
+    return sorted(stale)
 
 
 def gate(run_dir: str | Path, manifest: dict[str, Any], *, threshold: int = suppression.DEFAULT_THRESHOLD,
