@@ -666,7 +666,8 @@ def audit(tables: dict[str, pd.DataFrame], results: dict[str, dict[str, Any]] | 
     rep.seconds = time.time() - t0
     if rep.exposed:
         lines = "; ".join(f"{e['label']} in [{e['lo']:g}, {e['hi']:g}]" for e in rep.exposed[:5])
-        raise DisclosureError(f"disclosure audit refused to publish: {len(rep.exposed)} count(s) below "
+        raise DisclosureError(f"공개 거부: 표들을 함께 풀면 {threshold}명 미만 수치 {len(rep.exposed)}개를 알아낼 수 있습니다 / "
+                              f"disclosure audit refused to publish: {len(rep.exposed)} count(s) below "
                               f"{threshold} can be derived from the run's tables ({lines})", rep.manifest())
     return rep
 
