@@ -11,9 +11,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from evaluation import disclosure, engagement, overview, suppression
+from evaluation import disclosure, engagement, overview
 
 K = 10
 ENROLLED_ARMS = ("band_issued", "own_device")
@@ -262,7 +264,7 @@ def test_demo_run_tables_recover_nothing_together(demo_tables, people):
 
 
 # ------------------------------------------------------------------------- the publishing gate of a run folder
-def _run_folder(tmp_path, month: pd.DataFrame) -> "Path":  # noqa: F821
+def _run_folder(tmp_path, month: pd.DataFrame):
     run = tmp_path / "run"
     for sub in ("tables", "reports", "notebooks", "results"):
         (run / sub).mkdir(parents=True)
@@ -323,10 +325,6 @@ def test_run_refused_when_the_audit_cannot_fix_it(tmp_path):
 
 
 # ------------------------------------------------------------------------- the reduced LP equals the full one
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-
 @settings(max_examples=25, deadline=None)
 @given(st.integers(2, 4).flatmap(lambda d: st.lists(st.integers(0, 30), min_size=d * 6, max_size=d * 6)))
 def test_clique_marginal_bounds_equal_the_full_cross_table(counts):

@@ -43,13 +43,12 @@ checks its linear part (at-risk and dropout counts).
 """
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
