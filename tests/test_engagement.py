@@ -22,13 +22,39 @@ def test_dropout_times_hand_cases():
         [0, 0, 2, 2, 2, 2],   # never started -> event at 0
         [2, 2, 0, 2, 0, 2],   # single missing weeks are not dropout -> completes, censored at 6
         [2, 2, 2, 2, 2, 0],   # last programme week empty: a 2-week gap cannot fit -> censored at 6
-        [2, 2, 2, 0, 0, 0],   # observed 4 weeks only, trailing empty week -> censored at 3
+        [2, 2, 2, 0, 0, 0],   # observed 4 weeks only, trailing empty week -> censored at 2, the last active week
         [2, 2, 0, 0, 0, 0],   # observed 4 weeks, gap fully seen -> event at 2
+        [2, 0, 0, 0, 0, 0],   # observed 1 week, active -> censored at 0 (known gap-free at 0 only)
+        [0, 0, 0, 0, 0, 0],   # enrolled but no whole week observed yet -> no follow-up (NaN)
     ])
-    observed = np.array([6, 6, 6, 6, 4, 4])
+    observed = np.array([6, 6, 6, 6, 4, 4, 1, 0])
     time, event = engagement.dropout_times(vd, observed, gap_weeks=2)
-    assert time.tolist() == [1, 0, 6, 6, 3, 2]
-    assert event.tolist() == [True, True, False, False, False, True]
+    assert np.isnan(time[-1]) and not event[-1]
+    assert time[:-1].tolist() == [1, 0, 6, 6, 2, 2, 0]
+    assert event.tolist() == [True, True, False, False, False, True, False, False]
+
+
+def test_kaplan_meier_risk_sets_follow_lifelines_convention():
+    """Issue 11 item 10: 0 observed weeks no longer joins the week-0 risk set while censored at 0.
+
+    Hand computation with lifelines' convention (a subject censored at t is at risk at t;
+    lifelines is not installed here). Five people, gap of 2 weeks, 4 programme weeks:
+      A: dropout event at week 1; B: event at week 0; C: completes (censored at 4);
+      D: data end after 2 weeks, both active -> censored at 1; E: 0 observed weeks -> not at risk.
+    Week 0: at risk A, B, C, D = 4, 1 event -> S(1) = 3/4.
+    Week 1: at risk A, C, D = 3, 1 event (A) -> S(2) = 3/4 * 2/3 = 1/2; D leaves after week 1.
+    Weeks 2, 3: at risk C only, no event -> S(4) = 1/2. (Before the fix E sat in the week-0 risk set,
+    giving S(1) = 4/5 and S(4) = 8/15 = 0.533, and D was at risk at week 2.)
+    """
+    vd = np.array([[3, 0, 0, 0], [0, 0, 0, 0], [2, 2, 2, 2], [2, 2, 0, 0], [0, 0, 0, 0]])
+    observed = np.array([4, 4, 4, 2, 0])
+    time, event = engagement.dropout_times(vd, observed, gap_weeks=2)
+    assert event.tolist() == [True, True, False, False, False]
+    s, lo, hi, at_risk, events = engagement._km_at(time, event, 4, 0.95)
+    assert at_risk.tolist() == [4, 3, 1, 1, 1]
+    assert events.tolist() == [1, 1, 0, 0, 0]
+    np.testing.assert_allclose(s, [1, 0.75, 0.5, 0.5, 0.5])
+    assert np.all(lo <= s) and np.all(s <= hi)
 
 
 def test_event_times_and_retention_match_synthetic_truth(sample):
@@ -85,7 +111,9 @@ def test_retention_groups_and_suppression(sample):
     assert r.table.suppressed.all() and r.table.survival.isna().all()
     r2 = engagement.retention(d, p, by=["arm"])
     assert set(r2.table.arm) == {"band_issued", "own_device"}
-    assert (np.diff(r2.table[r2.table.arm == "band_issued"].survival) <= 1e-12).all()  # non-increasing
+    band = r2.table[r2.table.arm == "band_issued"].dropna(subset=["survival"])  # shown weeks of the coarsened grid
+    assert len(band) >= 5 and band.week.iloc[-1] == 24
+    assert (np.diff(band.survival) <= 1e-12).all()  # non-increasing
 
 
 def test_enrolment_counts_and_cumulative_protection(sample):

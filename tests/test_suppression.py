@@ -95,6 +95,9 @@ def test_no_withheld_value_recoverable_from_published_margins(mat, totals, thres
     assert (t.suppressed.to_numpy() | ~(mat < threshold)).all()
     assert not single_subtraction(t)
     assert not recoverable(t)
+    # protection level: no primary cell's feasible interval is narrower than the threshold
+    for ij, (lo, hi) in lp_attack(t).items():
+        assert hi - lo >= threshold - 1e-6, (ij, lo, hi)
     # published numbers are the true ones
     s = t.summary()
     pub = s[~s.suppressed & ~s.margin]
@@ -109,11 +112,65 @@ def test_lone_suppressed_cell_in_a_row_takes_the_next_smallest():
     assert t.wide(lang="en").loc["r0"].tolist() == ["50", "x", "x", "60", "153"]
 
 
-def test_two_way_table_keeps_a_small_complement_rectangle():
+def test_two_way_table_meets_the_protection_level():
     mat = np.array([[18, 20, 30], [38, 1, 5], [32, 37, 9], [12, 34, 16]])
     t = suppression.protect(_tidy(mat), rows="row", cols="col", value="v")
-    assert t.suppressed.to_numpy().sum() == 4  # b-y, b-z, c-z primary + c-y closes the rectangle
+    # the 4-cell rectangle (b-y, b-z, c-y, c-z) is no longer enough: row b would reveal 1 + 5 = 6 < 10,
+    # so row b's 38 is withheld as well and column x needs a second cell (6 cells in all)
+    assert t.suppressed.to_numpy().sum() == 6
+    assert t.suppressed.loc["r1"].all()
     assert not recoverable(t)
+    iv = t.intervals()
+    assert iv.safe.all() and (iv[iv.protected].eval("hi - lo") >= 10).all()
+
+
+def test_line_whose_withheld_cells_sum_below_threshold_is_exposed():
+    """The issue's example: [3, 4, 50] with total 57 and only 3, 4 withheld gives away 3 + 4 = 7."""
+    t = suppression.protect(_tidy(np.array([[3, 4, 50]])), rows="row", cols="col", value="v", totals="rows")
+    assert t.suppressed.to_numpy().all()  # the 50 joins: the withheld sum is 57 >= 10
+    assert t.exposed() == []
+    t.suppressed.iat[0, 2] = False
+    t.reason.iat[0, 2] = ""
+    assert t.exposed() == [("cell", 0, 0), ("cell", 0, 1)]
+    iv = t.intervals().set_index("label")
+    assert (iv.lo.tolist(), iv.hi.tolist()) == ([0, 0], [7, 7])  # the attacker's bounds, by linprog
+    assert not recoverable(t)  # the old exact-recovery audit alone would have passed this line
+
+
+def lp_attack(t: suppression.SuppressedTable) -> dict:
+    """Independent LP attack (scipy linprog on the wide table): bounds of every primary withheld cell."""
+    from scipy.optimize import linprog
+
+    vals, hid = t.values.to_numpy(float), t.suppressed.to_numpy(bool)
+    r, c = vals.shape
+    idx = {ij: k for k, ij in enumerate(zip(*np.nonzero(hid)))}
+    rows_a, rows_b = [], []
+    lines = []
+    if t.totals in ("both", "rows"):
+        lines += [((i, None), [(i, j) for j in range(c)], t.row_totals.iloc[i], t.row_total_suppressed.iloc[i]) for i in range(r)]
+    if t.totals in ("both", "cols"):
+        lines += [((None, j), [(i, j) for i in range(r)], t.col_totals.iloc[j], t.col_total_suppressed.iloc[j]) for j in range(c)]
+    for _, cells, total, total_hidden in lines:
+        if total_hidden:
+            continue
+        a = np.zeros(len(idx))
+        rest = float(total)
+        for ij in cells:
+            if ij in idx:
+                a[idx[ij]] = 1
+            else:
+                rest -= vals[ij]
+        if a.any():
+            rows_a.append(a); rows_b.append(rest)
+    out = {}
+    for ij, k in idx.items():
+        if t.reason.iat[ij] != "primary" or not rows_a:
+            continue
+        cvec = np.zeros(len(idx)); cvec[k] = 1
+        lo = linprog(cvec, A_eq=np.array(rows_a), b_eq=rows_b, bounds=(0, None))
+        hi = linprog(-cvec, A_eq=np.array(rows_a), b_eq=rows_b, bounds=(0, None))
+        out[ij] = (lo.fun, np.inf if hi.status == 3 else -hi.fun)
+    return out
 
 
 def test_small_margin_is_itself_withheld():
@@ -155,12 +212,18 @@ def test_complement_leaves_no_lone_withheld_cell_in_a_total(weeks, threshold):
                 m = k if metric == "participants" else max(k - (g % 2), 0)  # a metric can rest on fewer people
                 rows.append({"week": w, "district": f"d{g}", "metric": metric, "n": m, "estimate": float(m)})
     df = suppression.primary(pd.DataFrame(rows), threshold)
-    out = suppression.complement(df, "district", by=["week", "district"])
+    out = suppression.complement(df, "district", by=["week", "district"], protection=threshold,
+                                 counts=pd.DataFrame(rows).n)
     assert (out.suppressed >= df.suppressed).all()
     cells = out.groupby(["week", "district"]).suppressed.agg(["any", "all"])
     assert (cells["any"] == cells["all"]).all()  # whole cells, never half
     per_week = cells.groupby(level="week")["any"].agg(["sum", "size"])
     assert not ((per_week["sum"] == 1) & (per_week["size"] > 1)).any()
+    # protection level: the withheld participants of a week sum to >= threshold (or the whole week is withheld)
+    part = pd.DataFrame(rows).query("metric == 'participants'").set_index(["week", "district"]).n
+    hidden_sum = part[cells["any"].reindex(part.index).to_numpy()].groupby(level="week").sum()
+    for w, total in hidden_sum.items():
+        assert total >= threshold or per_week.loc[w, "sum"] == per_week.loc[w, "size"], (w, total)
     truth = pd.DataFrame(rows).set_index(["week", "district", "metric"]).n
     # what is published is true, and a total minus the published cells never isolates one withheld count
     pub = out[~out.suppressed].set_index(["week", "district", "metric"]).n

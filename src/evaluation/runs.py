@@ -413,6 +413,10 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
             from .report import publish_results
 
             write_json(staging / "results.json", publish_results(results, cfg.lang))
+            if not failed:  # disclosure control across all tables before anything is published
+                from . import disclosure
+
+                failed = disclosure.gate(staging, manifest, threshold=cfg.suppression_threshold, say=say)
             report_html.write_index(staging, title=cfg.title, lang=cfg.lang)
             manifest["status"] = "failed" if failed else "ok"
             if io_error is not None:

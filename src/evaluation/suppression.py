@@ -18,6 +18,21 @@ Two steps, following the usual statistical-disclosure-control practice
   down, until none is. The audit is hand-written (a null-space test with
   numpy) because the SDC libraries that do this (sdcMicro, tau-Argus) are
   R / Java tools.
+* **Protection level** (:func:`feasible_intervals`): exact recovery is not the
+  only leak. A line ``[3, 4, 50]`` with total 57 and the 3 and 4 withheld lets
+  anyone derive ``3 + 4 = 7`` -- both cells are known to be small. Following
+  the attacker model of sdcTable's ``attack()`` and tau-Argus' protection
+  intervals (GaussSuppression calls the absolute width ``rangeMin``), every
+  withheld primary value gets its feasible interval ``[lo, hi]``: the smallest
+  and largest value (linear programming, ``scipy.optimize.linprog``/HiGHS) it
+  can take given every published number, the additivity relations and
+  non-negativity, rounded inwards to integers. **Rule: a withheld primary
+  value is safe only if ``hi - lo >= threshold``.** Since a primary count is
+  below the threshold and ``lo >= 0``, this gives ``hi >= threshold``: an
+  analyst cannot even tell that the cell is small. In a single line this is
+  the classic protection-level rule "the withheld cells of a published line
+  sum to at least the threshold", which :func:`protect` applies first (cheap),
+  then the LP audit decides.
 """
 from __future__ import annotations
 
@@ -101,7 +116,8 @@ def check(df: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD, *, n: str = "n")
 
 
 def complement(df: pd.DataFrame, along: str | Sequence[str], *, by: Sequence[str], n: str = "n",
-               columns: Sequence[str] = VALUE_COLUMNS) -> pd.DataFrame:
+               columns: Sequence[str] = VALUE_COLUMNS, protection: int | None = None,
+               counts: Sequence[float] | None = None) -> pd.DataFrame:
     """Complementary suppression of a long cohort table whose totals over ``along`` are published elsewhere.
 
     A cell is the set of rows sharing the ``by`` keys (all its metrics). Within
@@ -109,8 +125,12 @@ def complement(df: pd.DataFrame, along: str | Sequence[str], *, by: Sequence[str
     total that another table (or another partition, e.g. by sex instead of by
     district) publishes; if exactly one cell there is withheld, the cell with the
     fewest participants among the published ones is withheld as well, so only the
-    sum of two or more withheld cells can be derived. A cell with any withheld
-    row is withheld as a whole, so its published metrics cannot hint at its count.
+    sum of two or more withheld cells can be derived -- and more cells are
+    withheld until that sum reaches ``protection`` (the protection level,
+    normally the primary threshold). The sums need the true participants per
+    row, ``counts`` (``n`` before :func:`primary` blanked it); without them only
+    the lone-cell rule applies. A cell with any withheld row is withheld as a
+    whole, so its published metrics cannot hint at its count.
     """
     along = [along] if isinstance(along, str) else list(along)
     by = list(by)
@@ -125,16 +145,23 @@ def complement(df: pd.DataFrame, along: str | Sequence[str], *, by: Sequence[str
     ncell = cell_id.max() + 1
     cell_sup = np.zeros(ncell, bool)
     np.logical_or.at(cell_sup, cell_id, sup_rows)
-    counts = pd.to_numeric(out[n], errors="coerce").to_numpy(float)
-    cell_n = pd.Series(counts).groupby(cell_id).min().reindex(range(ncell)).to_numpy()
+    true_n = pd.to_numeric(pd.Series(np.asarray(counts if counts is not None else out[n])), errors="coerce").to_numpy(float)
+    if len(true_n) != len(out):
+        raise ValueError(f"counts has {len(true_n)} values for {len(out)} rows")
+    cell_n = pd.Series(true_n).groupby(cell_id).min().reindex(range(ncell)).to_numpy()
     others = [k for k in by if k not in along]
     first = pd.Series(np.arange(len(out))).groupby(cell_id).first().to_numpy()
     keys = out.iloc[first][others].reset_index(drop=True) if others else pd.DataFrame(index=range(ncell))
     groups = keys.groupby(others, dropna=False, observed=True, sort=False).indices if others else {(): np.arange(ncell)}
+    threshold = 0 if protection is None else protection
     for members in groups.values():
         members = np.asarray(members)
-        if len(members) > 1 and cell_sup[members].sum() == 1:
+        # protection level: the withheld cells must not be alone nor sum to a small, derivable count
+        while len(members) > 1 and cell_sup[members].any() and (
+                cell_sup[members].sum() == 1 or np.nansum(cell_n[members][cell_sup[members]]) < threshold):
             free = members[~cell_sup[members]]
+            if not len(free):
+                break
             pick = free[np.nanargmin(np.where(np.isnan(cell_n[free]), np.inf, cell_n[free]))]
             cell_sup[pick] = True
     out["suppressed"] = cell_sup[cell_id]
@@ -218,8 +245,17 @@ class SuppressedTable:
 
     # ---- audit
     def exposed(self) -> list[tuple]:
-        """Withheld values that published numbers determine exactly (should be empty)."""
+        """Withheld values the published numbers give away (should be empty).
+
+        Exactly determined values, and primary values whose feasible interval
+        (LP over all published cells and margins) is narrower than ``threshold``
+        -- e.g. the 3 and 4 of a line ``[3, 4, 50]`` with total 57.
+        """
         return _exposed(self)
+
+    def intervals(self) -> pd.DataFrame:
+        """Each withheld value's attacker interval ``[lo, hi]`` (see :func:`feasible_intervals`)."""
+        return intervals(self)
 
 
 def _variables(t: SuppressedTable) -> tuple[list[tuple], np.ndarray, np.ndarray, np.ndarray]:
@@ -278,12 +314,95 @@ def determined(equations: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     return comp < 1e-8
 
 
-def _exposed(t: SuppressedTable) -> list[tuple]:
-    labels, _, hidden, a = _variables(t)
+def lp_bound(a_eq, b_eq, k: int, sense: Literal["min", "max"]):
+    """One attacker's LP: min or max of variable ``k`` subject to ``a_eq @ x = b_eq``, ``x >= 0``.
+
+    Returns scipy's ``OptimizeResult`` (HiGHS; ``res.eqlin.marginals`` are the
+    duals -- which published numbers hold the bound). ``res.status == 3`` means unbounded.
+    """
+    from scipy.optimize import linprog
+
+    c = np.zeros(a_eq.shape[1])
+    c[k] = 1.0 if sense == "min" else -1.0
+    return linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+
+
+def feasible_intervals(equations: np.ndarray, values: np.ndarray, hidden: np.ndarray, *,
+                       targets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Attacker's integer-rounded interval ``[lo, hi]`` for each withheld value (counts, >= 0).
+
+    ``equations`` (k x v): relations ``E @ x = 0`` between all ``v`` values;
+    ``values`` (v): the true values (only the published ones are used);
+    ``hidden`` (bool, v): withheld. ``targets`` (bool over the withheld values)
+    limits the LPs to those values (others get ``[nan, nan]``). ``hi`` is
+    ``inf`` when nothing bounds the value from above.
+    """
+    hidden = np.asarray(hidden, bool)
+    e = np.asarray(equations, float).reshape(-1, hidden.size)
+    a = e[:, hidden]
+    b = -e[:, ~hidden] @ np.asarray(values, float)[~hidden]
+    keep = np.abs(a).sum(axis=1) > 0  # relations among published numbers only say nothing new
+    a, b = a[keep], b[keep]
+    h = int(hidden.sum())
+    targets = np.ones(h, bool) if targets is None else np.asarray(targets, bool)
+    lo, hi = np.full(h, np.nan), np.full(h, np.nan)
+    for k in np.flatnonzero(targets):
+        if a.shape[0] == 0 or not a[:, k].any():
+            lo[k], hi[k] = 0.0, np.inf
+            continue
+        rmin = lp_bound(a, b, k, "min")
+        rmax = lp_bound(a, b, k, "max")
+        if rmin.status not in (0, 3) or rmax.status not in (0, 3):
+            raise RuntimeError(f"disclosure audit LP failed: {rmin.message} / {rmax.message}")
+        lo[k] = 0.0 if rmin.status == 3 else max(0.0, np.ceil(rmin.fun - 1e-7))
+        hi[k] = np.inf if rmax.status == 3 else np.floor(-rmax.fun + 1e-7)
+    return lo, hi
+
+
+def _protected(t: SuppressedTable, labels: list[tuple]) -> np.ndarray:
+    """Which values need a protection interval: primary cells and margins below the threshold."""
+    out = []
+    for lab in labels:
+        if lab[0] == "cell":
+            out.append(t.reason.iat[lab[1], lab[2]] == "primary")
+        elif lab[0] == "row":
+            out.append(float(t.row_totals.iloc[lab[1]]) < t.threshold)
+        elif lab[0] == "col":
+            out.append(float(t.col_totals.iloc[lab[1]]) < t.threshold)
+        else:
+            out.append(float(t.grand_total) < t.threshold)
+    return np.array(out, bool)
+
+
+def _exposed(t: SuppressedTable, *, intervals: bool = True) -> list[tuple]:
+    """Withheld values pinned down exactly, or (``intervals``) primary ones whose feasible interval is narrower than the threshold."""
+    labels, vals, hidden, a = _variables(t)
     if not hidden.any() or a.shape[0] == 0:
         return []
     hid_labels = [lab for lab, h in zip(labels, hidden) if h]
-    return [lab for lab, d in zip(hid_labels, determined(a, hidden)) if d]
+    exact = [lab for lab, d in zip(hid_labels, determined(a, hidden)) if d]
+    if exact or not intervals:
+        return exact
+    need = _protected(t, hid_labels)
+    if not need.any():
+        return []
+    lo, hi = feasible_intervals(a, vals, hidden, targets=need)
+    return [lab for lab, nd, l, h in zip(hid_labels, need, lo, hi) if nd and h - l < t.threshold]
+
+
+def intervals(t: SuppressedTable) -> pd.DataFrame:
+    """Attacker's view of every withheld value: ``label``, ``value`` (true), ``lo``, ``hi``, ``protected``, ``safe``."""
+    labels, vals, hidden, a = _variables(t)
+    hid = [(lab, v) for lab, v, h in zip(labels, vals, hidden) if h]
+    if not hid:
+        return pd.DataFrame(columns=["label", "value", "lo", "hi", "protected", "safe"])
+    if a.shape[0]:
+        lo, hi = feasible_intervals(a, vals, hidden)
+    else:
+        lo, hi = np.zeros(len(hid)), np.full(len(hid), np.inf)
+    need = _protected(t, [lab for lab, _ in hid])
+    return pd.DataFrame({"label": [lab for lab, _ in hid], "value": [v for _, v in hid], "lo": lo, "hi": hi,
+                         "protected": need, "safe": ~need | (hi - lo >= t.threshold)})
 
 
 def protect(
@@ -328,14 +447,26 @@ def protect(
     )
     if totals == "none":
         return t
+    return secondary(t)
+
+
+def secondary(t: SuppressedTable) -> SuppressedTable:
+    """Complementary suppression of ``t`` as it stands (after primary, or after other withholding):
+    the line rule, then the audit loop, until no withheld value is exposed. Modifies and returns ``t``."""
+    if t.totals == "none":
+        return t
+    vals = t.values
     _line_rule(t)
+    # each round withholds one more value, so this ends; the cheap exact test runs before the LPs
     for _ in range(vals.size + len(vals.index) + len(vals.columns) + 2):
-        exposed = _exposed(t)
+        exposed = _exposed(t, intervals=False) or _exposed(t)
         if not exposed:
             break
         _suppress_neighbour(t, exposed[0])
         t._iterations += 1
         _line_rule(t)
+    else:  # pragma: no cover - every value hidden by now
+        raise RuntimeError("complementary suppression did not converge")
     return t
 
 
@@ -361,7 +492,7 @@ def _hide(t: SuppressedTable, ij: tuple[int, int]) -> None:
 
 
 def _line_rule(t: SuppressedTable) -> None:
-    """A published total with exactly one withheld cell: withhold its next-smallest cell too."""
+    """A published total whose withheld cells are one cell or sum below the threshold: withhold its next-smallest cell too."""
     r, c = t.values.shape
     changed = True
     while changed:
@@ -372,7 +503,10 @@ def _line_rule(t: SuppressedTable) -> None:
         if t.totals in ("both", "cols"):
             lines += [(not t.col_total_suppressed.iloc[j], [(i, j) for i in range(r)]) for j in range(c)]
         for published, cells in lines:
-            if published and sum(t.suppressed.iat[ij] for ij in cells) == 1:
+            withheld = [ij for ij in cells if t.suppressed.iat[ij]]
+            # protection level: the withheld cells of a published line must not sum to a small,
+            # derivable number (one lone cell is the special case of this)
+            if published and withheld and (len(withheld) == 1 or sum(t.values.iat[ij] for ij in withheld) < t.threshold):
                 pick = _smallest(t, cells)
                 if pick is not None:
                     _hide(t, pick)
@@ -432,3 +566,49 @@ def _suppress_neighbour(t: SuppressedTable, label: tuple) -> None:
         (t.row_total_suppressed if kind == "row" else t.col_total_suppressed).iloc[k] = True
     else:  # pragma: no cover - all margins hidden already
         t.grand_suppressed = True
+
+
+# --------------------------------------------------------------------------- series published period by period
+def running_totals(new: Sequence[float], new_withheld: Sequence[bool], threshold: int = DEFAULT_THRESHOLD, *,
+                   total_published: bool = True) -> np.ndarray:
+    """Which points of a running total (``cumsum(new)``) can be published (bool array).
+
+    Subtracting two published running totals gives the sum of the increments
+    between them; published increments (``new_withheld`` False) are known, so the
+    withheld increments since the last published point must add up to 0 or to
+    at least ``threshold``, and a point below ``threshold`` is itself withheld.
+    With ``total_published`` the last running total counts as known (it equals a
+    total published elsewhere, e.g. an arm's enrolled total), so the withheld
+    tail after the last published point obeys the same rule -- published points
+    are dropped from the end until it does.
+    """
+    new = np.nan_to_num(np.asarray(new, float))
+    hid = np.asarray(new_withheld, bool)
+    cum = np.cumsum(new)
+    pub = np.zeros(len(new), bool)
+    since = 0.0
+    for k in range(len(new)):
+        since += new[k] if hid[k] else 0.0
+        if cum[k] >= threshold and (since == 0 or since >= threshold):
+            pub[k] = True
+            since = 0.0
+    if total_published:
+        while True:
+            last = np.flatnonzero(pub)
+            start = last[-1] + 1 if len(last) else 0
+            tail = new[start:][hid[start:]].sum()
+            if tail == 0 or tail >= threshold or not len(last):
+                break
+            pub[last[-1]] = False
+    return pub
+
+
+def protect_line(values: Sequence[float], withheld: Sequence[bool], threshold: int = DEFAULT_THRESHOLD) -> np.ndarray:
+    """Protection level along one line whose total is published: withhold the smallest published
+    values until the withheld ones sum to 0 or at least ``threshold`` (returns the new withheld mask)."""
+    v = np.nan_to_num(np.asarray(values, float))
+    hid = np.asarray(withheld, bool).copy()
+    while hid.any() and v[hid].sum() < threshold and (~hid).any():
+        free = np.flatnonzero(~hid)
+        hid[free[np.argmin(v[free])]] = True
+    return hid

@@ -100,8 +100,12 @@ def aggregate(
     finally:
         if own:
             con.close()
-    out = suppression.primary(_metrics.finalise(cells, by, metrics, level=level), threshold)
-    return suppression.complement(out, complement, by=by) if complement and threshold > 0 else out
+    final = _metrics.finalise(cells, by, metrics, level=level)
+    out = suppression.primary(final, threshold)
+    if not (complement and threshold > 0):
+        return out
+    # the true counts let the complement step apply the protection level (withheld sums >= threshold)
+    return suppression.complement(out, complement, by=by, protection=threshold, counts=final["n"].to_numpy())
 
 
 def aggregate_dask(
