@@ -126,6 +126,10 @@ class SignalQuality:
         small = df["n"] < self.min_cell
         df["suppressed"] = small
         df.loc[small, ["minutes", "participants_flagged", "n"]] = np.nan
+        # a flag seen in 1-9 people is a small cell of its own (the minutes stay: they count no one)
+        few = df["participants_flagged"].between(1, self.min_cell - 1)
+        df["flagged_suppressed"] = few
+        df.loc[few, "participants_flagged"] = np.nan
         return df
 
     def conclusion(self, lang: str = "ko") -> str:
