@@ -75,16 +75,22 @@ def test_raise_mode_names_file_row_column(tmp_path):
     with pytest.raises(ingest.SchemaError) as e:
         ingest.read_exports(f, key=KEY, on_error="raise")
     err = e.value
-    assert (err.file, err.row, err.column, err.found) == (str(f), 2, "steps", "'lots'")
-    assert "c.csv, row 2, column 'steps': expected an integer step count, found 'lots'" in str(err)
+    assert (err.file, err.row, err.column, err.found) == (str(f), 2, "steps", "a value shaped 'aaaa'")
+    assert "c.csv, row 2, column 'steps': expected an integer step count, found a value shaped 'aaaa'" in str(err)
+    assert "lots" not in str(err)  # the value's shape, never the value
 
 
 def test_missing_column_is_a_schema_error(tmp_path):
     f = write_csv(tmp_path / "d.csv", "Id,When,Steps\n1,2023-03-06 00:00,3")
     with pytest.raises(ingest.SchemaError, match=r"d.csv, column 'Stepz': expected a column 'steps' \(mapped from 'Stepz'\), found columns"):
-        ingest.read_exports(f, columns={"Id": "participant_id", "When": "ts", "Stepz": "steps"}, key=KEY)
+        ingest.read_exports(f, columns={"Id": "participant_id", "When": "ts", "Stepz": "steps"}, key=KEY, on_error="raise")
     with pytest.raises(ingest.SchemaError, match="column 'ts'"):
-        ingest.read_exports(f, columns={"Id": "participant_id", "Steps": "steps"}, key=KEY)
+        ingest.read_exports(f, columns={"Id": "participant_id", "Steps": "steps"}, key=KEY, on_error="raise")
+    # quarantine mode: the file is reported by name (a warning and result.files), the call goes on
+    with pytest.warns(UserWarning, match=r"d.csv, column 'ts'"):
+        r = ingest.read_exports(f, columns={"Id": "participant_id", "Steps": "steps"}, key=KEY)
+    assert r.accounting.files_failed == {str(f): "schema"} and len(r.minutes) == 0
+    assert r.files.loc[0, "status"] == "schema"
     # step-only export: heart_rate becomes all NaN
     r = ingest.read_exports(f, columns={"Id": "participant_id", "When": "ts", "Steps": "steps"}, key=KEY)
     assert r.minutes["heart_rate"].isna().all()
