@@ -31,6 +31,12 @@ _COUNTER = itertools.count()
 SLACK = "_slack"
 
 
+def _day(day: int) -> str:
+    import numpy as np
+
+    return str(np.datetime64(int(day), "D"))
+
+
 def _lit(s: str) -> str:
     return "'" + str(s).replace("'", "''") + "'"
 
@@ -38,7 +44,10 @@ def _lit(s: str) -> str:
 class CsvScan:
     """One read of one CSV file. Iterate :meth:`batches`, then call :meth:`rejects`."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, layout: CsvLayout, positions: dict[str, int]):
+    def __init__(self, con: duckdb.DuckDBPyConnection, layout: CsvLayout, positions: dict[str, int],
+                 period: tuple[int, int] | None = None):
+        from ._read import REASON_CODE as rc
+
         self.con, self.layout, self.positions = con, layout, positions
         k = next(_COUNTER)
         self.rj, self.rs = f"ingest_rejects_{k}", f"ingest_scans_{k}"
@@ -49,9 +58,27 @@ class CsvScan:
         spec = "{" + ", ".join(f"{_lit(n)}: {_lit(t)}" for n, t in cols) + "}"
         hr = f"c{positions['heart_rate']}" if "heart_rate" in positions else "NULL::DOUBLE"
         slack = f"{SLACK}0" if layout.slack else "NULL::VARCHAR"
+        # value checks run inside DuckDB's parallel scan; ``r`` = first failing code, 127 = ok (the
+        # same rules as ``_read._row_codes``). NaN text counts as empty, as in pandas.
+        st, ts = f"c{positions['steps']}", f"c{positions['ts']}"
+        period_case = ""
+        if period is not None:
+            lo = _day(period[0])
+            hi = _day(period[1] + 1)
+            period_case = (f"WHEN {ts} < TIMESTAMPTZ '{lo} 00:00:00+09:00' OR {ts} >= TIMESTAMPTZ '{hi} 00:00:00+09:00' "
+                           f"THEN {rc['out_of_period']} ")
         self.sql = (
-            f"SELECT c{positions['participant_id']} AS participant_id, c{positions['ts']} AS ts, "
-            f"c{positions['steps']} AS steps, {hr} AS heart_rate, {slack} AS {SLACK} "
+            f"SELECT c{positions['participant_id']} AS participant_id, "
+            f"coalesce(CASE WHEN {ts} >= TIMESTAMPTZ '1678-01-01 00:00:00+00' AND {ts} < TIMESTAMPTZ '2262-01-01 00:00:00+00' "
+            f"THEN epoch_ns({ts}) END, {-(2 ** 63)}) AS ts_ns, "
+            f"coalesce({st}, 'NaN'::DOUBLE) AS steps, coalesce({hr}, 'NaN'::DOUBLE) AS heart_rate, "
+            f"(CASE WHEN {slack} IS NOT NULL THEN {rc['extra_fields']} "
+            f"WHEN {ts} IS NULL OR NOT ({ts} >= TIMESTAMPTZ '1678-01-01 00:00:00+00' AND {ts} < TIMESTAMPTZ '2262-01-01 00:00:00+00') "
+            f"THEN {rc['unparseable_ts']} "
+            f"WHEN {st} IS NOT NULL AND NOT isnan({st}) AND NOT isinf({st}) AND {st} <> trunc({st}) THEN {rc['non_integer_steps']} "
+            f"WHEN {st} IS NOT NULL AND NOT isnan({st}) AND (isinf({st}) OR abs({st}) >= 2147483648) THEN {rc['steps_out_of_range']} "
+            f"WHEN {hr} IS NOT NULL AND NOT isnan({hr}) AND (isinf({hr}) OR abs({hr}) > 3.4e38) THEN {rc['heart_rate_out_of_range']} "
+            f"{period_case}ELSE 127 END)::SMALLINT AS r "
             f"FROM read_csv({_lit(layout.path)}, columns={spec}, header=true, auto_detect=false, "
             f"delim={_lit(layout.delim)}, quote={_lit(layout.quote)}, escape={_lit(layout.quote)}, "
             f"skip={layout.skip}, compression={_lit(layout.compression)}, "

@@ -261,87 +261,120 @@ def _to_ns(ts) -> np.ndarray:
     return v.astype("datetime64[ns]").view(np.int64)
 
 
-def _floats(a) -> np.ndarray:
+def _floats(a, dtype=np.float64) -> np.ndarray:
     if isinstance(a, pa.ChunkedArray):
-        a = a.combine_chunks()
-    return np.asarray(a.to_numpy(zero_copy_only=False), dtype=np.float64)
+        a = a.combine_chunks() if a.num_chunks != 1 else a.chunk(0)
+    return np.asarray(a.to_numpy(zero_copy_only=False), dtype=dtype)
 
 
-def _validate(file: str, ctx: _Ctx, ids, ts_ns: np.ndarray, steps: np.ndarray, hr: np.ndarray,
-              slack: np.ndarray | None, pre: list[tuple[str, np.ndarray]], source, ordinal0: int):
-    """Check typed columns; returns (minutes, quarantine rows with ``ordinal``, raw table, first bad value)."""
-    if isinstance(ids, pa.ChunkedArray):
-        ids = ids.combine_chunks() if ids.num_chunks != 1 else ids.chunk(0)
-    if not pa.types.is_string(ids.type) and not pa.types.is_large_string(ids.type):
-        ids = pc.cast(ids, pa.string())
-    n = len(ids)
-    enc = pc.dictionary_encode(ids)
-    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    dictionary = enc.dictionary
-    uniques = dictionary.to_pylist()
-    pseudo, known = ctx.ids.map(uniques)
-    d_nul = np.asarray(pc.match_substring(dictionary, "\x00").to_numpy(zero_copy_only=False), dtype=bool)
-    d_blank = np.asarray(pc.equal(pc.utf8_trim_whitespace(dictionary), "").to_numpy(zero_copy_only=False), dtype=bool)
-    has = codes >= 0
-    safe = np.where(has, codes, 0)
-    checks: list[tuple[str, np.ndarray]] = list(pre)
-    if len(uniques):
-        checks.append(("nul_byte", has & d_nul[safe]))
-        checks.append(("missing_participant", ~has | d_blank[safe]))
-        if ctx.ids.known is not None:
-            checks.append(("unknown_participant", has & ~known[safe]))
-    else:
-        checks.append(("missing_participant", ~has))
+_OK = np.int16(127)
+
+
+def _row_codes(ts_ns: np.ndarray, steps: np.ndarray, hr: np.ndarray, slack: np.ndarray | None,
+               pre: list[tuple[str, np.ndarray]], period: tuple[int, int] | None) -> np.ndarray:
+    """Per row: the first failing value check's code, 127 when all pass (numpy path, for Parquet and
+    vendor frames; the CSV path gets the same codes from DuckDB, see ``_csv``)."""
+    code = np.full(len(ts_ns), _OK, dtype=np.int16)
+    ts_missing = ts_ns == _NAT
+    with np.errstate(invalid="ignore"):
+        fin = np.isfinite(steps)
+        checks = [("unparseable_ts", ts_missing),
+                  ("non_integer_steps", fin & (steps != np.floor(steps))),
+                  ("steps_out_of_range", np.isinf(steps) | (fin & (np.abs(steps) >= 2.0 ** 31))),
+                  ("heart_rate_out_of_range", np.isinf(hr) | (np.abs(hr) > 3.4e38))]
     if slack is not None:
         checks.append(("extra_fields", slack))
-    ts_missing = ts_ns == _NAT
-    checks.append(("unparseable_ts", ts_missing))
-    fin = np.isfinite(steps)
-    with np.errstate(invalid="ignore"):
-        checks.append(("non_integer_steps", fin & (steps != np.floor(steps))))
-        checks.append(("steps_out_of_range", np.isinf(steps) | (fin & (np.abs(steps) >= 2.0 ** 31))))
-        checks.append(("heart_rate_out_of_range", np.isinf(hr) | (np.abs(np.nan_to_num(hr)) > 3.4e38)))
-    if ctx.period is not None:
+    if period is not None:
         day = (ts_ns + _SEOUL_NS) // _NS_DAY
         if (~ts_missing).any() and ts_ns[~ts_missing].min() < _SEOUL_FIXED_FROM:
             local = pd.DatetimeIndex(np.where(ts_missing, 0, ts_ns).view("M8[ns]")).tz_localize("UTC").tz_convert(TZ)
             day = local.tz_localize(None).asi8 // _NS_DAY
-        checks.append(("out_of_period", ~ts_missing & ((day < ctx.period[0]) | (day > ctx.period[1]))))
-    reason = np.full(n, -1, dtype=np.int16)
-    for name, mask in sorted(checks, key=lambda c: REASON_CODE[c[0]]):
-        m = np.asarray(mask, dtype=bool) & (reason < 0)
-        reason[m] = REASON_CODE[name]
-    keep = reason < 0
-    bad = ~keep
-    kc = codes[keep]
-    cats = pd.Index(pseudo, dtype=object) if len(pseudo) else pd.Index([], dtype=object)
-    k = int(keep.sum())
-    s = steps[keep]
-    nan = np.isnan(s)
-    steps_out = (s.astype(np.int32) if not nan.any()
-                 else pd.arrays.IntegerArray(np.where(nan, 0, s).astype(np.int32), nan))
+        checks.append(("out_of_period", ~ts_missing & ((day < period[0]) | (day > period[1]))))
+    for name, m in [*pre, *checks]:
+        np.minimum(code, np.where(m, np.int16(REASON_CODE[name]), _OK), out=code)
+    return code
+
+
+def _ts_series(ns: np.ndarray) -> pd.arrays.DatetimeArray:
+    """UTC nanoseconds -> a tz-aware Asia/Seoul array without copying (a view; pandas' public
+    constructors copy 40 MB per 5M rows and then copy again to set the zone)."""
+    try:
+        return pd.arrays.DatetimeArray._simple_new(ns.view("M8[ns]"), dtype=pd.DatetimeTZDtype("ns", TZ))
+    except (AttributeError, TypeError):  # pragma: no cover - pandas internals moved
+        return pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC").tz_convert(TZ).array
+
+
+def _validate(file: str, ctx: _Ctx, ids, ts_ns: np.ndarray, steps: np.ndarray, hr: np.ndarray,
+              row_code: np.ndarray | None, pre: list[tuple[str, np.ndarray]], source, ordinal0: int,
+              slack: np.ndarray | None = None):
+    """Check typed columns (ts: int64 UTC ns with ``_NAT``; steps, hr: float64 with NaN = empty).
+
+    ``row_code`` holds the value checks already made by DuckDB (127 = ok); without it they are
+    made here. Ids are checked and pseudonymised per distinct id. Returns (minutes, quarantine rows
+    with ``ordinal``, raw table or None, (ordinal, shape) of the first bad row in raise mode).
+    """
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks() if ids.num_chunks != 1 else ids.chunk(0)
+    if not pa.types.is_string(ids.type) and not pa.types.is_large_string(ids.type):
+        ids = pc.cast(ids, pa.string())
+    enc = pc.dictionary_encode(ids)
+    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    dictionary = enc.dictionary
+    pseudo, known = ctx.ids.map(dictionary.to_pylist())
+    nd = len(pseudo)
+    # per distinct id: the first failing id check (nul > missing > unknown, as in REASONS), 127 = ok
+    d_code = np.full(nd + 1, _OK, dtype=np.int16)  # last slot: a null id
+    if nd:
+        d_nul = np.asarray(pc.match_substring(dictionary, "\x00").to_numpy(zero_copy_only=False), dtype=bool)
+        d_blank = np.asarray(pc.equal(pc.utf8_trim_whitespace(dictionary), "").to_numpy(zero_copy_only=False), dtype=bool)
+        d_code[:nd][~known] = REASON_CODE["unknown_participant"]
+        d_code[:nd][d_blank] = REASON_CODE["missing_participant"]
+        d_code[:nd][d_nul] = REASON_CODE["nul_byte"]
+    d_code[nd] = REASON_CODE["missing_participant"]
+    if row_code is None:
+        row_code = _row_codes(ts_ns, steps, hr, slack, pre, ctx.period)
+    if (d_code[:nd] == _OK).all() and (codes >= 0).all():
+        reason_all = row_code
+    else:
+        reason_all = np.minimum(row_code, d_code[np.where(codes < 0, nd, codes)])
+    bad = reason_all < _OK
+    bi = np.flatnonzero(bad)
+    reason = reason_all[bi].astype(np.int64)
+    cats = pd.Index(pseudo, dtype=object)
+    if len(bi):
+        keep = ~bad
+        kc, kts, ks, kh = codes[keep], ts_ns[keep], steps[keep], hr[keep]
+    else:
+        keep = None
+        kc, kts, ks, kh = codes, ts_ns, steps, hr
+    k = len(kc)
+    nan = np.isnan(ks)
+    with np.errstate(invalid="ignore"):
+        ks32 = ks.astype(np.int32)
+    steps_out = ks32 if not nan.any() else pd.arrays.IntegerArray(np.where(nan, 0, ks32).astype(np.int32), nan)
     if isinstance(source, str):
         src = pd.Categorical.from_codes(np.zeros(k, dtype=np.int8), categories=[source])
     else:
-        src = pd.Categorical(np.asarray(source, dtype=object)[keep])
+        src = pd.Categorical(np.asarray(source, dtype=object) if keep is None else np.asarray(source, dtype=object)[keep])
     minutes = pd.DataFrame({
-        "participant_id": pd.Categorical.from_codes(kc, categories=cats) if len(cats) else pd.Categorical([]),
-        "ts": pd.DatetimeIndex(ts_ns[keep].view("M8[ns]")).tz_localize("UTC").tz_convert(TZ),
+        "participant_id": pd.Categorical.from_codes(kc, categories=cats),
+        "ts": _ts_series(kts),
         "steps": steps_out,
-        "heart_rate": hr[keep].astype(np.float32),
-    })
-    minutes["source"] = src
-    bi = np.flatnonzero(bad)
-    rnames = np.array(REASON_LIST, dtype=object)[reason[bi]]
+        "heart_rate": kh.astype(np.float32),
+        "source": src,
+    }, copy=False)
+    rnames = np.array(REASON_LIST, dtype=object)[reason]
+    bcodes = codes[bi]
     q = pd.DataFrame({
         "file": file, "ordinal": bi + ordinal0,
         "column": [_COLUMN_OF.get(r, "participant_id") for r in rnames] if len(bi) else [],
         "reason": rnames,
-        "participant_id": np.where(codes[bi] >= 0, pseudo[np.maximum(codes[bi], 0)] if len(pseudo) else None, None),
+        "participant_id": np.where(bcodes >= 0, pseudo[np.maximum(bcodes, 0)] if nd else None, None),
     })
     raw = None
     if ctx.store is not None and len(bi):
-        sub = pa.table({"i": ids.take(pa.array(bi)), "t": pa.array(ts_ns[bi].view("M8[ns]"), mask=ts_missing[bi]),
+        sub = pa.table({"i": ids.take(pa.array(bi)),
+                        "t": pa.array(ts_ns[bi].view("M8[ns]"), mask=ts_ns[bi] == _NAT),
                         "s": pa.array(steps[bi]), "h": pa.array(hr[bi])})
         text = pc.binary_join_element_wise(*[pc.cast(sub[c], pa.string()) for c in sub.column_names], ",",
                                            null_handling="replace", null_replacement="")
@@ -407,19 +440,16 @@ def _scan_csv(path: Path, ctx: _Ctx, layout: CsvLayout, positions: dict[str, int
     from ._csv import CsvScan, SLACK
 
     file = str(path)
-    scan = CsvScan(ctx.con, layout, positions)
+    scan = CsvScan(ctx.con, layout, positions, ctx.period)
     pending: list[_Part] = []
     ordinal = 0
     first_post = None
     try:
         for b in scan.batches(ctx.batch_rows):
-            slack = b.column(SLACK)
-            slack_bad = None
-            if layout.slack and slack.null_count < len(slack):
-                slack_bad = np.asarray(slack.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
             minutes, q, raw, first = _validate(
-                file, ctx, b.column("participant_id"), _to_ns(b.column("ts")), _floats(b.column("steps")),
-                _floats(b.column("heart_rate")), slack_bad, [], "band_csv", ordinal)
+                file, ctx, b.column("participant_id"), _floats(b.column("ts_ns"), np.int64),
+                _floats(b.column("steps")), _floats(b.column("heart_rate")), _floats(b.column("r"), np.int16),
+                [], "band_csv", ordinal)
             if first_post is None and first is not None:
                 first_post = first
             ordinal += b.num_rows
@@ -779,6 +809,7 @@ def _make_ctx(columns, source_tz, participants, period, key, key_file, demo, pse
     known = set(map(str, participants)) if participants is not None else None
     con = duckdb.connect()
     con.execute(f"SET TimeZone = '{source_tz}'")
+    con.execute("SET enable_progress_bar = false")
     return _Ctx(mapping=dict(columns or {}), source_tz=source_tz, ids=_Ids(hkey, known), period=lo_hi,
                 raise_mode=on_error == "raise", encoding=encoding, fmt=format, batch_rows=batch_rows,
                 store=open_store(quarantine_store), participant_id=participant_id, con=con)
@@ -859,7 +890,12 @@ def _finish_minutes(parts: list[pd.DataFrame]) -> pd.DataFrame:
             "heart_rate": pd.concat([p["heart_rate"] for p in parts], ignore_index=True),
             "source": src,
         })
-    m["participant_id"] = m["participant_id"].cat.remove_unused_categories()
+    pid = m["participant_id"]
+    used = np.bincount(pid.cat.codes.to_numpy(), minlength=len(pid.cat.categories)) > 0 if len(pid) else np.zeros(0, bool)
+    if not used.all():  # np.bincount, not remove_unused_categories (a sort of every code)
+        remap = np.cumsum(used) - 1
+        m["participant_id"] = pd.Categorical.from_codes(remap[pid.cat.codes.to_numpy()].astype(np.int32),
+                                                        categories=pid.cat.categories[used])
     if m["steps"].dtype != np.int32 and not m["steps"].isna().any():
         m["steps"] = m["steps"].astype(np.int32)
     return m
