@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from ._errors import EncodingError, ExportFileError, IngestError, SchemaError, shape
 from ._pseudonym import load_key, pseudonymise
 from ._quarantine import QuarantineStore, open_store, under_outputs
-from ._sniff import CsvLayout, line_index, sniff_csv, transcode
+from ._sniff import CsvLayout, count_lines, line_index, sniff_csv, transcode
 
 TZ = "Asia/Seoul"
 CONTRACT = ("participant_id", "ts", "steps", "heart_rate")
@@ -482,7 +482,12 @@ def _scan_csv(path: Path, ctx: _Ctx, layout: CsvLayout, positions: dict[str, int
     post = [p for p in pending if len(p.quarantine)]
     lines_of = None
     if post:
-        n_lines, blanks = line_index(layout.path, layout.compression == "gzip")
+        gz = layout.compression == "gzip"
+        n_lines = count_lines(layout.path, gz)
+        if n_lines - layout.header_line == ordinal + len(rej):
+            blanks = np.empty(0, dtype=np.int64)  # every line after the header is a record
+        else:
+            n_lines, blanks = line_index(layout.path, gz)
         cand = np.arange(layout.header_line + 1, n_lines + 1)
         drop = np.concatenate([blanks, rej["line"].to_numpy()]) if len(rej) else blanks
         cand = cand[~np.isin(cand, drop)]
