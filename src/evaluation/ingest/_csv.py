@@ -92,14 +92,15 @@ class CsvScan:
             if batch_rows is None:
                 yield rel.to_arrow_table()
             else:
-                reader = rel.fetch_record_batch(batch_rows)
+                reader = rel.to_arrow_reader(batch_rows)
                 for b in reader:
                     yield b
         except duckdb.Error as e:
             raise _file_error(self.layout, e) from None
 
     def rejects(self) -> pa.Table:
-        """One row per rejected line: ``line``, ``reason`` code, ``column``, ``id_field``, ``csv_line``."""
+        """One row per rejected line (grouped by its byte offset ``lbp``): DuckDB's ``line`` (off once
+        a file has blank lines, see ``_sniff.line_index``), ``reason`` code, ``column``, ``id_field``, ``csv_line``."""
         from ._read import REASON_CODE
 
         lay = self.layout
@@ -112,7 +113,7 @@ class CsvScan:
         id_pos = self.positions["participant_id"] + 1
         sql = f"""
         WITH e AS (
-            SELECT line, csv_line,
+            SELECT line, line_byte_position AS lbp, csv_line,
                 CASE WHEN column_name IS NULL THEN NULL ELSE CASE column_name {name_case} ELSE '(extra field)' END END AS col,
                 CASE error_type
                     WHEN 'MISSING COLUMNS' THEN {rc['truncated_line']}
@@ -125,9 +126,9 @@ class CsvScan:
                     ELSE {rc['unreadable_line']} END AS prio
             FROM {self.rj}
         ), g AS (
-            SELECT line, min(prio) AS prio, arg_min(col, prio) AS col, any_value(csv_line) AS csv_line FROM e GROUP BY line
+            SELECT lbp, min(line) AS line, min(prio) AS prio, arg_min(col, prio) AS col, any_value(csv_line) AS csv_line FROM e GROUP BY lbp
         )
-        SELECT line::BIGINT AS line,
+        SELECT line::BIGINT AS line, lbp::BIGINT AS lbp,
             CASE WHEN contains(csv_line, chr(0)) THEN {rc['nul_byte']}
                  WHEN rtrim(csv_line, {_lit(lay.delim + ' ' + chr(9) + chr(13) + chr(10))}) = {_lit(lay.header_text)}
                       THEN {rc['repeated_header']}
@@ -140,7 +141,7 @@ class CsvScan:
                  ELSE col END AS "column",
             trim(split_part(csv_line, {_lit(lay.delim)}, {id_pos})) AS id_field,
             csv_line
-        FROM g ORDER BY line
+        FROM g ORDER BY lbp
         """
         try:
             return self.con.sql(sql).to_arrow_table()

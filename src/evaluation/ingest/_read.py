@@ -437,11 +437,17 @@ def _iter_csv(path: Path, ctx: _Ctx) -> Iterator[_Part]:
 
 
 def _scan_csv(path: Path, ctx: _Ctx, layout: CsvLayout, positions: dict[str, int], retry: bool) -> Iterator[_Part]:
-    from ._csv import CsvScan, SLACK
+    """Parts of one CSV: a part per batch with the kept rows (streamed at once when batching), then
+    one part with every quarantined row of the file (rows quarantined after parsing get their line
+    numbers only once the reader's rejects are known)."""
+    from ._csv import CsvScan
 
     file = str(path)
     scan = CsvScan(ctx.con, layout, positions, ctx.period)
-    pending: list[_Part] = []
+    held: list[_Part] = []  # kept rows not yet yielded (whole-file mode: until a CP949 retry is ruled out)
+    post_q: list[pd.DataFrame] = []
+    post_raw: list[pa.Table] = []
+    streamed = False
     ordinal = 0
     first_post = None
     try:
@@ -453,16 +459,23 @@ def _scan_csv(path: Path, ctx: _Ctx, layout: CsvLayout, positions: dict[str, int
             if first_post is None and first is not None:
                 first_post = first
             ordinal += b.num_rows
+            if len(q):
+                post_q.append(q)
+            if raw is not None:
+                post_raw.append(raw)
             acct = RowAccounting()
-            acct.add(file, b.num_rows, q["reason"].to_numpy())
-            pending.append(_Part(minutes, q, acct, raw))
-            if len(q) == 0 and not ctx.raise_mode and ctx.batch_rows is not None:
-                yield pending.pop()  # nothing to resolve later: stream it now
+            acct.add(file, len(minutes), np.empty(0, dtype=object))
+            part = _Part(minutes, _empty_quarantine(), acct)
+            if ctx.batch_rows is not None and not ctx.raise_mode:
+                streamed = True
+                yield part
+            else:
+                held.append(part)
         rej = scan.rejects()
     except BaseException:
         scan.close()
         raise
-    if retry and layout.encoding == "utf-8" and len(rej) and (
+    if retry and not streamed and layout.encoding == "utf-8" and len(rej) and (
             pc.sum(pc.equal(rej["reason"], REASON_CODE["invalid_encoding"])).as_py() or 0):
         # a UTF-8-looking head but undecodable lines later: maybe CP949 throughout
         try:
@@ -473,64 +486,64 @@ def _scan_csv(path: Path, ctx: _Ctx, layout: CsvLayout, positions: dict[str, int
             alt = CsvLayout(**{**layout.__dict__, "path": tmp, "compression": "none", "encoding": "cp949",
                                "temp": tmp, "notes": []})
             try:
-                if not _already_streamed(pending, ordinal):
-                    yield from _scan_csv(path, ctx, alt, positions, retry=False)
-                    return
+                yield from _scan_csv(path, ctx, alt, positions, retry=False)
+                return
             finally:
                 alt.cleanup()
-    # lines of rows quarantined after parsing: good rows are the data lines that are not rejects or blank
-    post = [p for p in pending if len(p.quarantine)]
+    # line numbers: DuckDB's are right unless the file has blank lines; then they come from byte offsets.
+    # Rows quarantined after parsing are the data lines that are neither rejects nor blank, in order.
     lines_of = None
-    if post:
+    rej_lines = rej["line"].to_numpy() if len(rej) else np.empty(0, dtype=np.int64)
+    if post_q or len(rej):
         gz = layout.compression == "gzip"
         n_lines = count_lines(layout.path, gz)
         if n_lines - layout.header_line == ordinal + len(rej):
             blanks = np.empty(0, dtype=np.int64)  # every line after the header is a record
         else:
-            n_lines, blanks = line_index(layout.path, gz)
-        cand = np.arange(layout.header_line + 1, n_lines + 1)
-        drop = np.concatenate([blanks, rej["line"].to_numpy()]) if len(rej) else blanks
-        cand = cand[~np.isin(cand, drop)]
-        if len(cand) == ordinal:
-            lines_of = cand
-    for p in pending:
-        if len(p.quarantine):
-            o = p.quarantine.pop("ordinal").to_numpy()
-            line = pd.array(lines_of[o], dtype="Int64") if lines_of is not None else pd.array([pd.NA] * len(o), dtype="Int64")
-            p.quarantine.insert(1, "line", line)
-            p.quarantine.insert(1, "row", line - layout.header_line)
-            if p.raw is not None:
-                p.raw = p.raw.drop_columns(["ordinal"]).append_column("line", pa.array(line.to_numpy(dtype="float64", na_value=np.nan)))
-        else:
-            p.quarantine = p.quarantine.drop(columns="ordinal")
-            p.quarantine.insert(1, "line", pd.array([], dtype="Int64"))
-            p.quarantine.insert(1, "row", pd.array([], dtype="Int64"))
-    # the reader's rejects, as one more part (no minutes)
-    acct = RowAccounting()
-    rq = _reject_quarantine(file, layout, rej, ctx)
-    acct.add(file, len(rq), rq["reason"].to_numpy())
-    raw = None
+            n_lines, blanks, rej_lines = line_index(layout.path, gz, rej["lbp"].to_numpy() if len(rej) else None)
+        if post_q:
+            cand = np.arange(layout.header_line + 1, n_lines + 1)
+            cand = cand[~np.isin(cand, np.concatenate([blanks, rej_lines]))]
+            if len(cand) == ordinal:
+                lines_of = cand
+    rq = _reject_quarantine(file, layout, rej, rej_lines, ctx)
+    qs, raws = [], []
+    for q in post_q:
+        o = q.pop("ordinal").to_numpy()
+        line = pd.array(lines_of[o] if lines_of is not None else [pd.NA] * len(o), dtype="Int64")
+        q.insert(1, "line", line)
+        q.insert(1, "row", line - layout.header_line)
+        qs.append(q)
+    for raw in post_raw:
+        o = raw["ordinal"].to_numpy()
+        line = lines_of[o].astype(np.float64) if lines_of is not None else np.full(len(o), np.nan)
+        raws.append(raw.drop_columns(["ordinal"]).append_column("line", pa.array(line)))
     if ctx.store is not None and len(rej):
-        raw = pa.table({"file": pa.array([file] * len(rej)), "reason": pa.array(list(rq["reason"])),
-                        "participant_id": pa.array(list(rq["participant_id"])), "raw": rej["csv_line"],
-                        "line": pc.cast(rej["line"], pa.float64())})
+        raws.append(pa.table({"file": pa.array([file] * len(rej)), "reason": pa.array(list(rq["reason"])),
+                              "participant_id": pa.array(list(rq["participant_id"]), type=pa.string()),
+                              "raw": rej["csv_line"], "line": pa.array(rej_lines.astype(np.float64))}))
     if ctx.raise_mode:
-        _raise_first(file, layout, positions, rq, rej, pending, first_post, lines_of)
+        _raise_first(file, layout, positions, rq, rej, qs, first_post, lines_of)
+    quarantine = pd.concat([*qs, rq], ignore_index=True) if qs else rq
+    if len(quarantine) > 1:
+        quarantine = quarantine.sort_values("line", kind="stable", na_position="last").reset_index(drop=True)
+    acct = RowAccounting()
+    acct.add(file, len(quarantine), quarantine["reason"].to_numpy())
     rows = ordinal + len(rej)
-    meta = RowAccounting()
-    meta.file_meta[file] = {"format": "band_csv", "encoding": layout.encoding,
+    acct.file_meta[file] = {"format": "band_csv", "encoding": layout.encoding,
                             "status": "ok" if rows else "header_only",
                             "detail": "" if rows else FILE_REASONS["header_only"]}
-    for p in pending:
-        yield p
-    yield _Part(None, rq, acct.merge(meta), raw)
+    for part in held:
+        yield part
+    raw_all = None
+    if raws:
+        raw_all = pa.concat_tables([r.cast(pa.schema([("file", pa.string()), ("reason", pa.string()),
+                                                       ("participant_id", pa.string()), ("raw", pa.string()),
+                                                       ("line", pa.float64())])) for r in raws])
+    yield _Part(None, quarantine, acct, raw_all)
 
 
-def _already_streamed(pending: list[_Part], ordinal: int) -> bool:
-    return sum(p.accounting.rows_in for p in pending) != ordinal
-
-
-def _reject_quarantine(file: str, layout: CsvLayout, rej: pa.Table, ctx: _Ctx) -> pd.DataFrame:
+def _reject_quarantine(file: str, layout: CsvLayout, rej: pa.Table, rej_lines: np.ndarray, ctx: _Ctx) -> pd.DataFrame:
     if len(rej) == 0:
         return pd.DataFrame({"file": pd.Series([], dtype=object), "row": pd.array([], dtype="Int64"),
                              "line": pd.array([], dtype="Int64"), "column": pd.Series([], dtype=object),
@@ -541,7 +554,7 @@ def _reject_quarantine(file: str, layout: CsvLayout, rej: pa.Table, ctx: _Ctx) -
     uniq = enc.dictionary.to_pylist()
     pseudo, _ = ctx.ids.map([u if u else None for u in uniq])
     pid = np.where(codes >= 0, pseudo[np.maximum(codes, 0)] if len(pseudo) else None, None)
-    line = pd.array(rej["line"].to_numpy(), dtype="Int64")
+    line = pd.array(rej_lines, dtype="Int64")
     return pd.DataFrame({
         "file": file, "row": line - layout.header_line, "line": line,
         "column": rej["column"].to_pylist(),
@@ -550,7 +563,7 @@ def _reject_quarantine(file: str, layout: CsvLayout, rej: pa.Table, ctx: _Ctx) -
     })
 
 
-def _raise_first(file, layout, positions, rq, rej, pending, first_post, lines_of) -> None:
+def _raise_first(file, layout, positions, rq, rej, post_qs, first_post, lines_of) -> None:
     cands = []
     if len(rq):
         cands.append((int(rq["line"].iloc[0]), "reject"))
@@ -571,7 +584,7 @@ def _raise_first(file, layout, positions, rq, rej, pending, first_post, lines_of
         reason = r["reason"]
         found = f"a value shaped {val!r}" if val is not None else REASONS[reason]
     else:
-        q = next(p.quarantine for p in pending if len(p.quarantine))
+        q = post_qs[0]
         r = q.iloc[0]
         column, reason = r["column"], r["reason"]
         found = f"a value shaped {first_post[1]!r}"

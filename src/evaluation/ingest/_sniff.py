@@ -220,39 +220,48 @@ def count_lines(path: Path, gz: bool) -> int:
     return n + (1 if last and last != b"\n" else 0)
 
 
-def line_index(path: Path, gz: bool) -> tuple[int, np.ndarray]:
-    """(number of physical lines, 1-based numbers of blank lines) of a file.
+def line_index(path: Path, gz: bool, byte_positions: np.ndarray | None = None) -> tuple[int, np.ndarray, np.ndarray]:
+    """(number of physical lines, 1-based numbers of blank lines, line of each byte position).
 
-    A blank line is empty or a lone ``\\r`` (DuckDB's CSV reader skips those). ``bytes.count`` and
-    ``bytes.find`` run at memory speed; Python steps once per blank line only. Used only to give
-    exact line numbers to rows quarantined after parsing.
+    A blank line is empty or a lone ``\\r`` (DuckDB's CSV reader skips those). Vectorised per
+    16 MiB chunk. The line of a reject's ``line_byte_position`` is 1 + the newlines before it:
+    DuckDB's own ``line`` is off for casts checked after parsing once a file has blank lines.
     """
     opener = gzip.open if gz else open
-    n_nl = 0  # newlines before the current chunk
-    blanks: list[int] = []
-    tail = b""  # the previous chunk's last two bytes
+    pos = np.sort(np.asarray(byte_positions if byte_positions is not None else [], dtype=np.int64))
+    order = np.argsort(np.asarray(byte_positions if byte_positions is not None else [], dtype=np.int64), kind="stable")
+    pos_lines = np.zeros(len(pos), dtype=np.int64)
+    blanks: list[np.ndarray] = []
+    n_nl = 0
+    prev_nl = -1
+    prev_byte = -1
+    offset = 0
     last = b""
     with opener(path, "rb") as f:
         while True:
             chunk = f.read(CHUNK)
             if not chunk:
                 break
-            buf = tail + chunk
-            before = n_nl - tail.count(b"\n")  # newlines before buf[0]
-            hits = []
-            for pat in (b"\n\n", b"\n\r\n"):
-                pos = buf.find(pat)
-                while pos >= 0:
-                    if pos + len(pat) > len(tail):  # ends in this chunk: not seen before
-                        hits.append(pos)
-                    pos = buf.find(pat, pos + 1)
-            prev, count = 0, before
-            for pos in sorted(hits):
-                count += buf.count(b"\n", prev, pos + 1)
-                prev = pos + 1
-                blanks.append(count + 1)  # the line after the newline at ``pos`` is blank
-            n_nl += chunk.count(b"\n")
-            tail = buf[-2:]
+            buf = np.frombuffer(chunk, dtype=np.uint8)
+            nl = np.flatnonzero(buf == 10) + offset
+            lo, hi = np.searchsorted(pos, [offset, offset + len(chunk)])
+            if hi > lo:
+                pos_lines[lo:hi] = 1 + n_nl + np.searchsorted(nl, pos[lo:hi], side="left")
+            if len(nl):
+                starts = np.concatenate(([prev_nl], nl[:-1])) + 1
+                length = nl - starts
+                idx = nl - 1 - offset
+                before = np.where(idx >= 0, buf[np.maximum(idx, 0)], prev_byte)
+                blank = (length == 0) | ((length == 1) & (before == 13))
+                blanks.append(np.flatnonzero(blank) + n_nl + 1)
+                n_nl += len(nl)
+                prev_nl = int(nl[-1])
+            prev_byte = int(buf[-1])
+            offset += len(chunk)
             last = chunk[-1:]
+    if len(pos) and pos[-1] >= offset:
+        pos_lines[np.searchsorted(pos, offset):] = 1 + n_nl
     n_lines = n_nl + (1 if last and last != b"\n" else 0)
-    return n_lines, np.array(sorted(set(blanks)), dtype=np.int64)
+    out = np.empty(len(pos), dtype=np.int64)
+    out[order] = pos_lines
+    return n_lines, (np.concatenate(blanks) if blanks else np.empty(0, dtype=np.int64)), out
