@@ -126,20 +126,20 @@ class CsvScan:
                     ELSE {rc['unreadable_line']} END AS prio
             FROM {self.rj}
         ), g AS (
-            SELECT lbp, min(line) AS line, min(prio) AS prio, arg_min(col, prio) AS col, any_value(csv_line) AS csv_line FROM e GROUP BY lbp
+            SELECT lbp, min(line) AS line, min(prio) AS prio, arg_min(col, prio) AS col, ltrim(any_value(csv_line), chr(13) || chr(10)) AS csv_line FROM e GROUP BY lbp
         )
         SELECT line::BIGINT AS line, lbp::BIGINT AS lbp,
             CASE WHEN contains(csv_line, chr(0)) THEN {rc['nul_byte']}
                  WHEN rtrim(csv_line, {_lit(lay.delim + ' ' + chr(9) + chr(13) + chr(10))}) = {_lit(lay.header_text)}
                       THEN {rc['repeated_header']}
                  WHEN prio IN ({rc['unparseable_ts']}, {rc['unparseable_steps']}, {rc['unparseable_heart_rate']})
-                      AND trim(coalesce(split_part(csv_line, {_lit(lay.delim)}, {id_pos}), '')) = ''
+                      AND trim(coalesce(split_part(csv_line, {_lit(lay.delim)}, {id_pos}), ''), ' ' || chr(9)) = ''
                       THEN {rc['missing_participant']}
                  ELSE prio END::TINYINT AS reason,
             CASE WHEN contains(csv_line, chr(0)) THEN NULL
                  WHEN rtrim(csv_line, {_lit(lay.delim + ' ' + chr(9) + chr(13) + chr(10))}) = {_lit(lay.header_text)} THEN NULL
                  ELSE col END AS "column",
-            trim(split_part(csv_line, {_lit(lay.delim)}, {id_pos})) AS id_field,
+            trim(split_part(csv_line, {_lit(lay.delim)}, {id_pos}), ' ' || chr(9)) AS id_field,
             csv_line
         FROM g ORDER BY lbp
         """

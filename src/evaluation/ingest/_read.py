@@ -501,6 +501,12 @@ def _scan_csv(path: Path, ctx: _Ctx, layout: CsvLayout, positions: dict[str, int
             blanks = np.empty(0, dtype=np.int64)  # every line after the header is a record
         else:
             n_lines, blanks, rej_lines = line_index(layout.path, gz, rej["lbp"].to_numpy() if len(rej) else None)
+            # a cast error on the line after a blank line is placed on the blank line: move it on
+            for _ in range(len(blanks)):
+                on_blank = np.isin(rej_lines, blanks)
+                if not on_blank.any():
+                    break
+                rej_lines = np.where(on_blank, rej_lines + 1, rej_lines)
         if post_q:
             cand = np.arange(layout.header_line + 1, n_lines + 1)
             cand = cand[~np.isin(cand, np.concatenate([blanks, rej_lines]))]

@@ -77,6 +77,8 @@ def read_head(path: Path, gz: bool, n: int = HEAD_BYTES) -> tuple[bytes, bool]:
                     out += d.decompress(d.unconsumed_tail, n + 1 - len(out))
         except zlib.error:
             raise ExportFileError(str(path), "corrupt_gzip", "not a valid gzip stream (손상된 gzip 파일)") from None
+        if len(out) <= n and not d.eof:  # the whole file was consumed without the end of the stream
+            raise ExportFileError(str(path), "truncated_gzip", "gzip stream is cut short or damaged (gzip 파일이 잘림)")
         whole = len(out) <= n and d.eof and not d.unused_data
         return out[:n], whole
 
@@ -190,11 +192,15 @@ def sniff_csv(path: Path, encoding: str | None = None) -> CsvLayout:
     names = [n.strip().strip('"').strip() for n in header.split(delim)]
     n_names = len(names) - 1 if len(names) > 1 and names[-1] == "" else len(names)
     counts = [ln.count(delim) + 1 for ln in sample]
+    # a trailing delimiter on every row is an always-empty last field, not a shift of the columns
     slack = 0
-    if counts:
+    if n_names < len(names):  # the header has one: rows are taken to carry it too, unless most show otherwise
+        without = [ln for ln in sample if ln.count(delim) + 1 == n_names and not ln.endswith(delim)]
+        slack = 0 if without and 2 * len(without) >= len(sample) else 1
+    elif counts:
         mode = max(set(counts), key=counts.count)
         if mode == n_names + 1 and all(ln.endswith(delim) for ln in sample if ln.count(delim) + 1 == mode):
-            slack = 1  # a trailing delimiter on every row: an always-empty last field, not a shift
+            slack = 1
     layout = CsvLayout(
         source=path, path=path, compression="gzip" if gz else "none", encoding=enc, delim=delim, quote=quote,
         skip=skip, header_line=skip + 1, names=names[:n_names], slack=slack,
