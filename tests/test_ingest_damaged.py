@@ -204,3 +204,47 @@ def test_iter_exports_and_store_account_for_every_row(tmp_path):
     back = pd.concat(pd.read_parquet(p) for p in root.rglob("*.parquet"))
     assert len(back) == acc2.rows_kept and int(back["steps"].sum()) == int(whole.minutes["steps"].sum())
     assert signals.partitions(root) and len(pd.read_parquet(tmp_path / "qr" / "quarantine.parquet")) == 2
+
+
+def test_vendor_files_are_dispatched_and_accounted(tmp_path, monkeypatch):
+    """Dispatch contract with ``ingest.vendors`` (written in parallel): a stand-in module here."""
+    import sys
+    import types
+
+    calls = []
+
+    class VendorFileError(ValueError):
+        pass
+
+    def detect_format(path):
+        return "fitbit_json" if str(path).endswith(".json") else None
+
+    def read_vendor(path, fmt, *, participant_id=None, source_tz="Asia/Seoul"):
+        calls.append((Path(path).name, fmt, participant_id, source_tz))
+        if "broken" in str(path):
+            raise VendorFileError(f"{path}, record 3: not a Fitbit export")
+        ts = pd.date_range("2023-03-06 09:00", periods=3, freq="min", tz="Asia/Seoul")
+        frame = pd.DataFrame({"participant_id": participant_id, "ts": ts, "steps": [1.0, 2.4, np.inf],
+                              "heart_rate": [60.0, np.nan, 61.0], "source": "fitbit"})
+        return types.SimpleNamespace(frame=frame, records_in=5, records_used=3, dropped={"overlap_lower_priority": 2})
+
+    fake = types.SimpleNamespace(detect_format=detect_format, read_vendor=read_vendor, SUFFIXES=(".json",))
+    monkeypatch.setitem(sys.modules, "evaluation.ingest.vendors", fake)
+    monkeypatch.setattr(ingest, "vendors", fake, raising=False)
+    d = tmp_path / "in"
+    d.mkdir()
+    write(d / "band.csv", HEADER + "u1,2023-03-06 09:00:00,5,70\n")
+    write(d / "steps-2023-03-06.json", "[]")
+    write(d / "zz_broken.json", "[]")
+    with pytest.warns(UserWarning, match="zz_broken.json"):
+        r = ingest.read_exports(d, key=KEY, participant_id="RID-OWN-42")
+    assert calls[0] == ("steps-2023-03-06.json", "fitbit_json", "RID-OWN-42", "Asia/Seoul")
+    m = r.minutes
+    assert m["source"].astype(str).tolist() == ["band_csv", "fitbit", "fitbit"]
+    assert m["steps"].tolist() == [5, 1, 2]  # vendor shares rounded to whole steps; inf quarantined
+    assert "RID-OWN-42" not in set(m["participant_id"].astype(str))
+    vf = str(d / "steps-2023-03-06.json")
+    assert r.accounting.vendor_records[vf] == {"records_in": 5, "records_used": 3, "overlap_lower_priority": 2}
+    assert r.accounting.by_file[vf] == {"rows_in": 3, "rows_kept": 2, "rows_quarantined": 1}
+    assert r.accounting.files_failed == {str(d / "zz_broken.json"): "vendor_error"}
+    assert r.files.set_index("file").loc[vf, "format"] == "fitbit_json"
