@@ -670,7 +670,8 @@ def _parquet_ts(col, source_tz: str, pre: list) -> np.ndarray:
 
 def _parse_ts_strings(s: pd.Series, source_tz: str) -> np.ndarray:
     import re
-    aware = s.str.contains(re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"), na=False).to_numpy(bool)
+    aware = s.str.contains(re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$"),
+                           na=False).to_numpy(bool)
     out = np.full(len(s), _NAT, dtype=np.int64)
     if (~aware).any():
         naive = pd.to_datetime(s[~aware], errors="coerce", format="ISO8601")
