@@ -138,6 +138,9 @@ class CsvScan:
                  ELSE prio END::TINYINT AS reason,
             CASE WHEN contains(csv_line, chr(0)) THEN NULL
                  WHEN rtrim(csv_line, {_lit(lay.delim + ' ' + chr(9) + chr(13) + chr(10))}) = {_lit(lay.header_text)} THEN NULL
+                 WHEN prio IN ({rc['unparseable_ts']}, {rc['unparseable_steps']}, {rc['unparseable_heart_rate']})
+                      AND trim(coalesce(split_part(csv_line, {_lit(lay.delim)}, {id_pos}), ''), ' ' || chr(9)) = ''
+                      THEN 'participant_id'
                  ELSE col END AS "column",
             trim(split_part(csv_line, {_lit(lay.delim)}, {id_pos}), ' ' || chr(9)) AS id_field,
             csv_line

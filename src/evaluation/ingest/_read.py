@@ -425,8 +425,6 @@ def _positions(file: str, names: list[str], mapping: dict[str, str]) -> dict[str
 
 
 def _iter_csv(path: Path, ctx: _Ctx) -> Iterator[_Part]:
-    from ._csv import CsvScan
-
     file = str(path)
     layout = sniff_csv(path, ctx.encoding)
     try:
@@ -896,34 +894,35 @@ def iter_exports(
 
 
 def _finish_minutes(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """One minutes frame from the parts, copying each column once (numpy concatenation; ids are
+    recoded onto one set of categories, which holds only pseudonyms in use)."""
     parts = [p for p in parts if p is not None and len(p)]
     if not parts:
         return _empty_minutes()
-    if len(parts) == 1:
-        m = parts[0]
+    cats = [p["participant_id"].cat.categories for p in parts]
+    allcats = cats[0].append(cats[1:]).unique() if len(cats) > 1 else cats[0]
+    codes = np.concatenate([allcats.get_indexer(c)[p["participant_id"].cat.codes.to_numpy()] if len(c) else
+                            np.zeros(0, dtype=np.int64) for c, p in zip(cats, parts)])
+    used = np.bincount(codes, minlength=len(allcats)) > 0
+    if not used.all():
+        codes = (np.cumsum(used) - 1)[codes]
+        allcats = allcats[used]
+    ts = np.concatenate([p["ts"].array.asi8 for p in parts])
+    steps = [p["steps"].array for p in parts]
+    if all(p["steps"].dtype == np.int32 for p in parts):
+        steps_out = np.concatenate([np.asarray(x) for x in steps])
     else:
-        from pandas.api.types import union_categoricals
-        pid = union_categoricals([p["participant_id"] for p in parts])
-        src = union_categoricals([p["source"] for p in parts])
-        steps = [p["steps"] for p in parts]
-        if any(s.dtype != np.int32 for s in steps):
-            steps = [s.astype("Int32") for s in steps]
-        m = pd.DataFrame({
-            "participant_id": pid,
-            "ts": pd.concat([p["ts"] for p in parts], ignore_index=True),
-            "steps": pd.concat(steps, ignore_index=True),
-            "heart_rate": pd.concat([p["heart_rate"] for p in parts], ignore_index=True),
-            "source": src,
-        })
-    pid = m["participant_id"]
-    used = np.bincount(pid.cat.codes.to_numpy(), minlength=len(pid.cat.categories)) > 0 if len(pid) else np.zeros(0, bool)
-    if not used.all():  # np.bincount, not remove_unused_categories (a sort of every code)
-        remap = np.cumsum(used) - 1
-        m["participant_id"] = pd.Categorical.from_codes(remap[pid.cat.codes.to_numpy()].astype(np.int32),
-                                                        categories=pid.cat.categories[used])
-    if m["steps"].dtype != np.int32 and not m["steps"].isna().any():
-        m["steps"] = m["steps"].astype(np.int32)
-    return m
+        data = np.concatenate([x._data if hasattr(x, "_data") else np.asarray(x) for x in steps]).astype(np.int32)
+        mask = np.concatenate([x._mask if hasattr(x, "_mask") else np.zeros(len(x), dtype=bool) for x in steps])
+        steps_out = pd.arrays.IntegerArray(data, mask) if mask.any() else data
+    from pandas.api.types import union_categoricals
+    return pd.DataFrame({
+        "participant_id": pd.Categorical.from_codes(codes.astype(np.int32), categories=allcats),
+        "ts": _ts_series(ts),
+        "steps": steps_out,
+        "heart_rate": np.concatenate([p["heart_rate"].to_numpy(dtype=np.float32) for p in parts]),
+        "source": union_categoricals([p["source"] for p in parts]) if len(parts) > 1 else parts[0]["source"].array,
+    }, copy=False)
 
 
 def read_exports(
