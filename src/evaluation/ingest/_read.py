@@ -759,7 +759,9 @@ def _expand(paths) -> list[Path]:
         suffixes += tuple(getattr(vendors, "SUFFIXES", (".xml", ".json", ".json.gz", ".fit", ".xml.gz", ".zip")))
     out: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
+        if p.is_dir() and vendors is not None and _vendor_folder(vendors, p):
+            out.append(p)  # one participant's vendor export folder: read as a unit (e.g. Fitbit steps + heart rate)
+        elif p.is_dir():
             out += sorted(f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(suffixes)
                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
         elif p.exists():
@@ -769,9 +771,22 @@ def _expand(paths) -> list[Path]:
     return out
 
 
+def _vendor_folder(vendors, folder: Path) -> str | None:
+    try:
+        return vendors.detect_format(folder) or None
+    except Exception:  # a damaged file inside: the folder is read file by file and reported there
+        return None
+
+
 def detect_format(path: str | Path, columns: Mapping[str, str] | None = None) -> str:
     """``"parquet"``, ``"band_csv"`` or a vendor format of ``ingest.vendors`` (by content, not only name)."""
     path = Path(path)
+    if path.is_dir():
+        vendors = _vendors()
+        fmt = _vendor_folder(vendors, path) if vendors is not None else None
+        if fmt is None:
+            raise ExportFileError(str(path), "unreadable", "a folder that is not one vendor export")
+        return fmt
     name = path.name.lower()
     if name.endswith(PARQUET_SUFFIXES):
         return "parquet"
@@ -1031,13 +1046,20 @@ def ingest_to_store(
     from evaluation.signals import write_partitioned
 
     acc = RowAccounting()
-    qs = []
+    qs, buf, n_buf = [], [], 0
     for part in iter_exports(paths, batch_rows=batch_rows, **options):
         acc.merge(part.accounting)
         if len(part.minutes):
-            write_partitioned(part.minutes, root, n_buckets)
+            # small files are pooled up to batch_rows: each write_partitioned call costs a file per partition
+            buf.append(part.minutes)
+            n_buf += len(part.minutes)
+            if n_buf >= batch_rows:
+                write_partitioned(_finish_minutes(buf), root, n_buckets)
+                buf, n_buf = [], 0
         if len(part.quarantine):
             qs.append(part.quarantine)
+    if buf:
+        write_partitioned(_finish_minutes(buf), root, n_buckets)
     acc.check()
     _write_report(_concat_quarantine(qs), quarantine_dir)
     return acc
