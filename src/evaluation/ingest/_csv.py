@@ -90,9 +90,10 @@ class CsvScan:
         try:
             rel = self.con.sql(self.sql)
             if batch_rows is None:
-                yield rel.to_arrow_table()
+                yield _table(rel)
             else:
-                reader = rel.to_arrow_reader(batch_rows)
+                # DuckDB 1.4 renamed fetch_record_batch to to_arrow_reader
+                reader = (rel.to_arrow_reader if hasattr(rel, "to_arrow_reader") else rel.fetch_record_batch)(batch_rows)
                 for b in reader:
                     yield b
         except duckdb.Error as e:
@@ -147,7 +148,7 @@ class CsvScan:
         FROM g ORDER BY lbp
         """
         try:
-            return self.con.sql(sql).to_arrow_table()
+            return _table(self.con.sql(sql))
         finally:
             self.close()
 
@@ -157,6 +158,10 @@ class CsvScan:
                 self.con.execute(f"DROP TABLE IF EXISTS {t}")
             except duckdb.Error:
                 pass
+
+
+def _table(rel) -> pa.Table:
+    return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
 
 
 def _file_error(layout: CsvLayout, e: Exception) -> ExportFileError:
