@@ -75,16 +75,22 @@ def test_raise_mode_names_file_row_column(tmp_path):
     with pytest.raises(ingest.SchemaError) as e:
         ingest.read_exports(f, key=KEY, on_error="raise")
     err = e.value
-    assert (err.file, err.row, err.column, err.found) == (str(f), 2, "steps", "'lots'")
-    assert "c.csv, row 2, column 'steps': expected an integer step count, found 'lots'" in str(err)
+    assert (err.file, err.row, err.column, err.found) == (str(f), 2, "steps", "a value shaped 'aaaa'")
+    assert "c.csv, row 2, column 'steps': expected an integer step count, found a value shaped 'aaaa'" in str(err)
+    assert "lots" not in str(err)  # the value's shape, never the value
 
 
 def test_missing_column_is_a_schema_error(tmp_path):
     f = write_csv(tmp_path / "d.csv", "Id,When,Steps\n1,2023-03-06 00:00,3")
     with pytest.raises(ingest.SchemaError, match=r"d.csv, column 'Stepz': expected a column 'steps' \(mapped from 'Stepz'\), found columns"):
-        ingest.read_exports(f, columns={"Id": "participant_id", "When": "ts", "Stepz": "steps"}, key=KEY)
+        ingest.read_exports(f, columns={"Id": "participant_id", "When": "ts", "Stepz": "steps"}, key=KEY, on_error="raise")
     with pytest.raises(ingest.SchemaError, match="column 'ts'"):
-        ingest.read_exports(f, columns={"Id": "participant_id", "Steps": "steps"}, key=KEY)
+        ingest.read_exports(f, columns={"Id": "participant_id", "Steps": "steps"}, key=KEY, on_error="raise")
+    # quarantine mode: the file is reported by name (a warning and result.files), the call goes on
+    with pytest.warns(UserWarning, match=r"d.csv, column 'ts'"):
+        r = ingest.read_exports(f, columns={"Id": "participant_id", "Steps": "steps"}, key=KEY)
+    assert r.accounting.files_failed == {str(f): "schema"} and len(r.minutes) == 0
+    assert r.files.loc[0, "status"] == "schema"
     # step-only export: heart_rate becomes all NaN
     r = ingest.read_exports(f, columns={"Id": "participant_id", "When": "ts", "Steps": "steps"}, key=KEY)
     assert r.minutes["heart_rate"].isna().all()
@@ -152,3 +158,20 @@ def test_ingested_nullable_steps_go_straight_into_cleaning(tmp_path):
     cleaned, daily = signals.process(m)
     assert cleaned["steps_clean"].tolist() == [5, 0, 7]  # no step record counts as 0 steps
     assert daily["steps"].item() == 12 and daily["wear_minutes"].item() == 3
+
+
+def test_parquet_with_text_columns_is_checked_per_row(tmp_path):
+    df = pd.DataFrame({
+        "pid": ["u1", "u1", "u1", "u1", "u2", "u2"],
+        "when": ["2023-03-06 09:00", "2023-03-06T00:01:00Z", "2023-03-06T09:02:00+09:00", "nope", "2023-03-06", "2023-03-06 09:05"],
+        "steps": ["1", "2", "x", "4", "5", "3000000000"],
+        "hr": [60.0, np.inf, 61.0, 62.0, np.nan, 63.0],
+    })
+    f = tmp_path / "text.parquet"
+    df.to_parquet(f)
+    r = ingest.read_exports(f, key=KEY, columns={"pid": "participant_id", "when": "ts", "hr": "heart_rate"})
+    assert r.quarantine.set_index("row")["reason"].to_dict() == {
+        2: "heart_rate_out_of_range", 3: "unparseable_steps", 4: "unparseable_ts", 6: "steps_out_of_range"}
+    m = r.minutes
+    assert m["ts"].tolist() == [pd.Timestamp("2023-03-06 09:00", tz="Asia/Seoul"), pd.Timestamp("2023-03-06 00:00", tz="Asia/Seoul")]
+    assert m["source"].astype(str).tolist() == ["band_parquet"] * 2 and r.accounting.check().rows_in == 6

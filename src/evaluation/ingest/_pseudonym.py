@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 KEY_ENV = "EVALUATION_PSEUDONYM_KEY"
 KEY_FILE_ENV = "EVALUATION_PSEUDONYM_KEY_FILE"
@@ -57,9 +59,22 @@ def load_key(key: str | bytes | None = None, key_file: str | Path | None = None,
 
 
 def pseudonymise(ids: pd.Series | np.ndarray | list, key: bytes, *, length: int = 24) -> np.ndarray:
-    """``"p" + hex(HMAC-SHA256(key, id))[:length]`` for each id (hashed once per distinct id)."""
-    codes, uniques = pd.factorize(pd.Series(ids).astype(str), sort=False)
-    hashed = np.array(["p" + hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()[:length] for u in uniques], dtype=object)
+    """``"p" + hex(HMAC-SHA256(key, id))[:length]`` for each id (hashed once per distinct id; None stays None).
+
+    Distinct ids are found with Arrow, whose strings carry their length: pandas' object hash table
+    stops at a NUL byte, which made ``"RID\\x00AAA"`` and ``"RID\\x00BBB"`` one pseudonym.
+    """
+    s = pd.Series(ids, dtype=object) if not isinstance(ids, pd.Series) else ids.astype(object)
+    values = s.to_numpy(dtype=object)
+    nulls = pd.isna(values)
+    if not all(isinstance(v, str) for v in values[~nulls][:1]) or (~nulls).sum() and not isinstance(values[~nulls][0], str):
+        values = np.where(nulls, None, s.astype(str).to_numpy(dtype=object))
+    arr = pa.array(np.where(nulls, None, values), type=pa.string())
+    enc = pc.dictionary_encode(arr)
+    uniques = enc.dictionary.to_pylist()
+    hashed = np.array(["p" + hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()[:length] for u in uniques],
+                      dtype=object)
+    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     out = np.empty(len(codes), dtype=object)
     ok = codes >= 0
     out[ok] = hashed[codes[ok]]

@@ -1,82 +1,161 @@
-"""Read band exports (CSV / Parquet) into the minutes contract, with a quarantine and row accounting.
+"""Read band exports (CSV / Parquet) and own-device exports into the minutes contract, with a
+quarantine and row accounting.
 
-Validation is plain pandas/pyarrow rather than pandera: the checks are a
-handful of column/type rules, pandera would be a heavy extra dependency, and
-the messages must name file, row, column, expected and found value, which is
-easy to do directly.
+The path per file: ``_sniff`` (encoding, header, delimiter) -> DuckDB's CSV reader with typed
+columns and a rejects table (``_csv``) or pyarrow's Parquet reader -> :func:`_validate`, which
+checks the typed columns with numpy / pyarrow compute and pseudonymises once per distinct id.
+No Python code runs per row on this path. Vendor formats go through ``ingest.vendors``.
+
+Validation is plain numpy/pyarrow rather than pandera: the checks are a handful of column rules,
+and the messages must name file, row and column without quoting a raw value.
 """
 from __future__ import annotations
 
-import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Literal, Mapping
+from typing import Iterable, Iterator, Literal, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from ._errors import EncodingError, ExportFileError, IngestError, SchemaError, shape
 from ._pseudonym import load_key, pseudonymise
+from ._quarantine import QuarantineStore, open_store, under_outputs
+from ._sniff import CsvLayout, count_lines, line_index, sniff_csv, transcode
 
 TZ = "Asia/Seoul"
 CONTRACT = ("participant_id", "ts", "steps", "heart_rate")
 OPTIONAL = ("heart_rate",)
 REASONS = {
+    "nul_byte": "line holds a NUL byte (a damaged write; ids would be cut at it)",
+    "repeated_header": "the header line repeated inside the file",
+    "invalid_encoding": "line does not decode in the file's encoding",
+    "truncated_line": "line has fewer fields than the header (a write cut mid-row)",
+    "extra_fields": "line has more fields than the header",
+    "bad_quoting": "a quoted field is not closed properly",
+    "line_too_long": "line longer than the reader's maximum",
+    "unreadable_line": "the CSV reader could not read the line",
     "missing_participant": "participant id is empty",
     "unparseable_ts": "timestamp cannot be parsed (or does not exist in the source time zone)",
     "unparseable_steps": "steps is not a number",
     "non_integer_steps": "steps is not a whole number",
+    "steps_out_of_range": "steps is infinite or outside the 32-bit range (|steps| >= 2^31)",
     "unparseable_heart_rate": "heart rate is not a number",
+    "heart_rate_out_of_range": "heart rate is infinite or too large for float32",
     "unknown_participant": "participant is not in the enrolment list",
     "out_of_period": "local date outside the requested period",
 }
-"""Quarantine reason codes and their meaning (first failing check wins, in this order)."""
+"""Quarantine reason codes and their meaning (first matching code wins, in this order)."""
+REASON_LIST = tuple(REASONS)
+REASON_CODE = {r: i for i, r in enumerate(REASON_LIST)}
 EXPECTED = {
+    "nul_byte": "text without NUL bytes",
+    "repeated_header": "a data row, not a header",
+    "invalid_encoding": "text in the file's encoding",
+    "truncated_line": "as many fields as the header",
+    "extra_fields": "as many fields as the header",
+    "bad_quoting": "properly quoted fields",
+    "line_too_long": "a line shorter than the reader's maximum",
+    "unreadable_line": "a readable CSV line",
     "missing_participant": "a participant id",
     "unparseable_ts": "an ISO date-time (naive local, UTC 'Z' or with an offset) that exists in the source zone",
     "unparseable_steps": "an integer step count",
     "non_integer_steps": "an integer step count",
+    "steps_out_of_range": "an integer step count below 2^31",
     "unparseable_heart_rate": "a heart rate in bpm or an empty cell",
+    "heart_rate_out_of_range": "a finite heart rate in bpm",
     "unknown_participant": "an enrolled participant",
     "out_of_period": "a local date inside the period",
 }
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
-
-
-class SchemaError(ValueError):
-    """A file does not match the expected schema; names file, row, column, expected and found."""
-
-    def __init__(self, file: str, row: int | None, column: str, expected: str, found: str):
-        self.file, self.row, self.column, self.expected, self.found = file, row, column, expected, found
-        where = f"{file}" + (f", row {row}" if row is not None else "")
-        super().__init__(f"{where}, column {column!r}: expected {expected}, found {found}")
+_COLUMN_OF = {
+    "nul_byte": "participant_id", "extra_fields": "(extra field)", "missing_participant": "participant_id",
+    "unparseable_ts": "ts", "non_integer_steps": "steps", "steps_out_of_range": "steps", "unparseable_steps": "steps",
+    "unparseable_heart_rate": "heart_rate", "heart_rate_out_of_range": "heart_rate",
+    "unknown_participant": "participant_id", "out_of_period": "ts",
+}
+FILE_REASONS = {
+    "empty_file": "file is empty or holds only blank lines",
+    "header_only": "file holds a header and no rows (not an error)",
+    "undecodable": "no encoding tried decodes the file",
+    "truncated_gzip": "gzip stream cut short or damaged",
+    "corrupt_gzip": "not a valid gzip stream",
+    "schema": "columns missing, duplicated or not mappable",
+    "unreadable": "the reader could not read the file",
+    "vendor_error": "a vendor reader refused the file",
+}
+"""File-level outcomes (``RowAccounting.files_failed`` / ``IngestResult.files``)."""
+CSV_SUFFIXES = (".csv", ".csv.gz", ".txt", ".txt.gz", ".tsv", ".tsv.gz")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+_NAT = np.iinfo(np.int64).min
+_NS_DAY = 86_400_000_000_000
+_SEOUL_NS = 9 * 3_600_000_000_000
+_SEOUL_FIXED_FROM = pd.Timestamp("1988-10-10", tz="UTC").value  # no DST in Seoul after this
+_QCOLS = ["file", "row", "line", "column", "reason", "participant_id"]
 
 
 @dataclass
 class RowAccounting:
-    """Rows read, kept and quarantined (by reason and by file); ``rows_in == rows_kept + rows_quarantined``."""
+    """Rows read, kept and quarantined (by reason and by file); ``rows_in == rows_kept + rows_quarantined``.
+
+    ``files_failed`` maps files that could not be read to a code of :data:`FILE_REASONS` (their rows
+    are not in ``rows_in``); ``file_meta`` holds each file's format, encoding and status;
+    ``vendor_records`` the record-level accounting of vendor readers (records in, used, dropped by reason).
+    """
 
     rows_in: int = 0
     rows_kept: int = 0
     rows_quarantined: int = 0
     by_reason: dict[str, int] = field(default_factory=dict)
     by_file: dict[str, dict[str, int]] = field(default_factory=dict)
+    files_failed: dict[str, str] = field(default_factory=dict)
+    file_meta: dict[str, dict[str, str]] = field(default_factory=dict)
+    vendor_records: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def check(self) -> "RowAccounting":
         assert self.rows_in == self.rows_kept + self.rows_quarantined, (
             f"row accounting broken: {self.rows_in} in != {self.rows_kept} kept + {self.rows_quarantined} quarantined"
         )
         assert sum(self.by_reason.values()) == self.rows_quarantined
+        for f, c in self.by_file.items():
+            assert c["rows_in"] == c["rows_kept"] + c["rows_quarantined"], f"row accounting broken for {f}"
         return self
 
-    def add(self, file: str, rows_in: int, reasons: pd.Series) -> None:
-        counts = reasons.value_counts().to_dict()
+    def add(self, file: str, rows_in: int, reasons: pd.Series | np.ndarray) -> None:
+        """Count ``rows_in`` rows of ``file`` of which ``reasons`` (codes, one per quarantined row) were quarantined."""
+        counts = pd.Series(np.asarray(reasons, dtype=object)).value_counts().to_dict() if len(reasons) else {}
         q = int(sum(counts.values()))
         self.rows_in += rows_in
         self.rows_quarantined += q
         self.rows_kept += rows_in - q
         for k, v in counts.items():
             self.by_reason[k] = self.by_reason.get(k, 0) + int(v)
-        self.by_file[file] = {"rows_in": rows_in, "rows_kept": rows_in - q, "rows_quarantined": q}
+        c = self.by_file.setdefault(file, {"rows_in": 0, "rows_kept": 0, "rows_quarantined": 0})
+        c["rows_in"] += rows_in
+        c["rows_kept"] += rows_in - q
+        c["rows_quarantined"] += q
+
+    def merge(self, other: "RowAccounting") -> "RowAccounting":
+        """Add another accounting (e.g. of a later batch) into this one."""
+        self.rows_in += other.rows_in
+        self.rows_kept += other.rows_kept
+        self.rows_quarantined += other.rows_quarantined
+        for k, v in other.by_reason.items():
+            self.by_reason[k] = self.by_reason.get(k, 0) + v
+        for f, c in other.by_file.items():
+            mine = self.by_file.setdefault(f, {"rows_in": 0, "rows_kept": 0, "rows_quarantined": 0})
+            for k in mine:
+                mine[k] += c[k]
+        self.files_failed.update(other.files_failed)
+        for f, m in other.file_meta.items():
+            self.file_meta.setdefault(f, {}).update(m)
+        self.vendor_records.update(other.vendor_records)
+        return self
 
     def summary(self) -> pd.DataFrame:
         """Tidy table: one row per reason (plus ``kept``), with counts and shares of rows in."""
@@ -85,62 +164,780 @@ class RowAccounting:
         df["share"] = df["rows"] / self.rows_in if self.rows_in else np.nan
         return df
 
+    def files(self) -> pd.DataFrame:
+        """One row per file: format, encoding, status (``ok``, ``header_only`` or a failure code), rows."""
+        names = list(dict.fromkeys([*self.file_meta, *self.by_file, *self.files_failed]))
+        rows = []
+        for f in names:
+            m = self.file_meta.get(f, {})
+            c = self.by_file.get(f, {"rows_in": 0, "rows_kept": 0, "rows_quarantined": 0})
+            rows.append({"file": f, "format": m.get("format", ""), "encoding": m.get("encoding", ""),
+                         "status": self.files_failed.get(f, m.get("status", "ok")), **c, "detail": m.get("detail", "")})
+        return pd.DataFrame(rows, columns=["file", "format", "encoding", "status", "rows_in", "rows_kept",
+                                           "rows_quarantined", "detail"])
+
+    @property
+    def diagnostics(self) -> pd.DataFrame:
+        return self.files()
+
 
 @dataclass
 class IngestResult:
-    """``minutes`` (the contract), ``quarantine`` (rejected rows with reasons), ``accounting``."""
+    """``minutes`` (the contract), ``quarantine`` (rejected rows: file, row, line, column, reason,
+    pseudonymised id -- never raw values), ``accounting``; ``quarantine_path`` is the report written
+    to ``quarantine_dir``, ``store_paths`` the raw-value files written to the quarantine store."""
 
     minutes: pd.DataFrame
     quarantine: pd.DataFrame
     accounting: RowAccounting
     quarantine_path: Path | None = None
+    store_paths: list[Path] = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
         return self.accounting.summary()
 
+    @property
+    def files(self) -> pd.DataFrame:
+        return self.accounting.files()
 
-def _read_file(path: Path, columns: Mapping[str, str]) -> pd.DataFrame:
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq")):
-        df = pd.read_parquet(path)
-    elif name.endswith((".csv", ".csv.gz", ".txt", ".txt.gz")):
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    else:
-        raise SchemaError(str(path), None, "<file>", "a .csv, .csv.gz or .parquet file", f"suffix {path.suffix!r}")
-    df = df.rename(columns=dict(columns))
-    for col in CONTRACT:
-        if col not in df.columns and col not in OPTIONAL:
-            src = [k for k, v in columns.items() if v == col]
-            raise SchemaError(
-                str(path), None, src[0] if src else col, f"a column {col!r}" + (f" (mapped from {src[0]!r})" if src else ""),
-                f"columns {list(df.columns)}",
-            )
-    if "heart_rate" not in df.columns:
-        df["heart_rate"] = np.nan  # step-only device
-    return df[list(CONTRACT)]
+    @property
+    def diagnostics(self) -> pd.DataFrame:
+        return self.accounting.files()
 
 
-def _parse_ts(col: pd.Series, source_tz: str) -> pd.Series:
-    """Timezone-aware Asia/Seoul times; NaT where unparseable.
+class _Ids:
+    """Raw id -> pseudonym, hashed once per distinct id for the whole call; enrolment membership."""
 
-    Naive values are wall-clock times in ``source_tz``; values with ``Z`` or an
-    offset are instants; tz-aware Parquet columns are converted.
+    def __init__(self, key: bytes | None, known: set[str] | None):
+        self.key, self.known, self.cache = key, known, {}
+
+    def map(self, uniques: list) -> tuple[np.ndarray, np.ndarray]:
+        if self.key is None:
+            pseudo = np.array([None if u is None else str(u) for u in uniques], dtype=object)
+        else:
+            new = [u for u in uniques if u is not None and u not in self.cache]
+            if new:
+                self.cache.update(zip(new, pseudonymise(pd.Series(new, dtype=object), self.key)))
+            pseudo = np.array([None if u is None else self.cache[u] for u in uniques], dtype=object)
+        if self.known is None:
+            known = np.ones(len(uniques), dtype=bool)
+        else:
+            known = pd.Index(pseudo).isin(self.known) if len(pseudo) else np.zeros(0, dtype=bool)
+        return pseudo, np.asarray(known, dtype=bool)
+
+
+@dataclass
+class _Ctx:
+    mapping: dict[str, str]
+    source_tz: str
+    ids: _Ids
+    period: tuple[int, int] | None
+    raise_mode: bool
+    encoding: str | None
+    fmt: str | None
+    batch_rows: int | None
+    store: QuarantineStore | None
+    participant_id: str | None
+    con: duckdb.DuckDBPyConnection
+
+
+@dataclass
+class _Part:
+    minutes: pd.DataFrame | None
+    quarantine: pd.DataFrame
+    accounting: RowAccounting
+    raw: pa.Table | None = None
+
+
+# -- validation of typed columns -----------------------------------------------------------------
+
+def _to_ns(ts) -> np.ndarray:
+    """int64 UTC nanoseconds (``_NAT`` where missing) from an arrow timestamp column."""
+    if isinstance(ts, pa.ChunkedArray):
+        ts = ts.combine_chunks()
+    if pa.types.is_timestamp(ts.type) and ts.type.tz is not None:
+        ts = pc.cast(ts, pa.timestamp(ts.type.unit))  # drop the zone: values are UTC instants
+    v = ts.to_numpy(zero_copy_only=False)
+    return v.astype("datetime64[ns]").view(np.int64)
+
+
+def _floats(a, dtype=np.float64) -> np.ndarray:
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks() if a.num_chunks != 1 else a.chunk(0)
+    return np.asarray(a.to_numpy(zero_copy_only=False), dtype=dtype)
+
+
+_OK = np.int16(127)
+
+
+def _row_codes(ts_ns: np.ndarray, steps: np.ndarray, hr: np.ndarray, slack: np.ndarray | None,
+               pre: list[tuple[str, np.ndarray]], period: tuple[int, int] | None) -> np.ndarray:
+    """Per row: the first failing value check's code, 127 when all pass (numpy path, for Parquet and
+    vendor frames; the CSV path gets the same codes from DuckDB, see ``_csv``)."""
+    code = np.full(len(ts_ns), _OK, dtype=np.int16)
+    ts_missing = ts_ns == _NAT
+    with np.errstate(invalid="ignore"):
+        fin = np.isfinite(steps)
+        checks = [("unparseable_ts", ts_missing),
+                  ("non_integer_steps", fin & (steps != np.floor(steps))),
+                  ("steps_out_of_range", np.isinf(steps) | (fin & (np.abs(steps) >= 2.0 ** 31))),
+                  ("heart_rate_out_of_range", np.isinf(hr) | (np.abs(hr) > 3.4e38))]
+    if slack is not None:
+        checks.append(("extra_fields", slack))
+    if period is not None:
+        day = (ts_ns + _SEOUL_NS) // _NS_DAY
+        if (~ts_missing).any() and ts_ns[~ts_missing].min() < _SEOUL_FIXED_FROM:
+            local = pd.DatetimeIndex(np.where(ts_missing, 0, ts_ns).view("M8[ns]")).tz_localize("UTC").tz_convert(TZ)
+            day = local.tz_localize(None).asi8 // _NS_DAY
+        checks.append(("out_of_period", ~ts_missing & ((day < period[0]) | (day > period[1]))))
+    for name, m in [*pre, *checks]:
+        np.minimum(code, np.where(m, np.int16(REASON_CODE[name]), _OK), out=code)
+    return code
+
+
+def _ts_series(ns: np.ndarray) -> pd.arrays.DatetimeArray:
+    """UTC nanoseconds -> a tz-aware Asia/Seoul array without copying (a view; pandas' public
+    constructors copy 40 MB per 5M rows and then copy again to set the zone)."""
+    try:
+        return pd.arrays.DatetimeArray._simple_new(ns.view("M8[ns]"), dtype=pd.DatetimeTZDtype("ns", TZ))
+    except (AttributeError, TypeError):  # pragma: no cover - pandas internals moved
+        return pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC").tz_convert(TZ).array
+
+
+def _validate(file: str, ctx: _Ctx, ids, ts_ns: np.ndarray, steps: np.ndarray, hr: np.ndarray,
+              row_code: np.ndarray | None, pre: list[tuple[str, np.ndarray]], source, ordinal0: int,
+              slack: np.ndarray | None = None):
+    """Check typed columns (ts: int64 UTC ns with ``_NAT``; steps, hr: float64 with NaN = empty).
+
+    ``row_code`` holds the value checks already made by DuckDB (127 = ok); without it they are
+    made here. Ids are checked and pseudonymised per distinct id. Returns (minutes, quarantine rows
+    with ``ordinal``, raw table or None, (ordinal, shape) of the first bad row in raise mode).
     """
-    if isinstance(col.dtype, pd.DatetimeTZDtype):
-        return col.dt.tz_convert(TZ)
-    if col.dtype.kind == "M":
-        return col.dt.tz_localize(source_tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert(TZ)
-    s = col.astype("string").str.strip()
-    aware = s.str.contains(_OFFSET, na=False).to_numpy(bool)
-    out = pd.Series(pd.NaT, index=col.index, dtype=f"datetime64[ns, {TZ}]")
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks() if ids.num_chunks != 1 else ids.chunk(0)
+    if not pa.types.is_string(ids.type) and not pa.types.is_large_string(ids.type):
+        ids = pc.cast(ids, pa.string())
+    enc = pc.dictionary_encode(ids)
+    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    dictionary = enc.dictionary
+    pseudo, known = ctx.ids.map(dictionary.to_pylist())
+    nd = len(pseudo)
+    # per distinct id: the first failing id check (nul > missing > unknown, as in REASONS), 127 = ok
+    d_code = np.full(nd + 1, _OK, dtype=np.int16)  # last slot: a null id
+    if nd:
+        d_nul = np.asarray(pc.match_substring(dictionary, "\x00").to_numpy(zero_copy_only=False), dtype=bool)
+        d_blank = np.asarray(pc.equal(pc.utf8_trim_whitespace(dictionary), "").to_numpy(zero_copy_only=False), dtype=bool)
+        d_code[:nd][~known] = REASON_CODE["unknown_participant"]
+        d_code[:nd][d_blank] = REASON_CODE["missing_participant"]
+        d_code[:nd][d_nul] = REASON_CODE["nul_byte"]
+    d_code[nd] = REASON_CODE["missing_participant"]
+    if row_code is None:
+        row_code = _row_codes(ts_ns, steps, hr, slack, pre, ctx.period)
+    if (d_code[:nd] == _OK).all() and (codes >= 0).all():
+        reason_all = row_code
+    else:
+        reason_all = np.minimum(row_code, d_code[np.where(codes < 0, nd, codes)])
+    bad = reason_all < _OK
+    bi = np.flatnonzero(bad)
+    reason = reason_all[bi].astype(np.int64)
+    cats = pd.Index(pseudo, dtype=object)
+    if len(bi):
+        keep = ~bad
+        kc, kts, ks, kh = codes[keep], ts_ns[keep], steps[keep], hr[keep]
+    else:
+        keep = None
+        kc, kts, ks, kh = codes, ts_ns, steps, hr
+    k = len(kc)
+    nan = np.isnan(ks)
+    with np.errstate(invalid="ignore"):
+        ks32 = ks.astype(np.int32)
+    steps_out = ks32 if not nan.any() else pd.arrays.IntegerArray(np.where(nan, 0, ks32).astype(np.int32), nan)
+    if isinstance(source, str):
+        src = pd.Categorical.from_codes(np.zeros(k, dtype=np.int8), categories=[source])
+    else:
+        src = pd.Categorical(np.asarray(source, dtype=object) if keep is None else np.asarray(source, dtype=object)[keep])
+    minutes = pd.DataFrame({
+        "participant_id": pd.Categorical.from_codes(kc, categories=cats),
+        "ts": _ts_series(kts),
+        "steps": steps_out,
+        "heart_rate": kh.astype(np.float32),
+        "source": src,
+    }, copy=False)
+    rnames = np.array(REASON_LIST, dtype=object)[reason]
+    bcodes = codes[bi]
+    q = pd.DataFrame({
+        "file": file, "ordinal": bi + ordinal0,
+        "column": [_COLUMN_OF.get(r, "participant_id") for r in rnames] if len(bi) else [],
+        "reason": rnames,
+        "participant_id": np.where(bcodes >= 0, pseudo[np.maximum(bcodes, 0)] if nd else None, None),
+    })
+    raw = None
+    if ctx.store is not None and len(bi):
+        sub = pa.table({"i": ids.take(pa.array(bi)),
+                        "t": pa.array(ts_ns[bi].view("M8[ns]"), mask=ts_ns[bi] == _NAT),
+                        "s": pa.array(steps[bi]), "h": pa.array(hr[bi])})
+        text = pc.binary_join_element_wise(*[pc.cast(sub[c], pa.string()) for c in sub.column_names], ",",
+                                           null_handling="replace", null_replacement="")
+        raw = pa.table({"file": pa.array([file] * len(bi)), "ordinal": pa.array(bi + ordinal0),
+                        "reason": pa.array(list(rnames)), "participant_id": pa.array(list(q["participant_id"])),
+                        "raw": text})
+    first = None
+    if ctx.raise_mode and len(bi):
+        i, r = int(bi[0]), rnames[0]
+        col = _COLUMN_OF.get(r, "participant_id")
+        val = {"participant_id": ids[i].as_py(), "ts": None, "steps": steps[i], "heart_rate": hr[i]}.get(col)
+        first = (int(i + ordinal0), shape(val))
+    return minutes, q, raw, first
+
+
+# -- CSV -------------------------------------------------------------------------------------------
+
+def _positions(file: str, names: list[str], mapping: dict[str, str]) -> dict[str, int]:
+    """Column index of each contract column; :class:`SchemaError` for missing or doubled columns.
+
+    Messages list only names the caller expects (contract names and mapping keys): a headerless
+    file's first line is data and may hold a raw id.
+    """
+    targets = list(mapping.values())
+    for t in set(targets):
+        src = [k for k, v in mapping.items() if v == t]
+        if len(src) > 1 and sum(s in names for s in src) > 1:
+            raise SchemaError(file, None, t, f"one source column for {t!r}",
+                              f"several mapped to it ({', '.join(repr(s) for s in src)})")
+    renamed = [mapping.get(n, n) for n in names]
+    known = set(CONTRACT) | set(mapping)
+    pos: dict[str, int] = {}
+    for i, n in enumerate(renamed):
+        if n in CONTRACT:
+            if n in pos:
+                a, b = names[pos[n]], names[i]
+                raise SchemaError(file, None, n, f"one column {n!r}",
+                                  f"two ({a!r} and {b!r}" + (")" if a != b else ", a repeated name)"))
+            pos[n] = i
+    for col in CONTRACT:
+        if col not in pos and col not in OPTIONAL:
+            src = [k for k, v in mapping.items() if v == col]
+            shown = [n for n in names if n in known]
+            found = f"columns {shown}" if shown else f"{len(names)} column(s), none with an expected name (is the first line a header?)"
+            raise SchemaError(file, None, src[0] if src else col,
+                              f"a column {col!r}" + (f" (mapped from {src[0]!r})" if src else ""), found)
+    return pos
+
+
+def _iter_csv(path: Path, ctx: _Ctx) -> Iterator[_Part]:
+    file = str(path)
+    layout = sniff_csv(path, ctx.encoding)
+    try:
+        positions = _positions(file, layout.names, ctx.mapping)
+        yield from _scan_csv(path, ctx, layout, positions, retry=ctx.encoding is None)
+    finally:
+        layout.cleanup()
+
+
+def _scan_csv(path: Path, ctx: _Ctx, layout: CsvLayout, positions: dict[str, int], retry: bool) -> Iterator[_Part]:
+    """Parts of one CSV: a part per batch with the kept rows (streamed at once when batching), then
+    one part with every quarantined row of the file (rows quarantined after parsing get their line
+    numbers only once the reader's rejects are known)."""
+    from ._csv import CsvScan
+
+    file = str(path)
+    scan = CsvScan(ctx.con, layout, positions, ctx.period)
+    held: list[_Part] = []  # kept rows not yet yielded (whole-file mode: until a CP949 retry is ruled out)
+    post_q: list[pd.DataFrame] = []
+    post_raw: list[pa.Table] = []
+    streamed = False
+    ordinal = 0
+    first_post = None
+    try:
+        for b in scan.batches(ctx.batch_rows):
+            minutes, q, raw, first = _validate(
+                file, ctx, b.column("participant_id"), _floats(b.column("ts_ns"), np.int64),
+                _floats(b.column("steps")), _floats(b.column("heart_rate")), _floats(b.column("r"), np.int16),
+                [], "band_csv", ordinal)
+            if first_post is None and first is not None:
+                first_post = first
+            ordinal += b.num_rows
+            if len(q):
+                post_q.append(q)
+            if raw is not None:
+                post_raw.append(raw)
+            acct = RowAccounting()
+            acct.add(file, len(minutes), np.empty(0, dtype=object))
+            part = _Part(minutes, _empty_quarantine(), acct)
+            if ctx.batch_rows is not None and not ctx.raise_mode:
+                streamed = True
+                yield part
+            else:
+                held.append(part)
+        rej = scan.rejects()
+    except BaseException:
+        scan.close()
+        raise
+    if retry and not streamed and layout.encoding == "utf-8" and len(rej) and (
+            pc.sum(pc.equal(rej["reason"], REASON_CODE["invalid_encoding"])).as_py() or 0):
+        # a UTF-8-looking head but undecodable lines later: maybe CP949 throughout
+        try:
+            tmp = transcode(path, layout.compression == "gzip", "cp949")
+        except (EncodingError, ExportFileError):
+            tmp = None
+        if tmp is not None:
+            alt = CsvLayout(**{**layout.__dict__, "path": tmp, "compression": "none", "encoding": "cp949",
+                               "temp": tmp, "notes": []})
+            try:
+                yield from _scan_csv(path, ctx, alt, positions, retry=False)
+                return
+            finally:
+                alt.cleanup()
+    # line numbers: DuckDB's are right unless the file has blank lines; then they come from byte offsets.
+    # Rows quarantined after parsing are the data lines that are neither rejects nor blank, in order.
+    lines_of = None
+    rej_lines = rej["line"].to_numpy() if len(rej) else np.empty(0, dtype=np.int64)
+    if post_q or len(rej):
+        gz = layout.compression == "gzip"
+        n_lines = count_lines(layout.path, gz)
+        if n_lines - layout.header_line == ordinal + len(rej):
+            blanks = np.empty(0, dtype=np.int64)  # every line after the header is a record
+        else:
+            n_lines, blanks, rej_lines = line_index(layout.path, gz, rej["lbp"].to_numpy() if len(rej) else None)
+            # a cast error on the line after a blank line is placed on the blank line: move it on
+            for _ in range(len(blanks)):
+                on_blank = np.isin(rej_lines, blanks)
+                if not on_blank.any():
+                    break
+                rej_lines = np.where(on_blank, rej_lines + 1, rej_lines)
+        if post_q:
+            cand = np.arange(layout.header_line + 1, n_lines + 1)
+            cand = cand[~np.isin(cand, np.concatenate([blanks, rej_lines]))]
+            if len(cand) == ordinal:
+                lines_of = cand
+    rq = _reject_quarantine(file, layout, rej, rej_lines, ctx)
+    qs, raws = [], []
+    for q in post_q:
+        o = q.pop("ordinal").to_numpy()
+        line = pd.array(lines_of[o] if lines_of is not None else [pd.NA] * len(o), dtype="Int64")
+        q.insert(1, "line", line)
+        q.insert(1, "row", line - layout.header_line)
+        qs.append(q)
+    for raw in post_raw:
+        o = raw["ordinal"].to_numpy()
+        line = lines_of[o].astype(np.float64) if lines_of is not None else np.full(len(o), np.nan)
+        raws.append(raw.drop_columns(["ordinal"]).append_column("line", pa.array(line)))
+    if ctx.store is not None and len(rej):
+        raws.append(pa.table({"file": pa.array([file] * len(rej)), "reason": pa.array(list(rq["reason"])),
+                              "participant_id": pa.array(list(rq["participant_id"]), type=pa.string()),
+                              "raw": rej["csv_line"], "line": pa.array(rej_lines.astype(np.float64))}))
+    if ctx.raise_mode:
+        _raise_first(file, layout, positions, rq, rej, qs, first_post, lines_of)
+    quarantine = pd.concat([*qs, rq], ignore_index=True) if qs else rq
+    if len(quarantine) > 1:
+        quarantine = quarantine.sort_values("line", kind="stable", na_position="last").reset_index(drop=True)
+    acct = RowAccounting()
+    acct.add(file, len(quarantine), quarantine["reason"].to_numpy())
+    rows = ordinal + len(rej)
+    acct.file_meta[file] = {"format": "band_csv", "encoding": layout.encoding,
+                            "status": "ok" if rows else "header_only",
+                            "detail": "" if rows else FILE_REASONS["header_only"]}
+    for part in held:
+        yield part
+    raw_all = None
+    if raws:
+        raw_all = pa.concat_tables([r.cast(pa.schema([("file", pa.string()), ("reason", pa.string()),
+                                                       ("participant_id", pa.string()), ("raw", pa.string()),
+                                                       ("line", pa.float64())])) for r in raws])
+    yield _Part(None, quarantine, acct, raw_all)
+
+
+def _reject_quarantine(file: str, layout: CsvLayout, rej: pa.Table, rej_lines: np.ndarray, ctx: _Ctx) -> pd.DataFrame:
+    if len(rej) == 0:
+        return pd.DataFrame({"file": pd.Series([], dtype=object), "row": pd.array([], dtype="Int64"),
+                             "line": pd.array([], dtype="Int64"), "column": pd.Series([], dtype=object),
+                             "reason": pd.Series([], dtype=object), "participant_id": pd.Series([], dtype=object)})
+    ids = rej["id_field"].combine_chunks()
+    enc = pc.dictionary_encode(ids)
+    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    uniq = enc.dictionary.to_pylist()
+    pseudo, _ = ctx.ids.map([u if u else None for u in uniq])
+    pid = np.where(codes >= 0, pseudo[np.maximum(codes, 0)] if len(pseudo) else None, None)
+    line = pd.array(rej_lines, dtype="Int64")
+    return pd.DataFrame({
+        "file": file, "row": line - layout.header_line, "line": line,
+        "column": rej["column"].to_pylist(),
+        "reason": np.array(REASON_LIST, dtype=object)[rej["reason"].to_numpy().astype(np.int64)],
+        "participant_id": pid,
+    })
+
+
+def _raise_first(file, layout, positions, rq, rej, post_qs, first_post, lines_of) -> None:
+    cands = []
+    if len(rq):
+        cands.append((int(rq["line"].iloc[0]), "reject"))
+    if first_post is not None:
+        o, val = first_post
+        line = int(lines_of[o]) if lines_of is not None else None
+        cands.append((line if line is not None else -1, "post"))
+    if not cands:
+        return
+    line, kind = min(cands)
+    if kind == "reject":
+        r = rq.iloc[0]
+        fields = (rej["csv_line"][0].as_py() or "").split(layout.delim)
+        col = r["column"] if isinstance(r["column"], str) else None
+        idx = positions.get(col) if col else None
+        val = shape(fields[idx]) if idx is not None and idx < len(fields) else None
+        column = col or "(line)"
+        reason = r["reason"]
+        found = f"a value shaped {val!r}" if val is not None else REASONS[reason]
+    else:
+        q = post_qs[0]
+        r = q.iloc[0]
+        column, reason = r["column"], r["reason"]
+        found = f"a value shaped {first_post[1]!r}"
+    row = None if line < 0 else line - layout.header_line
+    raise SchemaError(file, row, column, EXPECTED[reason], found, reason=reason)
+
+
+# -- Parquet ---------------------------------------------------------------------------------------
+
+def _iter_parquet(path: Path, ctx: _Ctx) -> Iterator[_Part]:
+    file = str(path)
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as e:  # pyarrow raises ArrowInvalid / OSError with buffer details: name the file only
+        raise ExportFileError(file, "unreadable", f"not a readable Parquet file ({type(e).__name__}; 읽을 수 없는 파일)") from None
+    names = pf.schema_arrow.names
+    positions = _positions(file, names, ctx.mapping)
+    cols = {c: names[p] for c, p in positions.items()}
+    has_source = "source" in names and "source" not in ctx.mapping
+    read = list(dict.fromkeys(list(cols.values()) + (["source"] if has_source else [])))
+    ordinal = 0
+    meta = RowAccounting()
+    meta.file_meta[file] = {"format": "parquet", "encoding": "", "status": "ok", "detail": ""}
+    first_hit = None
+    try:
+        batches = pf.iter_batches(batch_size=ctx.batch_rows or 1 << 30, columns=read)
+        for b in batches:
+            t = pa.Table.from_batches([b])
+            pre: list[tuple[str, np.ndarray]] = []
+            ts = t.column(cols["ts"])
+            ts_ns = _parquet_ts(ts, ctx.source_tz, pre)
+            steps = _parquet_num(t.column(cols["steps"]), "unparseable_steps", pre)
+            hr = (_parquet_num(t.column(cols["heart_rate"]), "unparseable_heart_rate", pre) if "heart_rate" in cols
+                  else np.full(t.num_rows, np.nan))
+            source = t.column("source").to_numpy(zero_copy_only=False) if has_source else "band_parquet"
+            minutes, q, raw, first = _validate(file, ctx, t.column(cols["participant_id"]), ts_ns, steps, hr, None,
+                                               pre, source, ordinal)
+            row = pd.array(q.pop("ordinal").to_numpy() + 1, dtype="Int64")
+            q.insert(1, "line", pd.array([pd.NA] * len(q), dtype="Int64"))
+            q.insert(1, "row", row)
+            if raw is not None:
+                raw = raw.drop_columns(["ordinal"]).append_column("line", pa.array(np.full(len(q), np.nan)))
+            if ctx.raise_mode and len(q):
+                r = q.iloc[0]
+                raise SchemaError(file, int(r["row"]), r["column"], EXPECTED[r["reason"]],
+                                  f"a value shaped {first[1]!r}", reason=r["reason"])
+            ordinal += t.num_rows
+            acct = RowAccounting()
+            acct.add(file, t.num_rows, q["reason"].to_numpy())
+            yield _Part(minutes, q, acct, raw)
+    except IngestError:
+        raise
+    except (OSError, pa.ArrowException) as e:
+        raise ExportFileError(file, "unreadable", f"Parquet file could not be read ({type(e).__name__}; 읽을 수 없는 파일)") from None
+    if ordinal == 0:
+        meta.file_meta[file].update(status="header_only", detail="no rows")
+    yield _Part(None, _empty_quarantine(), meta)
+
+
+def _parquet_ts(col, source_tz: str, pre: list) -> np.ndarray:
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    t = col.type
+    if pa.types.is_dictionary(t):
+        col = col.cast(t.value_type)
+        t = col.type
+    if pa.types.is_timestamp(t) and t.tz is not None:
+        return _to_ns(col)
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        s = pd.Series(col.to_numpy(zero_copy_only=False)).astype("datetime64[ns]")
+        loc = s.dt.tz_localize(source_tz, ambiguous="NaT", nonexistent="NaT")
+        return loc.array.asi8 if hasattr(loc.array, "asi8") else loc.astype("int64").to_numpy()
+    # strings: the vectorised pandas parser (rare in Parquet, so not the fast path)
+    s = pd.Series(col.to_pylist(), dtype="string").str.strip()
+    out = _parse_ts_strings(s, source_tz)
+    return out
+
+
+def _parse_ts_strings(s: pd.Series, source_tz: str) -> np.ndarray:
+    import re
+    aware = s.str.contains(re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$"),
+                           na=False).to_numpy(bool)
+    out = np.full(len(s), _NAT, dtype=np.int64)
     if (~aware).any():
         naive = pd.to_datetime(s[~aware], errors="coerce", format="ISO8601")
-        if isinstance(naive.dtype, pd.DatetimeTZDtype):  # pragma: no cover - guarded by the regex
+        if isinstance(naive.dtype, pd.DatetimeTZDtype):
             naive = naive.dt.tz_localize(None)
-        out[~aware] = naive.dt.tz_localize(source_tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert(TZ)
+        loc = naive.dt.tz_localize(source_tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+        out[~aware] = loc.dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view(np.int64)
     if aware.any():
-        out[aware] = pd.to_datetime(s[aware], errors="coerce", utc=True, format="ISO8601").dt.tz_convert(TZ)
+        a = pd.to_datetime(s[aware], errors="coerce", utc=True, format="ISO8601")
+        out[aware] = a.dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view(np.int64)
     return out
+
+
+def _parquet_num(col, code: str, pre: list) -> np.ndarray:
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_decimal(col.type):
+        return _floats(pc.cast(col, pa.float64()))
+    if pa.types.is_boolean(col.type):
+        pre.append((code, np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)))
+        return np.full(len(col), np.nan)
+    s = pd.Series(col.to_pylist(), dtype="string").str.strip().replace("", pd.NA)
+    v = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+    pre.append((code, np.asarray(s.notna().to_numpy() & np.isnan(v), dtype=bool)))
+    return v
+
+
+# -- vendor formats ----------------------------------------------------------------------------------
+
+def _vendors():
+    try:
+        from . import vendors  # written in parallel (issue 12, item 3); absent -> band CSV / Parquet only
+    except ImportError:
+        return None
+    return vendors
+
+
+def _iter_vendor(path: Path, fmt: str, ctx: _Ctx) -> Iterator[_Part]:
+    vendors = _vendors()
+    file = str(path)
+    if vendors is None:
+        raise ExportFileError(file, "unreadable", f"format {fmt!r} needs evaluation.ingest.vendors, which is not installed")
+    try:
+        vf = vendors.read_vendor(path, fmt, participant_id=ctx.participant_id, source_tz=ctx.source_tz)
+    except IngestError:
+        raise
+    except ValueError as e:  # VendorFileError: its message names the file and never an id
+        raise ExportFileError(file, "vendor_error", str(e).replace(file, "").lstrip(": ,") or type(e).__name__) from None
+    f = vf.frame
+    n = len(f)
+    pid = pa.array(f["participant_id"].astype(object).where(f["participant_id"].notna(), None).tolist(), type=pa.string())
+    ts = f["ts"]
+    ts_ns = (ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view(np.int64)
+             if isinstance(ts.dtype, pd.DatetimeTZDtype) else np.full(n, _NAT))
+    # vendors allocate records to minutes in fractions of a step: rounded to whole steps per minute here
+    steps = np.rint(pd.to_numeric(f["steps"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan))
+    hr = pd.to_numeric(f["heart_rate"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    source = f["source"].astype(object).to_numpy() if "source" in f else fmt
+    minutes, q, raw, first = _validate(file, ctx, pid, ts_ns, steps, hr, None, [], source, 0)
+    row = pd.array(q.pop("ordinal").to_numpy() + 1, dtype="Int64")
+    q.insert(1, "line", pd.array([pd.NA] * len(q), dtype="Int64"))
+    q.insert(1, "row", row)
+    if raw is not None:
+        raw = raw.drop_columns(["ordinal"]).append_column("line", pa.array(np.full(len(q), np.nan)))
+    if ctx.raise_mode and len(q):
+        r = q.iloc[0]
+        raise SchemaError(file, int(r["row"]), r["column"], EXPECTED[r["reason"]], f"a value shaped {first[1]!r}",
+                          reason=r["reason"])
+    acct = RowAccounting()
+    acct.add(file, n, q["reason"].to_numpy())
+    acct.file_meta[file] = {"format": fmt, "encoding": "", "status": "ok" if n else "header_only", "detail": ""}
+    used = int(getattr(vf, "records_used", vf.records_in - sum(vf.dropped.values())))
+    acct.vendor_records[file] = {"records_in": int(vf.records_in), "records_used": used,
+                                 **{k: int(v) for k, v in vf.dropped.items()}}
+    yield _Part(minutes, q, acct, raw)
+
+
+# -- files, formats, entry points ------------------------------------------------------------------
+
+def _expand(paths) -> list[Path]:
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    vendors = _vendors()
+    suffixes = CSV_SUFFIXES + PARQUET_SUFFIXES
+    if vendors is not None:
+        suffixes += tuple(getattr(vendors, "SUFFIXES", (".xml", ".json", ".json.gz", ".fit", ".xml.gz", ".zip")))
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir() and vendors is not None and _vendor_folder(vendors, p):
+            out.append(p)  # one participant's vendor export folder: read as a unit (e.g. Fitbit steps + heart rate)
+        elif p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(suffixes)
+                          and not any(part.startswith(".") for part in f.relative_to(p).parts))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise FileNotFoundError(f"band export {p} does not exist")
+    return out
+
+
+def _vendor_folder(vendors, folder: Path) -> str | None:
+    try:
+        return vendors.detect_format(folder) or None
+    except Exception:  # a damaged file inside: the folder is read file by file and reported there
+        return None
+
+
+def detect_format(path: str | Path, columns: Mapping[str, str] | None = None) -> str:
+    """``"parquet"``, ``"band_csv"`` or a vendor format of ``ingest.vendors`` (by content, not only name)."""
+    path = Path(path)
+    if path.is_dir():
+        vendors = _vendors()
+        fmt = _vendor_folder(vendors, path) if vendors is not None else None
+        if fmt is None:
+            raise ExportFileError(str(path), "unreadable", "a folder that is not one vendor export")
+        return fmt
+    name = path.name.lower()
+    if name.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    with open(path, "rb") as f:
+        if f.read(4) == b"PAR1":
+            return "parquet"
+    vendors = _vendors()
+    if vendors is not None and not columns:
+        try:
+            fmt = vendors.detect_format(path)
+        except Exception:  # a damaged file: let the CSV path report it by name
+            fmt = None
+        if fmt:
+            return fmt
+    return "band_csv"
+
+
+def _iter_file(path: Path, ctx: _Ctx) -> Iterator[_Part]:
+    fmt = ctx.fmt or detect_format(path, ctx.mapping)
+    if fmt == "band_csv":
+        yield from _iter_csv(path, ctx)
+    elif fmt == "parquet":
+        yield from _iter_parquet(path, ctx)
+    else:
+        yield from _iter_vendor(path, fmt, ctx)
+
+
+def _empty_quarantine() -> pd.DataFrame:
+    return pd.DataFrame({"file": pd.Series([], dtype=object), "row": pd.array([], dtype="Int64"),
+                         "line": pd.array([], dtype="Int64"), "column": pd.Series([], dtype=object),
+                         "reason": pd.Series([], dtype=object), "participant_id": pd.Series([], dtype=object)})
+
+
+def _empty_minutes() -> pd.DataFrame:
+    return pd.DataFrame({
+        "participant_id": pd.Categorical([]), "ts": pd.Series([], dtype=f"datetime64[ns, {TZ}]"),
+        "steps": pd.Series([], dtype="Int32"), "heart_rate": pd.Series([], dtype="float32"),
+        "source": pd.Categorical([]),
+    })
+
+
+def _make_ctx(columns, source_tz, participants, period, key, key_file, demo, pseudonymise_ids, on_error,
+              encoding, format, batch_rows, quarantine_store, participant_id) -> _Ctx:
+    if not pseudonymise_ids and not demo:
+        raise ValueError("pseudonymise_ids=False is only allowed with demo=True (ids that are already pseudonyms)")
+    if on_error not in ("quarantine", "raise"):
+        raise ValueError(f"on_error must be 'quarantine' or 'raise', got {on_error!r}")
+    try:
+        ZoneInfo(source_tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone source_tz={source_tz!r}") from None
+    hkey = load_key(key, key_file, demo=demo) if pseudonymise_ids else None
+    lo_hi = None
+    if period is not None:
+        lo = pd.Timestamp(period[0]).normalize().value // _NS_DAY
+        hi = pd.Timestamp(period[1]).normalize().value // _NS_DAY
+        lo_hi = (lo, hi)
+    known = set(map(str, participants)) if participants is not None else None
+    con = duckdb.connect()
+    con.execute(f"SET TimeZone = '{source_tz}'")
+    con.execute("SET enable_progress_bar = false")
+    return _Ctx(mapping=dict(columns or {}), source_tz=source_tz, ids=_Ids(hkey, known), period=lo_hi,
+                raise_mode=on_error == "raise", encoding=encoding, fmt=format, batch_rows=batch_rows,
+                store=open_store(quarantine_store), participant_id=participant_id, con=con)
+
+
+def _iter_parts(files: list[Path], ctx: _Ctx) -> Iterator[_Part]:
+    for path in files:
+        file = str(path)
+        try:
+            yield from _iter_file(path, ctx)
+        except IngestError as e:
+            if ctx.raise_mode:
+                raise
+            warnings.warn(f"{e} -- file skipped, the batch goes on", stacklevel=3)
+            acct = RowAccounting()
+            acct.files_failed[file] = e.reason
+            acct.file_meta[file] = {"format": ctx.fmt or "", "encoding": "", "status": e.reason, "detail": str(e)}
+            yield _Part(None, _empty_quarantine(), acct)
+
+
+def iter_exports(
+    paths: str | Path | Iterable[str | Path],
+    *,
+    columns: Mapping[str, str] | None = None,
+    source_tz: str = TZ,
+    participants: Iterable[str] | None = None,
+    period: tuple[str, str] | None = None,
+    key: str | bytes | None = None,
+    key_file: str | Path | None = None,
+    demo: bool = False,
+    pseudonymise_ids: bool = True,
+    on_error: Literal["quarantine", "raise"] = "quarantine",
+    encoding: str | None = None,
+    format: str | None = None,
+    batch_rows: int = 1_000_000,
+    quarantine_store: str | Path | None = None,
+    participant_id: str | None = None,
+) -> Iterator[IngestResult]:
+    """Stream exports as :class:`IngestResult` batches of at most ``batch_rows`` minute rows each.
+
+    Memory is bounded by the batch (rows quarantined after parsing are held until their file ends,
+    to give them line numbers). Each batch's ``accounting`` covers that batch; merge them with
+    :meth:`RowAccounting.merge`. Parameters as :func:`read_exports`.
+    """
+    files = _expand(paths)
+    ctx = _make_ctx(columns, source_tz, participants, period, key, key_file, demo, pseudonymise_ids, on_error,
+                    encoding, format, batch_rows, quarantine_store, participant_id)
+    try:
+        for part in _iter_parts(files, ctx):
+            part.accounting.check()
+            paths_ = []
+            if ctx.store is not None and part.raw is not None:
+                p = ctx.store.write(part.raw)
+                paths_ = [p] if p else []
+            yield IngestResult(part.minutes if part.minutes is not None else _empty_minutes(), part.quarantine,
+                               part.accounting, None, paths_)
+    finally:
+        ctx.con.close()
+
+
+def _finish_minutes(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """One minutes frame from the parts, copying each column once (numpy concatenation; ids are
+    recoded onto one set of categories, which holds only pseudonyms in use)."""
+    parts = [p for p in parts if p is not None and len(p)]
+    if not parts:
+        return _empty_minutes()
+    cats = [p["participant_id"].cat.categories for p in parts]
+    allcats = cats[0].append(cats[1:]).unique() if len(cats) > 1 else cats[0]
+    codes = np.concatenate([allcats.get_indexer(c)[p["participant_id"].cat.codes.to_numpy()] if len(c) else
+                            np.zeros(0, dtype=np.int64) for c, p in zip(cats, parts)])
+    used = np.bincount(codes, minlength=len(allcats)) > 0
+    if not used.all():
+        codes = (np.cumsum(used) - 1)[codes]
+        allcats = allcats[used]
+    ts = np.concatenate([p["ts"].array.asi8 for p in parts])
+    steps = [p["steps"].array for p in parts]
+    if all(p["steps"].dtype == np.int32 for p in parts):
+        steps_out = np.concatenate([np.asarray(x) for x in steps])
+    else:
+        data = np.concatenate([x._data if hasattr(x, "_data") else np.asarray(x) for x in steps]).astype(np.int32)
+        mask = np.concatenate([x._mask if hasattr(x, "_mask") else np.zeros(len(x), dtype=bool) for x in steps])
+        steps_out = pd.arrays.IntegerArray(data, mask) if mask.any() else data
+    from pandas.api.types import union_categoricals
+    return pd.DataFrame({
+        "participant_id": pd.Categorical.from_codes(codes.astype(np.int32), categories=allcats),
+        "ts": _ts_series(ts),
+        "steps": steps_out,
+        "heart_rate": np.concatenate([p["heart_rate"].to_numpy(dtype=np.float32) for p in parts]),
+        "source": union_categoricals([p["source"] for p in parts]) if len(parts) > 1 else parts[0]["source"].array,
+    }, copy=False)
 
 
 def read_exports(
@@ -156,118 +953,117 @@ def read_exports(
     pseudonymise_ids: bool = True,
     quarantine_dir: str | Path | None = None,
     on_error: Literal["quarantine", "raise"] = "quarantine",
+    encoding: str | None = None,
+    format: str | None = None,
+    quarantine_store: str | Path | None = None,
+    participant_id: str | None = None,
 ) -> IngestResult:
-    """Read band exports into minutes (``participant_id``, ``ts`` Asia/Seoul, ``steps``, ``heart_rate``).
+    """Read exports into minutes (``participant_id``, ``ts`` Asia/Seoul, ``steps``, ``heart_rate``, ``source``).
 
     Parameters
     ----------
-    paths: files or folders (folders are searched for .csv/.csv.gz/.parquet, sorted).
+    paths: files or folders (folders are searched for .csv/.csv.gz/.tsv/.txt/.parquet and, with
+        ``ingest.vendors``, vendor exports; sorted; hidden folders skipped).
     columns: mapping from the export's column names to the contract names,
         e.g. ``{"Id": "participant_id", "ActivityMinute": "ts", "Steps": "steps", "HR": "heart_rate"}``.
         ``heart_rate`` may be absent (step-only devices: all NaN).
     source_tz: zone of naive timestamps ("Asia/Seoul" = local; "UTC" for exports
-        written in UTC without a marker). Values with ``Z``/``+hh:mm`` are instants.
+        written in UTC without a marker). Values with ``Z``/``+hh:mm``/``+hhmm``/``+hh`` are instants.
     participants: enrolled pseudonymised ids; rows of anyone else are quarantined.
     period: (first, last) local dates kept, inclusive; others quarantined.
     key, key_file, demo: HMAC key for pseudonyms (see :func:`load_key`); without a key
         the call is refused unless ``demo=True``.
-    pseudonymise_ids: False keeps ids as they are; only allowed with ``demo=True``
-        (synthetic data whose ids are already pseudonyms).
-    quarantine_dir: where ``quarantine.parquet`` is written (rows with reason codes,
-        file name and row number; ids pseudonymised, never raw).
-    on_error: "raise" turns the first bad row into a :class:`SchemaError`.
+    pseudonymise_ids: False keeps ids as they are; only allowed with ``demo=True``.
+    quarantine_dir: where the quarantine *report* ``quarantine.parquet`` is written (file, row, line,
+        column, reason, pseudonymised id; no raw values, so it may be a run's output folder).
+    quarantine_store: private folder for the *raw text* of quarantined rows (0700 / 0600; a path inside
+        an ``outputs`` tree is refused). Default ``$EVALUATION_QUARANTINE_STORE``, else none is kept
+        (the report's file and line point into the input).
+    on_error: "raise" turns the first bad file or row into an :class:`IngestError`
+        (:class:`SchemaError` for rows; messages show a value's shape, never the value).
+        "quarantine" quarantines bad rows and reports bad files by name (``result.files``,
+        a warning) while the rest of the batch goes on.
+    encoding: the CSV encoding; default: BOM, else UTF-8, else CP949 (EUC-KR).
+    format: force ``"band_csv"``, ``"parquet"`` or a vendor format; default: detected per file.
+    participant_id: raw id for vendor files that carry none (Apple Health, Samsung, Fitbit).
 
-    Steps become ``Int32`` (nullable: an empty cell is no record), heart rate
-    ``float32`` (NaN = no reading). Row order is kept, files in the given order.
+    Steps become ``int32`` (``Int32`` when some are empty: no record), heart rate ``float32``
+    (NaN = no reading). Row order is kept, files in the given order.
     """
-    if not pseudonymise_ids and not demo:
-        raise ValueError("pseudonymise_ids=False is only allowed with demo=True (ids that are already pseudonyms)")
-    hkey = load_key(key, key_file, demo=demo) if pseudonymise_ids else None
-    files = _expand(paths)
-    mapping = dict(columns or {})
-    known = set(participants) if participants is not None else None
-    lo = hi = None
-    if period is not None:
-        lo, hi = pd.Timestamp(period[0]).normalize(), pd.Timestamp(period[1]).normalize()
+    if quarantine_dir is not None and quarantine_store is not None and \
+            Path(quarantine_store).expanduser().resolve() == Path(quarantine_dir).expanduser().resolve():
+        raise ValueError("quarantine_store (raw values) and quarantine_dir (report) must be different folders")
     acc = RowAccounting()
-    kept_parts, q_parts = [], []
-    for path in files:
-        raw = _read_file(path, mapping)
-        n = len(raw)
-        reason = pd.Series(pd.NA, index=raw.index, dtype="string")
-        bad_col = pd.Series(pd.NA, index=raw.index, dtype="string")
-
-        def mark(mask, code: str, column: str) -> None:
-            mask = pd.Series(np.asarray(mask, bool), index=raw.index) & reason.isna()
-            if mask.any():
-                if on_error == "raise":
-                    i = int(np.flatnonzero(mask.to_numpy())[0])
-                    raise SchemaError(str(path), i + 1, column, EXPECTED[code], repr(raw[column].iloc[i]))
-                reason[mask] = code
-                bad_col[mask] = column
-
-        pid_raw = raw["participant_id"]
-        mark(pid_raw.isna() | (pid_raw.astype("string").str.strip() == ""), "missing_participant", "participant_id")
-        ts = _parse_ts(raw["ts"], source_tz)
-        mark(ts.isna(), "unparseable_ts", "ts")
-        steps = pd.to_numeric(raw["steps"], errors="coerce")
-        mark(steps.isna() & raw["steps"].notna(), "unparseable_steps", "steps")
-        mark(steps.notna() & (steps != np.round(steps)), "non_integer_steps", "steps")
-        hr = pd.to_numeric(raw["heart_rate"], errors="coerce")
-        mark(hr.isna() & raw["heart_rate"].notna(), "unparseable_heart_rate", "heart_rate")
-        ids = pseudonymise(pid_raw, hkey) if hkey is not None else pid_raw.astype("string").to_numpy(dtype=object)
-        if known is not None:
-            mark(~pd.Series(ids, index=raw.index).isin(known), "unknown_participant", "participant_id")
-        if lo is not None:
-            local = ts.dt.tz_localize(None).dt.normalize()
-            mark(ts.notna() & ((local < lo) | (local > hi)), "out_of_period", "ts")
-        bad = reason.notna().to_numpy()
-        acc.add(str(path), n, reason[bad])
-        if bad.any():
-            q = raw[bad].astype("string").assign(participant_id=pd.Series(ids, index=raw.index)[bad].astype("string"))
-            q.insert(0, "row", np.flatnonzero(bad) + 1)
-            q.insert(0, "file", str(path))
-            q["reason"] = reason[bad]
-            q["column"] = bad_col[bad]
-            q_parts.append(q)
-        ok = ~bad
-        kept_parts.append(pd.DataFrame({
-            "participant_id": ids[ok],
-            "ts": ts[ok].reset_index(drop=True),
-            "steps": steps[ok].reset_index(drop=True).astype("Int32"),
-            "heart_rate": hr[ok].reset_index(drop=True).astype("float32"),
-        }))
+    minutes, qs, stores = [], [], []
+    for part in iter_exports(paths, columns=columns, source_tz=source_tz, participants=participants, period=period,
+                             key=key, key_file=key_file, demo=demo, pseudonymise_ids=pseudonymise_ids,
+                             on_error=on_error, encoding=encoding, format=format, batch_rows=None,
+                             quarantine_store=quarantine_store, participant_id=participant_id):
+        acc.merge(part.accounting)
+        minutes.append(part.minutes)
+        if len(part.quarantine):
+            qs.append(part.quarantine)
+        stores += part.store_paths
     acc.check()
-    minutes = pd.concat(kept_parts, ignore_index=True) if kept_parts else _empty_minutes()
-    minutes["participant_id"] = pd.Categorical(minutes["participant_id"].astype(object))
-    if not minutes["steps"].isna().any():
-        minutes["steps"] = minutes["steps"].astype(np.int32)
-    quarantine = pd.concat(q_parts, ignore_index=True) if q_parts else pd.DataFrame(
-        columns=["file", "row", *CONTRACT, "reason", "column"], dtype="string")
-    qpath = None
-    if quarantine_dir is not None:
-        qpath = Path(quarantine_dir) / "quarantine.parquet"
-        qpath.parent.mkdir(parents=True, exist_ok=True)
-        quarantine.to_parquet(qpath, index=False)
-    return IngestResult(minutes, quarantine, acc, qpath)
+    quarantine = _concat_quarantine(qs)
+    qpath = _write_report(quarantine, quarantine_dir)
+    return IngestResult(_finish_minutes(minutes), quarantine, acc, qpath, stores)
 
 
-def _empty_minutes() -> pd.DataFrame:
-    return pd.DataFrame({
-        "participant_id": pd.Series([], dtype=object), "ts": pd.Series([], dtype=f"datetime64[ns, {TZ}]"),
-        "steps": pd.Series([], dtype="Int32"), "heart_rate": pd.Series([], dtype="float32"),
-    })
+def _concat_quarantine(qs: list[pd.DataFrame]) -> pd.DataFrame:
+    if not qs:
+        return _empty_quarantine()
+    q = pd.concat(qs, ignore_index=True)[_QCOLS]
+    q["file"] = q["file"].astype(object)
+    return q.sort_values(["file", "line", "row"], kind="stable", na_position="last").reset_index(drop=True) \
+        if q["file"].nunique() == 1 else q
 
 
-def _expand(paths) -> list[Path]:
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith((".csv", ".csv.gz", ".parquet")))
-        elif p.exists():
-            out.append(p)
-        else:
-            raise FileNotFoundError(f"band export {p} does not exist")
-    return out
+def _write_report(quarantine: pd.DataFrame, quarantine_dir) -> Path | None:
+    if quarantine_dir is None:
+        return None
+    qpath = Path(quarantine_dir) / "quarantine.parquet"
+    qpath.parent.mkdir(parents=True, exist_ok=True)
+    quarantine.astype({"participant_id": "string", "column": "string", "reason": "string", "file": "string"}) \
+        .to_parquet(qpath, index=False)
+    return qpath
+
+
+def ingest_to_store(
+    paths: str | Path | Iterable[str | Path],
+    root: str | Path,
+    *,
+    n_buckets: int = 16,
+    batch_rows: int = 2_000_000,
+    quarantine_dir: str | Path | None = None,
+    **options,
+) -> RowAccounting:
+    """Stream exports into the partitioned minutes store ``root/bucket=BB/date=YYYY-MM-DD/part-k.parquet``
+    (:func:`evaluation.signals.write_partitioned`), a batch at a time; returns the row accounting.
+
+    ``options`` are those of :func:`iter_exports`. The quarantine report goes to ``quarantine_dir``.
+    """
+    from evaluation.signals import write_partitioned
+
+    acc = RowAccounting()
+    qs, buf, n_buf = [], [], 0
+    for part in iter_exports(paths, batch_rows=batch_rows, **options):
+        acc.merge(part.accounting)
+        if len(part.minutes):
+            # small files are pooled up to batch_rows: each write_partitioned call costs a file per partition
+            buf.append(part.minutes)
+            n_buf += len(part.minutes)
+            if n_buf >= batch_rows:
+                write_partitioned(_finish_minutes(buf), root, n_buckets)
+                buf, n_buf = [], 0
+        if len(part.quarantine):
+            qs.append(part.quarantine)
+    if buf:
+        write_partitioned(_finish_minutes(buf), root, n_buckets)
+    acc.check()
+    _write_report(_concat_quarantine(qs), quarantine_dir)
+    return acc
+
+
+__all__ = ["CONTRACT", "EXPECTED", "FILE_REASONS", "REASONS", "IngestResult", "RowAccounting", "SchemaError",
+           "detect_format", "ingest_to_store", "iter_exports", "read_exports", "under_outputs"]
