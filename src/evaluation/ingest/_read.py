@@ -762,13 +762,26 @@ def _expand(paths) -> list[Path]:
         if p.is_dir() and vendors is not None and _vendor_folder(vendors, p):
             out.append(p)  # one participant's vendor export folder: read as a unit (e.g. Fitbit steps + heart rate)
         elif p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(suffixes)
-                          and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            files = sorted(f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(suffixes)
+                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            out += _group_vendor_files(vendors, files)
         elif p.exists():
             out.append(p)
         else:
             raise FileNotFoundError(f"band export {p} does not exist")
     return out
+
+
+def _group_vendor_files(vendors, files: list[Path]) -> list[Path]:
+    """Files to read, with a vendor's per-day steps and heart-rate files (Fitbit, Samsung) replaced by
+    their folder once, so each minute is read once with both values (``vendors.group_exports``)."""
+    if vendors is None or not hasattr(vendors, "group_exports"):
+        return files
+    try:
+        units = vendors.group_exports(files)
+    except Exception:  # a damaged file: read file by file, each reported by name
+        return files
+    return [unit for unit, _fmt in units]
 
 
 def _vendor_folder(vendors, folder: Path) -> str | None:
