@@ -44,6 +44,62 @@ class NotebookSpec(BaseModel):
     timeout_seconds: int = Field(default=900, gt=0)
 
 
+class SyntheticExportsParams(BaseModel):
+    """Demo only: synthetic raw exports that ``evaluation build`` writes into the first exports folder
+    (once; :mod:`evaluation.synth.exports`), with their truth kept apart in ``truth``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    participants: str = Field(description="participants table the minutes are generated for")
+    start: str = Field(description="first local date, YYYY-MM-DD")
+    days: int = Field(gt=0, le=400)
+    per_wave: int = Field(default=0, ge=0, description="participants drawn per enrolment wave (0 = all)")
+    comparison: int = Field(default=0, ge=0, description="comparison-arm participants drawn (0 = all)")
+    formats: list[str] = Field(default_factory=lambda: ["band_csv"])
+    truth: str = Field(description="folder for the truth files (outside the exports folder)")
+    truth_participants: int = Field(default=20, ge=0, description="participants whose minutes keep their truth columns")
+    seed: int = 2023
+
+
+class BuildParams(BaseModel):
+    """The ``build:`` section: exports -> minutes store -> daily store (``evaluation build``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exports: list[str] = Field(min_length=1, description="folders (or files) of raw exports")
+    store: str = Field(description="store folder; the daily store is <store>/daily")
+    n_buckets: int = Field(default=16, ge=1, le=4096)
+    enrolled: str | None = Field(default=None, description="participants table; other ids are quarantined")
+    columns: dict[str, str] = Field(default_factory=dict, description="export column -> contract column")
+    source_tz: str = "Asia/Seoul"
+    period: tuple[str, str] | None = None
+    demo: bool = False
+    pseudonymise_ids: bool = True
+    read_options: dict[str, Any] = Field(default_factory=dict, description="more keyword arguments for ingest.read_exports")
+    cleaning: dict[str, Any] = Field(default_factory=dict, description="signals.CleaningConfig fields")
+    scheduler: str | None = Field(default=None, description="tcp://host:8786 (Dask), 'local' (LocalCluster) or none")
+    before_run: bool = Field(default=True, description="`evaluation run` brings the stores up to date first")
+    synthetic: SyntheticExportsParams | None = None
+
+    @field_validator("exports", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("cleaning")
+    @classmethod
+    def _cleaning_fields(cls, v: dict[str, Any]) -> dict[str, Any]:
+        import dataclasses
+
+        from .signals import CleaningConfig
+
+        known = {f.name for f in dataclasses.fields(CleaningConfig)}
+        unknown = sorted(set(v) - known)
+        if unknown:
+            raise ValueError(f"unknown cleaning option(s) {unknown}; known: {sorted(known)}")
+        return v
+
+
 class RunParams(BaseModel):
     """The top level of a ``params/*.yaml`` file."""
 
@@ -59,6 +115,7 @@ class RunParams(BaseModel):
     inputs: dict[str, str] = Field(default_factory=dict, description="named input files, passed as <name>_path")
     parameters: dict[str, Any] = Field(default_factory=dict, description="passed to every notebook that declares them")
     notebooks: list[NotebookSpec] = Field(min_length=1)
+    build: BuildParams | None = None
 
     @field_validator("inputs")
     @classmethod
@@ -104,12 +161,21 @@ def load(path: str | Path, *, base_dir: str | Path | None = None, check_files: b
     if check_files:
         base = Path(base_dir) if base_dir else default_base_dir(path)
         for name, rel in params.inputs.items():
-            if not (base / rel).exists():
+            if not (base / rel).exists() and not _built(params, base, rel):
                 raise ParamsError(f"{path}: key 'inputs.{name}': file not found: {base / rel}")
         for i, nb in enumerate(params.notebooks):
             if not (base / nb.path).exists():
                 raise ParamsError(f"{path}: key 'notebooks.{i}.path': notebook not found: {base / nb.path}")
     return params
+
+
+def _built(params: RunParams, base: Path, rel: str) -> bool:
+    """An input the ``build:`` section produces (inside its store or synthetic truth folder) need not exist yet."""
+    if params.build is None:
+        return False
+    target = (base / rel).resolve()
+    made = [params.build.store] + ([params.build.synthetic.truth] if params.build.synthetic else [])
+    return any(target.is_relative_to((base / m).resolve()) for m in made)
 
 
 def default_base_dir(params_path: Path) -> Path:

@@ -1,0 +1,96 @@
+"""The per-file and per-partition functions; identical on this machine and on Dask workers.
+
+Each takes plain, picklable arguments (the :class:`Layout`, strings, the
+cleaning config) and writes only its own files, so tasks never collide.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..signals._config import CleaningConfig
+from ..signals._dataset import phase_of, summarise_frame
+from ._ledger import path_key
+from ._store import Layout, part_name, read_partition, write_parquet, write_parts
+
+
+@functools.lru_cache(maxsize=4)
+def _enrolled(path: str, column: str = "participant_id") -> tuple[str, ...]:
+    return tuple(pd.read_parquet(path, columns=[column])[column].astype(str))
+
+
+def ingest_file(layout: Layout, path: str, sha256: str, precedence: int, read_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Read one export with :func:`evaluation.ingest.read_exports` and write its parts and quarantine.
+
+    ``read_kwargs`` may name ``enrolled`` (a participants Parquet file) instead of a
+    ``participants`` list. A file that cannot be read returns ``{"error": ...}``
+    (file name and reason; never row values) and writes nothing.
+    """
+    from .. import ingest
+
+    kwargs = dict(read_kwargs)
+    enrolled = kwargs.pop("enrolled", None)
+    if enrolled:
+        kwargs["participants"] = _enrolled(enrolled)
+    key = path_key(path)
+    try:
+        res = ingest.read_exports([path], **kwargs)
+    except Exception as exc:  # one bad file must not stop the others; reported in the manifest
+        return {"path": path, "error": f"{type(exc).__name__}: {exc}"[:2000]}
+    acc = res.accounting
+    parts = write_parts(layout, res.minutes, part_name(precedence, key, sha256))
+    qfile = layout.quarantine / f"{key}.parquet"
+    if len(res.quarantine):
+        write_parquet(res.quarantine.astype("string"), qfile)
+    else:
+        qfile.unlink(missing_ok=True)
+    return {
+        "path": path, "precedence": precedence, "rows_in": acc.rows_in, "rows_kept": acc.rows_kept,
+        "rows_quarantined": acc.rows_quarantined, "by_reason": {k: int(v) for k, v in acc.by_reason.items()},
+        "partitions": [[b, d, n] for b, d, n in parts],
+        "ingested_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def phase_partition(layout: Layout, bucket: str, date: str, config: CleaningConfig) -> dict[str, Any]:
+    """Rows, superseded rows and the clock-offset phase sums of one minutes partition."""
+    df, stored, superseded = read_partition(layout, bucket, date)
+    phase = phase_of(df, config)
+    phase.insert(0, "date", date)
+    return {"bucket": bucket, "date": date, "rows": stored, "superseded": superseded, "phase": phase}
+
+
+def _shift(date: str, k: int) -> str:
+    return str(np.datetime64(date, "D") + k)
+
+
+def daily_partition(layout: Layout, bucket: str, date: str, config: CleaningConfig, offsets: list[str]) -> dict[str, Any]:
+    """Daily rows of one (bucket, date) from that date's minutes and its neighbours (the halo);
+    writes ``daily/<bucket>/<date>.parquet`` (or removes it when no participant-day remains)."""
+    frames = [read_partition(layout, bucket, _shift(date, k))[0] for k in (-1, 0, 1)]
+    frames = [f for f in frames if f is not None and len(f)]
+    df = pd.concat(frames, ignore_index=True) if frames else None
+    daily = summarise_frame(df, date, config, set(offsets))
+    out = layout.daily_file(bucket, date)
+    if len(daily):
+        write_parquet(daily, out)
+    else:
+        out.unlink(missing_ok=True)
+    return {"bucket": bucket, "date": date, "rows": 0 if df is None else len(df), "participant_days": len(daily)}
+
+
+def remove_parts(layout: Layout, name: str, partitions: list[list[Any]]) -> None:
+    """Delete one export file's parts (before it is ingested again, changed)."""
+    for b, d, _ in partitions:
+        f = layout.minutes_dir(b, d) / name
+        f.unlink(missing_ok=True)
+        try:
+            f.parent.rmdir()  # only succeeds when empty
+        except OSError:
+            pass
+
+
