@@ -1,4 +1,4 @@
-"""Command line: ``evaluation run|validate|runs|samples|dashboard``.
+"""Command line: ``evaluation run|validate|build|runs|samples|dashboard``.
 
 Exit codes: 0 success, 1 a notebook failed, 2 invalid parameters or usage,
 75 (EX_TEMPFAIL) another run of the programme holds the lock -- so cron and
@@ -48,6 +48,22 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_build(args: argparse.Namespace) -> int:
+    from . import build, params
+
+    try:
+        result = build.build(args.params, scheduler=args.scheduler, verify=args.verify, progress=not args.quiet)
+    except params.ParamsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PARAMS
+    except build.BuildLockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    print(result)
+    print(f"daily store: {result.daily_path}")
+    return EXIT_FAILED if result.files_failed else 0
+
+
 def _cmd_runs(args: argparse.Namespace) -> int:
     from . import runs
 
@@ -88,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a parameter file and its notebooks' parameters without running")
     p.add_argument("params")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("build", help="ingest new or changed exports into the minutes and daily stores (incremental)")
+    p.add_argument("params", help="params/<name>.yaml with a 'build:' section")
+    p.add_argument("--scheduler", default=None,
+                   help="Dask scheduler address, e.g. tcp://host:8786 ('local': a LocalCluster; default: this process)")
+    p.add_argument("--verify", action="store_true", help="re-hash every export instead of trusting size and modification time")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("runs", help="list the runs of a programme")
     p.add_argument("programme")

@@ -53,6 +53,7 @@ class SyntheticExportsParams(BaseModel):
     participants: str = Field(description="participants table the minutes are generated for")
     start: str = Field(description="first local date, YYYY-MM-DD")
     days: int = Field(gt=0, le=400)
+    waves: list[int] | None = Field(default=None, description="enrolment waves drawn (default all)")
     per_wave: int = Field(default=0, ge=0, description="participants drawn per enrolment wave (0 = all)")
     comparison: int = Field(default=0, ge=0, description="comparison-arm participants drawn (0 = all)")
     formats: list[str] = Field(default_factory=lambda: ["band_csv"])

@@ -276,8 +276,9 @@ def build_store(
                                       "rows": r["rows"], "superseded": 0, "out_rows": r["participant_days"]}
         where = runner.where
 
-        _save_state(layout, state)
-        _ledger.save(layout, ledger)
+        if fplan.to_ingest or fplan.touched or stale_phase or gone or stale_daily or removed:
+            _save_state(layout, state)  # a no-op build rewrites only its manifest
+            _ledger.save(layout, ledger)
         manifest = _manifest(layout, roots, ledger, state, config, chash, fplan, failed, started, t0, where,
                              len(stale_phase), len(stale_daily), len(removed))
         write_text(layout.root / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))

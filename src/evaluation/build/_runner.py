@@ -22,26 +22,33 @@ class Runner:
     def __init__(self, client: Any = None, scheduler: str | None = None, n_workers: int | None = None):
         self._own: list[Any] = []
         self.client = client
-        if client is None and scheduler:
-            from dask.distributed import Client, LocalCluster
+        self.scheduler = scheduler if client is None else None
+        self.n_workers = n_workers
 
-            if scheduler == "local":
-                cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
-                self._own.append(cluster)
-                self.client = Client(cluster)
-            else:
-                self.client = Client(scheduler)
-            self._own.insert(0, self.client)
+    def _connect(self) -> None:
+        # started on the first real work, so a no-op build never pays for a cluster
+        from dask.distributed import Client, LocalCluster
+
+        if self.scheduler == "local":
+            cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            self._own.append(cluster)
+            self.client = Client(cluster)
+        else:
+            self.client = Client(self.scheduler)
+        self._own.insert(0, self.client)
+        self.scheduler = None
 
     @property
     def where(self) -> str:
         if self.client is None:
-            return "local"
+            return "local" if self.scheduler is None else f"dask ({self.scheduler}, not started: nothing to do)"
         return f"dask ({len(self.client.scheduler_info().get('workers', {}))} workers)"
 
     def map(self, fn: Callable[..., Any], calls: Sequence[tuple], **kwargs: Any) -> list[Any]:
         if not calls:
             return []
+        if self.client is None and self.scheduler:
+            self._connect()
         if self.client is None:
             return [fn(*args, **kwargs) for args in calls]
         futures = [self.client.submit(fn, *args, **kwargs, pure=False) for args in calls]

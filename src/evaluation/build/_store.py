@@ -162,8 +162,8 @@ def list_minutes(layout: Layout) -> dict[tuple[str, str], tuple[str, ...]]:
     return out
 
 
-def read_partition(layout: Layout, b: str, d: str, columns: tuple[str, ...] = CONTRACT) -> tuple[pd.DataFrame | None, int, int]:
-    """Minutes of one (bucket, date) with superseded rows dropped: ``(frame or None, rows stored, rows superseded)``.
+def read_partition_table(layout: Layout, b: str, d: str, columns: tuple[str, ...] = CONTRACT) -> tuple[pa.Table | None, int, int]:
+    """Minutes of one (bucket, date) with superseded rows dropped: ``(Arrow table or None, rows stored, rows superseded)``.
 
     Rule: for each participant-minute (local minute of ``ts``), only rows of the part
     that sorts last among the parts holding that minute are kept (newest export wins;
@@ -174,24 +174,40 @@ def read_partition(layout: Layout, b: str, d: str, columns: tuple[str, ...] = CO
     if not names:
         return None, 0, 0
     tables = []
-    for rank, name in enumerate(names):
+    for name in names:
         t = pq.read_table(folder / name)
         t = t.select([c for c in columns if c in t.column_names])
         if pa.types.is_dictionary(t.schema.field("participant_id").type):
             t = t.set_column(t.schema.get_field_index("participant_id"), "participant_id", t["participant_id"].cast(pa.string()))
-        tables.append(t.append_column("_rank", pa.array(np.full(len(t), rank, np.int32))))
-    table = pa.concat_tables(tables, promote_options="default")
-    df = table.to_pandas()
-    stored = len(df)
-    superseded = 0
-    if len(names) > 1 and stored:
-        minute = df["ts"].array.asi8 // _NS_PER_MIN
-        codes = pd.factorize(df["participant_id"])[0].astype(np.int64)
+        tables.append(t)
+    table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+    stored, superseded = table.num_rows, 0
+    if len(tables) > 1 and stored:
+        rank = np.repeat(np.arange(len(tables), dtype=np.int32), [t.num_rows for t in tables])
+        minute = table["ts"].cast(pa.int64()).to_numpy() // _NS_PER_MIN
+        codes = table["participant_id"].combine_chunks().dictionary_encode().indices.to_numpy().astype(np.int64)
         key = (codes << 32) | (minute - minute.min())
-        rank = df["_rank"].to_numpy()
         newest = pd.Series(rank).groupby(key).transform("max").to_numpy()
         keep = rank == newest
         superseded = int((~keep).sum())
         if superseded:
-            df = df[keep].reset_index(drop=True)
-    return df.drop(columns="_rank"), stored, superseded
+            table = table.filter(pa.array(keep))
+    return table, stored, superseded
+
+
+def to_frame(tables: list[pa.Table]) -> pd.DataFrame | None:
+    """Concatenate partitions' tables into one minutes frame with a categorical ``participant_id``
+    (one dictionary for all, so the cleaning kernels get integer codes without hashing strings)."""
+    tables = [t for t in tables if t is not None and t.num_rows]
+    if not tables:
+        return None
+    t = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+    i = t.schema.get_field_index("participant_id")
+    t = t.set_column(i, "participant_id", t["participant_id"].combine_chunks().dictionary_encode())
+    return t.to_pandas()
+
+
+def read_partition(layout: Layout, b: str, d: str, columns: tuple[str, ...] = CONTRACT) -> tuple[pd.DataFrame | None, int, int]:
+    """:func:`read_partition_table` as a pandas frame."""
+    table, stored, superseded = read_partition_table(layout, b, d, columns)
+    return to_frame([table]), stored, superseded

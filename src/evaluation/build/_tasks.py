@@ -15,7 +15,7 @@ import pandas as pd
 from ..signals._config import CleaningConfig
 from ..signals._dataset import phase_of, summarise_frame
 from ._ledger import path_key
-from ._store import Layout, part_name, read_partition, write_parquet, write_parts
+from ._store import Layout, part_name, read_partition, read_partition_table, to_frame, write_parquet, write_parts
 
 
 @functools.lru_cache(maxsize=4)
@@ -71,9 +71,7 @@ def _shift(date: str, k: int) -> str:
 def daily_partition(layout: Layout, bucket: str, date: str, config: CleaningConfig, offsets: list[str]) -> dict[str, Any]:
     """Daily rows of one (bucket, date) from that date's minutes and its neighbours (the halo);
     writes ``daily/<bucket>/<date>.parquet`` (or removes it when no participant-day remains)."""
-    frames = [read_partition(layout, bucket, _shift(date, k))[0] for k in (-1, 0, 1)]
-    frames = [f for f in frames if f is not None and len(f)]
-    df = pd.concat(frames, ignore_index=True) if frames else None
+    df = to_frame([read_partition_table(layout, bucket, _shift(date, k))[0] for k in (-1, 0, 1)])
     daily = summarise_frame(df, date, config, set(offsets))
     out = layout.daily_file(bucket, date)
     if len(daily):

@@ -39,15 +39,23 @@ MARKER = ".synthetic.json"
 CONTRACT = ["participant_id", "ts", "steps", "heart_rate"]
 
 
-def sample(participants: pd.DataFrame, per_wave: int = 0, comparison: int = 0, seed: int = 2023) -> pd.DataFrame:
-    """A demo cohort: ``per_wave`` joiners from each enrolment wave and ``comparison`` non-joiners
-    (0 = all of them), drawn at random with ``seed``; original order kept."""
+def sample(participants: pd.DataFrame, per_wave: int = 0, comparison: int = 0, seed: int = 2023,
+           waves: Iterable[int] | None = None) -> pd.DataFrame:
+    """A demo cohort: ``per_wave`` joiners from each enrolment wave in ``waves`` (default all) and
+    ``comparison`` non-joiners (0 = all of them) whose screening (index) dates fall in the same weeks,
+    drawn at random with ``seed``; original order kept."""
     rng = np.random.default_rng(seed)
+    waves = None if waves is None else set(waves)
+    joiners = participants[(participants["wave"] > 0) & (True if waves is None else participants["wave"].isin(waves))]
+    comp = participants[participants["wave"] == 0]
+    if waves is not None and len(joiners):
+        comp = comp[comp["index_date"].between(joiners["index_date"].min(), joiners["index_date"].max())]
     keep = []
-    for wave, g in participants.groupby("wave", sort=True):
-        k = comparison if wave == 0 else per_wave
+    for _, g in joiners.groupby("wave", sort=True):
         idx = g.index.to_numpy()
-        keep.append(idx if k == 0 or k >= len(idx) else rng.choice(idx, size=k, replace=False))
+        keep.append(idx if per_wave == 0 or per_wave >= len(idx) else rng.choice(idx, size=per_wave, replace=False))
+    idx = comp.index.to_numpy()
+    keep.append(idx if comparison == 0 or comparison >= len(idx) else rng.choice(idx, size=comparison, replace=False))
     return participants.loc[np.sort(np.concatenate(keep))]
 
 
@@ -133,9 +141,13 @@ def write_exports(
                 files.append(str(path))
                 per_format[fmt] = per_format.get(fmt, 0) + 1
         band = df.loc[~np.isin(pid, list(vendor_ids)), CONTRACT] if vendor_ids else df[CONTRACT]
-        day = band["ts"].dt.tz_convert("Asia/Seoul").dt.strftime("%Y-%m-%d").to_numpy() if len(band) else np.array([])
-        for d in np.unique(day):
-            path = band_csv(band[day == d], folder / "band" / d / f"part-{k:03d}.csv")
+        # labelled local date (Asia/Seoul is UTC+9 without daylight saving), as integers: no per-row strftime
+        day = (band["ts"].array.asi8 // 60_000_000_000 + 540) // 1440
+        order = np.argsort(day, kind="stable")
+        cuts = np.flatnonzero(np.diff(day[order])) + 1
+        for sel in np.split(order, cuts) if len(order) else []:
+            d = str(np.datetime64(int(day[sel[0]]), "D"))
+            path = band_csv(band.iloc[sel], folder / "band" / d / f"part-{k:03d}.csv")
             files.append(str(path))
             per_format["band_csv"] = per_format.get("band_csv", 0) + 1
     pd.concat(truth_min, ignore_index=True).to_parquet(truth / "minutes_truth.parquet", index=False) if truth_min else None
@@ -149,6 +161,6 @@ def write_from_params(syn: Any, folder: str | Path, base: str | Path = ".") -> d
     """:func:`write_exports` for a params file's ``build.synthetic`` section (paths relative to ``base``)."""
     base = Path(base)
     people = pd.read_parquet(base / syn.participants)
-    cohort = sample(people, syn.per_wave, syn.comparison, seed=syn.seed)
+    cohort = sample(people, syn.per_wave, syn.comparison, seed=syn.seed, waves=syn.waves)
     return write_exports(cohort, folder, start=syn.start, days=syn.days, truth=base / syn.truth, formats=syn.formats,
                          truth_participants=syn.truth_participants, seed=syn.seed)
