@@ -201,6 +201,8 @@ def build_store(
         found = _ledger.scan(roots, patterns)
         fplan = _ledger.plan(found, ledger, verify=verify)
         say(f"files: {len(fplan.new)} new, {len(fplan.changed)} changed, {len(fplan.unchanged)} unchanged")
+        timings = {"scan": time.time() - t0}
+        tick = time.time()
 
         # 1. ingest new and changed files (a changed file's old parts go first)
         for path in fplan.changed:
@@ -221,6 +223,7 @@ def build_store(
         if rows:
             ledger = pd.concat([ledger, pd.DataFrame(rows).set_index("path", drop=False)])
 
+        timings["ingest"], tick = time.time() - tick, time.time()
         # 2. minutes partitions whose parts changed: rows, superseded rows, clock-offset phase sums
         listing = list_minutes(layout)
         state = _load_state(layout)
@@ -244,6 +247,7 @@ def build_store(
                 "kind": "phase", "bucket": r["bucket"], "date": r["date"], "fingerprint": _fp([chash], listing[(r["bucket"], r["date"])]),
                 "rows": r["rows"], "superseded": r["superseded"], "out_rows": len(r["phase"])}
 
+        timings["phase"], tick = time.time() - tick, time.time()
         # 3. daily partitions whose halo or clock-offset decisions changed
         offsets: dict[str, set[str]] = {}
         present: dict[tuple[str, str], set[str]] = {}
@@ -275,12 +279,14 @@ def build_store(
             state[("daily", *key)] = {"kind": "daily", "bucket": key[0], "date": key[1], "fingerprint": candidates[key][0],
                                       "rows": r["rows"], "superseded": 0, "out_rows": r["participant_days"]}
         where = runner.where
+        timings["daily"] = time.time() - tick
 
         if fplan.to_ingest or fplan.touched or stale_phase or gone or stale_daily or removed:
             _save_state(layout, state)  # a no-op build rewrites only its manifest
             _ledger.save(layout, ledger)
         manifest = _manifest(layout, roots, ledger, state, config, chash, fplan, failed, started, t0, where,
                              len(stale_phase), len(stale_daily), len(removed))
+        manifest["timings"] = {k: round(v, 3) for k, v in timings.items()}
         write_text(layout.root / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
     r = manifest["rows"]
     return BuildResult(
