@@ -273,11 +273,13 @@ def build_store(
         for b, d in removed:
             layout.daily_file(b, d).unlink(missing_ok=True)
             state.pop(("daily", b, d))
-        results = runner.map(daily_partition, [(layout, b, d, config, candidates[(b, d)][1]) for b, d in stale_daily])
+        runs = _runs(stale_daily, max_days=7)
+        calls = [(layout, b, dates, config, sorted(set().union(*(candidates[(b, d)][1] for d in dates)))) for b, dates in runs]
+        results = [r for rs in runner.map(daily_partition, calls) for r in rs]
         for r in results:
             key = (r["bucket"], r["date"])
             state[("daily", *key)] = {"kind": "daily", "bucket": key[0], "date": key[1], "fingerprint": candidates[key][0],
-                                      "rows": r["rows"], "superseded": 0, "out_rows": r["participant_days"]}
+                                      "rows": 0, "superseded": 0, "out_rows": r["participant_days"]}
         where = runner.where
         timings["daily"] = time.time() - tick
 
@@ -296,6 +298,18 @@ def build_store(
         rows_quarantined=r["rows_quarantined"], rows_superseded=r["rows_superseded"], participant_days=r["participant_days"],
         seconds=manifest["seconds"],
     )
+
+
+def _runs(keys: list[tuple[str, str]], max_days: int = 7) -> list[tuple[str, list[str]]]:
+    """Group (bucket, date) keys into runs of consecutive dates per bucket, at most ``max_days`` long
+    (one task each: bounded memory, and each minutes partition is read about once)."""
+    out: list[tuple[str, list[str]]] = []
+    for b, d in sorted(keys):
+        if out and out[-1][0] == b and len(out[-1][1]) < max_days and _shift(out[-1][1][-1], 1) == d:
+            out[-1][1].append(d)
+        else:
+            out.append((b, [d]))
+    return out
 
 
 def _manifest(layout, roots, ledger, state, config, chash, fplan, failed, started, t0, where, n_phase, n_daily, n_removed) -> dict:

@@ -68,17 +68,25 @@ def _shift(date: str, k: int) -> str:
     return str(np.datetime64(date, "D") + k)
 
 
-def daily_partition(layout: Layout, bucket: str, date: str, config: CleaningConfig, offsets: list[str]) -> dict[str, Any]:
-    """Daily rows of one (bucket, date) from that date's minutes and its neighbours (the halo);
-    writes ``daily/<bucket>/<date>.parquet`` (or removes it when no participant-day remains)."""
-    df = to_frame([read_partition_table(layout, bucket, _shift(date, k))[0] for k in (-1, 0, 1)])
-    daily = summarise_frame(df, date, config, set(offsets))
-    out = layout.daily_file(bucket, date)
-    if len(daily):
-        write_parquet(daily, out)
-    else:
-        out.unlink(missing_ok=True)
-    return {"bucket": bucket, "date": date, "rows": 0 if df is None else len(df), "participant_days": len(daily)}
+def daily_partition(layout: Layout, bucket: str, dates: list[str], config: CleaningConfig, offsets: list[str]) -> list[dict[str, Any]]:
+    """Daily rows of a run of consecutive dates of one bucket, from their minutes and the halo (the day
+    before and after); writes ``daily/<bucket>/<date>.parquet`` per date (or removes it when no
+    participant-day remains). One date at a time gives the same files; a run reads each partition
+    once instead of three times."""
+    frames = [read_partition_table(layout, bucket, _shift(dates[0], k))[0] for k in range(-1, len(dates) + 1)]
+    df = to_frame(frames)
+    daily = summarise_frame(df, dates, config, set(offsets))
+    out = []
+    by_date = dict(tuple(daily.groupby(daily["date"].dt.strftime("%Y-%m-%d"), sort=False))) if len(daily) else {}
+    for date in dates:
+        part = by_date.get(date)
+        path = layout.daily_file(bucket, date)
+        if part is not None and len(part):
+            write_parquet(part.reset_index(drop=True), path)
+        else:
+            path.unlink(missing_ok=True)
+        out.append({"bucket": bucket, "date": date, "participant_days": 0 if part is None else len(part)})
+    return out
 
 
 def remove_parts(layout: Layout, name: str, partitions: list[list[Any]]) -> None:

@@ -141,12 +141,16 @@ def summarise_partition(root: str | Path, bucket: str, date: str, config: Cleani
     return summarise_frame(pd.concat(frames, ignore_index=True) if frames else None, date, config, offsets)
 
 
-def summarise_frame(df: pd.DataFrame | None, date: str, config: CleaningConfig = DEFAULT,
+def summarise_frame(df: pd.DataFrame | None, date: str | list[str], config: CleaningConfig = DEFAULT,
                     offsets: set[str] | None = None) -> pd.DataFrame:
-    """Daily rows of ``date`` from minutes of that date and its neighbours (the halo), already concatenated.
+    """Daily rows of ``date`` (one date or a list of consecutive dates) from minutes of those dates and
+    their neighbours (the halo: the day before the first and after the last), already concatenated.
 
     ``offsets``: participants with a clock offset (pooled decision); ``None`` lets the kernel decide.
+    Reading a run of dates with one halo gives the same rows as one date at a time (any rule run
+    that reaches past the halo is longer than every rule's frame).
     """
+    dates = [date] if isinstance(date, str) else list(date)
     if df is None or not len(df):
         return daily_summary(clean_minutes(_empty()), config)
     if offsets is not None:
@@ -155,7 +159,7 @@ def summarise_frame(df: pd.DataFrame | None, date: str, config: CleaningConfig =
     else:
         cleaned = clean_minutes(df, config)
     daily = daily_summary(cleaned, config)
-    return daily[daily["date"] == pd.Timestamp(date)].reset_index(drop=True)
+    return daily[daily["date"].isin(pd.to_datetime(dates))].reset_index(drop=True)
 
 
 def _empty() -> pd.DataFrame:
