@@ -129,7 +129,10 @@ def write_parts(layout: Layout, minutes: pd.DataFrame, name: str) -> list[tuple[
     day = local_minutes(minutes["ts"], layout.tz) // 1440
     bucket = bucket_of(minutes["participant_id"], layout.n_buckets)
     key = bucket.astype(np.int64) * 10_000_000 + day
-    order = np.argsort(key, kind="stable")  # keeps the file's row order inside a part
+    pid = pd.factorize(minutes["participant_id"])[0]
+    # by partition, then participant and time (what the cleaning kernels want); stable, so copies of a
+    # minute keep the file's order
+    order = np.lexsort((minutes["ts"].array.asi8, pid, key))
     df = minutes.iloc[order].reset_index(drop=True)
     df["participant_id"] = df["participant_id"].astype(str)
     table = pa.Table.from_pandas(df, preserve_index=False)

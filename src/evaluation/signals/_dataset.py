@@ -103,9 +103,12 @@ def phase_of(df: pd.DataFrame, config: CleaningConfig = DEFAULT) -> pd.DataFrame
     t = local_minutes(c["ts"], config.tz)
     s = np.where(use, steps, 0).astype(float)
     ang = 2 * np.pi * (t % 1440) / 1440.0
-    pid = c["participant_id"].astype(str).to_numpy()
-    out = pd.DataFrame({"participant_id": pid, "x": s * np.cos(ang), "y": s * np.sin(ang), "s": s})
-    return out.groupby("participant_id", sort=True, as_index=False)[["x", "y", "s"]].sum()
+    codes, labels = pd.factorize(c["participant_id"], sort=True)
+    labels = np.asarray(labels).astype(str)
+    k = len(labels)
+    out = pd.DataFrame({"participant_id": labels, "x": np.bincount(codes, s * np.cos(ang), k),
+                        "y": np.bincount(codes, s * np.sin(ang), k), "s": np.bincount(codes, s, k)})
+    return out.sort_values("participant_id", kind="stable").reset_index(drop=True)
 
 
 def participant_phase(root: str | Path, bucket: str, config: CleaningConfig = DEFAULT) -> pd.DataFrame:
