@@ -181,3 +181,29 @@ def test_params_build_section_is_strict(tmp_path, repo_root):
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True))
     with pytest.raises(params.ParamsError, match="nonwear_minutes"):
         params.load(path, base_dir=repo_root)
+
+
+def test_cli_build_exit_codes_and_params_section(raw, tmp_path, capsys):
+    import yaml
+
+    from evaluation import cli
+
+    exports = _copy(raw, tmp_path / "exports")
+    (tmp_path / "params").mkdir()
+    cfg = {"programme": "t", "notebooks": [{"path": "notebooks/none.ipynb"}],
+           "build": {"exports": "exports", "store": "store", "n_buckets": 3, "demo": True, "pseudonymise_ids": False,
+                     "cleaning": {"valid_day_minutes": 480}}}
+    path = tmp_path / "params" / "p.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert cli.main(["build", str(path), "--quiet"]) == 0
+    assert "participant-days" in capsys.readouterr().out
+    m = build.manifest(tmp_path / "store")
+    assert m["cleaning"]["valid_day_minutes"] == 480 and m["files"]["new"] > 0
+    (exports / "band" / "broken.csv").write_text("who,when\nx,y\n")
+    assert cli.main(["build", str(path), "--quiet"]) == 1  # reported, the rest of the store stays usable
+    cfg["build"]["n_buckets"] = 5
+    path.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(build.StoreError, match="n_buckets"):
+        build.build(path)
+    assert cli.main(["build", str(path), "--quiet"]) == 2
+    assert "n_buckets" in capsys.readouterr().err

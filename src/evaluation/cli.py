@@ -59,6 +59,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
     except build.BuildLockedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_LOCKED
+    except (build.StoreError, FileNotFoundError) as exc:  # a store made with other settings, a missing folder
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PARAMS
     print(result)
     print(f"daily store: {result.daily_path}")
     return EXIT_FAILED if result.files_failed else 0
