@@ -207,3 +207,31 @@ def test_cli_build_exit_codes_and_params_section(raw, tmp_path, capsys):
         build.build(path)
     assert cli.main(["build", str(path), "--quiet"]) == 2
     assert "n_buckets" in capsys.readouterr().err
+
+
+def test_own_devices_go_to_vendor_writers_when_installed(tmp_path, repo_root, monkeypatch):
+    """With evaluation.ingest.vendors present, own-device participants get one vendor file each and no
+    band rows (a stand-in writer that writes band CSV under the vendor's name is enough to check it)."""
+    import sys
+    import types
+
+    calls = []
+
+    def write_synthetic(fmt, minutes, path, *, participant_id):
+        calls.append((fmt, participant_id))
+        assert set(minutes["participant_id"].astype(str)) == {participant_id}
+        sx.band_csv(minutes, path)
+
+    monkeypatch.setitem(sys.modules, "evaluation.ingest.vendors", types.SimpleNamespace(write_synthetic=write_synthetic))
+    people = pd.read_parquet(repo_root / "data_samples" / "participants.parquet")
+    cohort = sx.sample(people, per_wave=3, comparison=2, seed=1, waves=[1])
+    own = set(cohort.loc[cohort["arm"].astype(str) == "own_device", "participant_id"].astype(str))
+    assert own
+    out = sx.write_exports(cohort, tmp_path / "exports", start=START, days=2, truth=tmp_path / "truth",
+                           formats=["band_csv", "samsung_health_csv"])
+    assert out["formats"]["samsung_health_csv"] == len(own) == len(calls)
+    band_ids = set(ingest.read_exports(tmp_path / "exports" / "band", **READ).minutes["participant_id"].astype(str))
+    assert not band_ids & own and band_ids | own == set(cohort["participant_id"].astype(str))
+    again = sx.write_exports(cohort, tmp_path / "exports", start=START, days=2, truth=tmp_path / "truth",
+                             formats=["band_csv", "samsung_health_csv"])
+    assert not again["written"] and len(calls) == len(own)  # written once
