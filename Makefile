@@ -50,6 +50,7 @@ system-deps:
 	fi
 
 demo: $(STAMP)
+	$(VENV)/bin/evaluation build params/demo.yaml  # synthetic raw exports -> build/demo/store (incremental)
 	$(VENV)/bin/evaluation run params/demo.yaml
 	@echo
 	@echo "Report:     outputs/smartband_9988/latest/reports/  (HTML, no code)"

@@ -1,4 +1,4 @@
-"""Command line: ``evaluation run|validate|runs|samples|dashboard``.
+"""Command line: ``evaluation run|validate|build|runs|samples|dashboard``.
 
 Exit codes: 0 success, 1 a notebook failed, 2 invalid parameters or usage,
 74 (EX_IOERR) writing the run failed (disk full, quota, I/O error),
@@ -62,6 +62,25 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_PARAMS
     print(f"{args.params}: valid ({len(cfg.notebooks)} notebooks, programme {cfg.programme})")
     return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from . import build, params
+
+    try:
+        result = build.build(args.params, scheduler=args.scheduler, verify=args.verify, progress=not args.quiet)
+    except params.ParamsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PARAMS
+    except build.BuildLockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except (build.StoreError, FileNotFoundError) as exc:  # a store made with other settings, a missing folder
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PARAMS
+    print(result)
+    print(f"daily store: {result.daily_path}")
+    return EXIT_FAILED if result.files_failed else 0
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:
@@ -132,6 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("params")
     _path_flags(p)
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("build", help="ingest new or changed exports into the minutes and daily stores (incremental)")
+    p.add_argument("params", help="params/<name>.yaml with a 'build:' section")
+    p.add_argument("--scheduler", default=None,
+                   help="Dask scheduler address, e.g. tcp://host:8786 ('local': a LocalCluster; default: this process)")
+    p.add_argument("--verify", action="store_true", help="re-hash every export instead of trusting size and modification time")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("runs", help="list the runs of a programme, or prune old ones")
     p.add_argument("programme")

@@ -73,6 +73,63 @@ class DataSpec(BaseModel):
     description: str = Field(default="", description="one line, Korean / English")
 
 
+class SyntheticExportsParams(BaseModel):
+    """Demo only: synthetic raw exports that ``evaluation build`` writes into the first exports folder
+    (once; :mod:`evaluation.synth.exports`), with their truth kept apart in ``truth``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    participants: str = Field(description="participants table the minutes are generated for")
+    start: str = Field(description="first local date, YYYY-MM-DD")
+    days: int = Field(gt=0, le=400)
+    waves: list[int] | None = Field(default=None, description="enrolment waves drawn (default all)")
+    per_wave: int = Field(default=0, ge=0, description="participants drawn per enrolment wave (0 = all)")
+    comparison: int = Field(default=0, ge=0, description="comparison-arm participants drawn (0 = all)")
+    formats: list[str] = Field(default_factory=lambda: ["band_csv"])
+    truth: str = Field(description="folder for the truth files (outside the exports folder)")
+    truth_participants: int = Field(default=20, ge=0, description="participants whose minutes keep their truth columns")
+    seed: int = 2023
+
+
+class BuildParams(BaseModel):
+    """The ``build:`` section: exports -> minutes store -> daily store (``evaluation build``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exports: list[str] = Field(min_length=1, description="folders (or files) of raw exports")
+    store: str = Field(description="store folder; the daily store is <store>/daily")
+    n_buckets: int = Field(default=16, ge=1, le=4096)
+    enrolled: str | None = Field(default=None, description="participants table; other ids are quarantined")
+    columns: dict[str, str] = Field(default_factory=dict, description="export column -> contract column")
+    source_tz: str = "Asia/Seoul"
+    period: tuple[str, str] | None = None
+    demo: bool = False
+    pseudonymise_ids: bool = True
+    read_options: dict[str, Any] = Field(default_factory=dict, description="more keyword arguments for ingest.read_exports")
+    cleaning: dict[str, Any] = Field(default_factory=dict, description="signals.CleaningConfig fields")
+    scheduler: str | None = Field(default=None, description="tcp://host:8786 (Dask), 'local' (LocalCluster) or none")
+    before_run: bool = Field(default=True, description="`evaluation run` brings the stores up to date first")
+    synthetic: SyntheticExportsParams | None = None
+
+    @field_validator("exports", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("cleaning")
+    @classmethod
+    def _cleaning_fields(cls, v: dict[str, Any]) -> dict[str, Any]:
+        import dataclasses
+
+        from .signals import CleaningConfig
+
+        known = {f.name for f in dataclasses.fields(CleaningConfig)}
+        unknown = sorted(set(v) - known)
+        if unknown:
+            raise ValueError(f"unknown cleaning option(s) {unknown}; known: {sorted(known)}")
+        return v
+
+
 class RunParams(BaseModel):
     """The top level of a ``params/*.yaml`` file."""
 
@@ -90,6 +147,7 @@ class RunParams(BaseModel):
     notebooks: list[NotebookSpec] = Field(min_length=1)
     data: DataSpec = Field(default_factory=lambda: DataSpec(kind="programme"),
                            description="kind and period of the participant data (provenance of computed numbers)")
+    build: BuildParams | None = None
 
     @field_validator("inputs")
     @classmethod

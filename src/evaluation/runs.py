@@ -356,6 +356,10 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
         for spec in cfg.notebooks:
             values = params_mod.notebook_parameters(cfg, spec, base_dir=base, output_dir=staging.resolve())
             plans.append((spec, values))
+        build_record = None
+        if cfg.build is not None:  # stores first: incremental, a no-op when no export changed (evaluation.build)
+            from . import build as build_mod
+            build_record = build_mod.for_run(cfg, base, say)
         started = time.time()
         manifest: dict[str, Any] = {
             "run_id": run_id,
@@ -373,6 +377,8 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
             "host": platform.node(),
             "notebooks": [],
         }
+        if build_record is not None:
+            manifest["build"] = build_record
         failed: str | None = None
         io_error: BaseException | None = None
         try:

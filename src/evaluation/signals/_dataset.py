@@ -87,24 +87,34 @@ def _read(root: Path, bucket: str, date: str) -> pd.DataFrame | None:
     return pd.concat(parts, ignore_index=True)
 
 
-def participant_phase(root: str | Path, bucket: str, config: CleaningConfig = DEFAULT) -> pd.DataFrame:
-    """Per participant of a bucket: step-weighted sums of cos/sin of the time of day and total steps.
+def phase_of(df: pd.DataFrame, config: CleaningConfig = DEFAULT) -> pd.DataFrame:
+    """Per participant of ``df`` (one partition's minutes): step-weighted sums of cos/sin of the time of day
+    (``x``, ``y``) and total steps (``s``); every participant present gets a row (zeros without steps).
 
     The pooled statistic behind the clock-offset rule (same as the kernel's:
     plausible steps > 0 on non-duplicate minutes; duplicates count once here too).
+    Partition-local: duplicates share a minute, so they share a partition.
     """
+    if df is None or not len(df):
+        return pd.DataFrame({"participant_id": pd.Series([], dtype=object), "x": [], "y": [], "s": []})
+    c = clean_minutes(df, replace(config, detect_clock_offset=False))
+    steps = c["steps_clean"].to_numpy()
+    use = ~c["flag_duplicate"].to_numpy() & (steps > 0)
+    t = local_minutes(c["ts"], config.tz)
+    s = np.where(use, steps, 0).astype(float)
+    ang = 2 * np.pi * (t % 1440) / 1440.0
+    codes, labels = pd.factorize(c["participant_id"], sort=True)
+    labels = np.asarray(labels).astype(str)
+    k = len(labels)
+    out = pd.DataFrame({"participant_id": labels, "x": np.bincount(codes, s * np.cos(ang), k),
+                        "y": np.bincount(codes, s * np.sin(ang), k), "s": np.bincount(codes, s, k)})
+    return out.sort_values("participant_id", kind="stable").reset_index(drop=True)
+
+
+def participant_phase(root: str | Path, bucket: str, config: CleaningConfig = DEFAULT) -> pd.DataFrame:
+    """Per participant of a bucket: :func:`phase_of` pooled over every date of the bucket."""
     root = Path(root)
-    rows = []
-    for b, d in partitions(root):
-        if b != bucket:
-            continue
-        df = _read(root, b, d)
-        c = clean_minutes(df, replace(config, detect_clock_offset=False))
-        use = ~c["flag_duplicate"].to_numpy() & (c["steps_clean"].to_numpy() > 0)
-        t = local_minutes(c["ts"], config.tz)[use]
-        s = c["steps_clean"].to_numpy()[use].astype(float)
-        ang = 2 * np.pi * (t % 1440) / 1440.0
-        rows.append(pd.DataFrame({"participant_id": c["participant_id"].to_numpy()[use], "x": s * np.cos(ang), "y": s * np.sin(ang), "s": s}))
+    rows = [phase_of(_read(root, b, d), config) for b, d in partitions(root) if b == bucket]
     if not rows:
         return pd.DataFrame(columns=["x", "y", "s"])
     return pd.concat(rows).groupby("participant_id")[["x", "y", "s"]].sum()
@@ -131,16 +141,28 @@ def summarise_partition(root: str | Path, bucket: str, date: str, config: Cleani
     root = Path(root)
     day = np.datetime64(date, "D")
     frames = [f for f in (_read(root, bucket, _date(int((day + k).astype(np.int64)))) for k in (-1, 0, 1)) if f is not None]
-    if not frames:
+    return summarise_frame(pd.concat(frames, ignore_index=True) if frames else None, date, config, offsets)
+
+
+def summarise_frame(df: pd.DataFrame | None, date: str | list[str], config: CleaningConfig = DEFAULT,
+                    offsets: set[str] | None = None) -> pd.DataFrame:
+    """Daily rows of ``date`` (one date or a list of consecutive dates) from minutes of those dates and
+    their neighbours (the halo: the day before the first and after the last), already concatenated.
+
+    ``offsets``: participants with a clock offset (pooled decision); ``None`` lets the kernel decide.
+    Reading a run of dates with one halo gives the same rows as one date at a time (any rule run
+    that reaches past the halo is longer than every rule's frame).
+    """
+    dates = [date] if isinstance(date, str) else list(date)
+    if df is None or not len(df):
         return daily_summary(clean_minutes(_empty()), config)
-    df = pd.concat(frames, ignore_index=True)
     if offsets is not None:
         cleaned = clean_minutes(df, replace(config, detect_clock_offset=False))
-        cleaned["flag_clock_offset"] = cleaned["participant_id"].isin(offsets).to_numpy()
+        cleaned["flag_clock_offset"] = cleaned["participant_id"].astype(str).isin(offsets).to_numpy()
     else:
         cleaned = clean_minutes(df, config)
     daily = daily_summary(cleaned, config)
-    return daily[daily["date"] == pd.Timestamp(date)].reset_index(drop=True)
+    return daily[daily["date"].isin(pd.to_datetime(dates))].reset_index(drop=True)
 
 
 def _empty() -> pd.DataFrame:
