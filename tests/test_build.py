@@ -190,6 +190,7 @@ def test_cli_build_exit_codes_and_params_section(raw, tmp_path, capsys):
 
     exports = _copy(raw, tmp_path / "exports")
     (tmp_path / "params").mkdir()
+    (tmp_path / "notebooks").mkdir()  # a project folder: relative paths resolve against it (evaluation.params)
     cfg = {"programme": "t", "notebooks": [{"path": "notebooks/none.ipynb"}],
            "build": {"exports": "exports", "store": "store", "n_buckets": 3, "demo": True, "pseudonymise_ids": False,
                      "cleaning": {"valid_day_minutes": 480}}}
@@ -209,20 +210,19 @@ def test_cli_build_exit_codes_and_params_section(raw, tmp_path, capsys):
     assert "n_buckets" in capsys.readouterr().err
 
 
-def test_own_devices_go_to_vendor_writers_when_installed(tmp_path, repo_root, monkeypatch):
-    """With evaluation.ingest.vendors present, own-device participants get one vendor file each and no
-    band rows (a stand-in writer that writes band CSV under the vendor's name is enough to check it)."""
-    import sys
-    import types
+def test_own_devices_go_to_vendor_writers(tmp_path, repo_root, monkeypatch):
+    """Own-device participants get one vendor export each (written by ingest.vendors) and no band rows."""
+    from evaluation.ingest import vendors
 
     calls = []
+    real = vendors.write_synthetic
 
-    def write_synthetic(fmt, minutes, path, *, participant_id):
+    def write_synthetic(fmt, minutes, path, *, participant_id, **kw):
         calls.append((fmt, participant_id))
         assert set(minutes["participant_id"].astype(str)) == {participant_id}
-        sx.band_csv(minutes, path)
+        return real(fmt, minutes, path, participant_id=participant_id, **kw)
 
-    monkeypatch.setitem(sys.modules, "evaluation.ingest.vendors", types.SimpleNamespace(write_synthetic=write_synthetic))
+    monkeypatch.setattr(vendors, "write_synthetic", write_synthetic)
     people = pd.read_parquet(repo_root / "data_samples" / "participants.parquet")
     cohort = sx.sample(people, per_wave=3, comparison=2, seed=1, waves=[1])
     own = set(cohort.loc[cohort["arm"].astype(str) == "own_device", "participant_id"].astype(str))
@@ -232,6 +232,11 @@ def test_own_devices_go_to_vendor_writers_when_installed(tmp_path, repo_root, mo
     assert out["formats"]["samsung_health_csv"] == len(own) == len(calls)
     band_ids = set(ingest.read_exports(tmp_path / "exports" / "band", **READ).minutes["participant_id"].astype(str))
     assert not band_ids & own and band_ids | own == set(cohort["participant_id"].astype(str))
+    # the build reads each own-device export as one unit named by the participant
+    res = build.build_store(tmp_path / "exports", tmp_path / "store", n_buckets=2, read_kwargs=READ)
+    assert not res.files_failed
+    daily_ids = set(build.read_daily(res.store)["participant_id"].astype(str))
+    assert own <= daily_ids
     again = sx.write_exports(cohort, tmp_path / "exports", start=START, days=2, truth=tmp_path / "truth",
                              formats=["band_csv", "samsung_health_csv"])
     assert not again["written"] and len(calls) == len(own)  # written once

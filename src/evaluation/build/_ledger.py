@@ -13,24 +13,57 @@ import os
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import pandas as pd
 
 from ._store import Layout, write_parquet
 
-PATTERNS = ("*.csv", "*.csv.gz", "*.txt", "*.txt.gz", "*.parquet", "*.pq", "*.xml", "*.xml.gz", "*.json", "*.json.gz", "*.zip")
+PATTERNS = ("*.csv", "*.csv.gz", "*.txt", "*.txt.gz", "*.parquet", "*.pq", "*.xml", "*.xml.gz", "*.json", "*.json.gz", "*.zip", "*.fit")
 """Export file names the build picks up (band CSV/Parquet and the vendor formats)."""
 COLUMNS = ("path", "key", "sha256", "size", "mtime_ns", "precedence", "rows_in", "rows_kept", "rows_quarantined",
            "by_reason", "partitions", "ingested_at")
 
 
 def sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """Content hash of an export file, or of a vendor export folder (its files' names and hashes)."""
+    path = Path(path)
+    if path.is_dir():
+        h = hashlib.sha256()
+        for f in sorted(q for q in path.rglob("*") if q.is_file()):
+            h.update(f"{f.relative_to(path)}\0{sha256(f)}\n".encode("utf-8"))
+        return h.hexdigest()
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(chunk), b""):
             h.update(block)
     return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class UnitStat:
+    """Size and modification time of an export unit: a file, or a vendor folder read as one export."""
+
+    st_size: int
+    st_mtime_ns: int
+
+
+def _units(files: list[Path]) -> dict[str, Any]:
+    """Files -> export units: a vendor whose steps and heart rate come in separate per-day files
+    (Fitbit, Samsung) is one unit per folder, so each participant-minute is read once with both values."""
+    try:
+        from ..ingest import vendors
+    except ImportError:  # pragma: no cover - vendors ship with the package
+        return {str(f): f.stat() for f in files}
+    out: dict[str, Any] = {}
+    for unit, _fmt in vendors.group_exports(files):
+        if unit.is_dir():
+            members = [f for f in files if f.parent == unit]
+            stats = [f.stat() for f in members]
+            out[str(unit)] = UnitStat(sum(st.st_size for st in stats), max(st.st_mtime_ns for st in stats))
+        else:
+            out[str(unit)] = unit.stat()
+    return out
 
 
 def path_key(path: str) -> str:
@@ -48,13 +81,14 @@ def scan(roots: Iterable[str | Path], patterns: Iterable[str] = PATTERNS) -> dic
             continue
         if not root.is_dir():
             raise FileNotFoundError(f"export folder {root} does not exist")
+        files: list[Path] = []
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
             for f in sorted(filenames):
                 if f.startswith((".", "_")) or not any(fnmatch(f.lower(), p) for p in patterns):
                     continue
-                p = Path(dirpath, f).resolve()
-                out[str(p)] = p.stat()
+                files.append(Path(dirpath, f).resolve())
+        out.update(_units(files))
     return out
 
 

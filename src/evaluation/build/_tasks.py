@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,10 @@ from ._store import Layout, part_name, read_partition, read_partition_table, to_
 @functools.lru_cache(maxsize=4)
 def _enrolled(path: str, column: str = "participant_id") -> tuple[str, ...]:
     return tuple(pd.read_parquet(path, columns=[column])[column].astype(str))
+
+
+ID_FROM_NAME = ("apple_health_xml", "samsung_health_csv", "fitbit_json")
+"""Vendor formats whose files carry no participant id; the build takes it from the export's name."""
 
 
 def ingest_file(layout: Layout, path: str, sha256: str, precedence: int, read_kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -38,10 +43,17 @@ def ingest_file(layout: Layout, path: str, sha256: str, precedence: int, read_kw
         kwargs["participants"] = _enrolled(enrolled)
     key = path_key(path)
     try:
+        if "participant_id" not in kwargs and ingest.detect_format(path) in ID_FROM_NAME:
+            # these exports carry no participant id: the unit is named by it (exports/<vendor>/<id>[.ext])
+            kwargs["participant_id"] = Path(path).name.split(".")[0]
         res = ingest.read_exports([path], **kwargs)
     except Exception as exc:  # one bad file must not stop the others; reported in the manifest
         return {"path": path, "error": f"{type(exc).__name__}: {exc}"[:2000]}
     acc = res.accounting
+    if acc.files_failed:  # a file ingest could not read at all: reported, retried next build, nothing written
+        code = next(iter(acc.files_failed.values()))
+        detail = acc.file_meta.get(next(iter(acc.files_failed)), {}).get("detail", "")
+        return {"path": path, "error": f"{code}: {detail}"[:2000]}
     parts = write_parts(layout, res.minutes, part_name(precedence, key, sha256))
     qfile = layout.quarantine / f"{key}.parquet"
     if len(res.quarantine):
