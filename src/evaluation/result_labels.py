@@ -34,6 +34,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "participant_days": ("참여자-일 수", "Participant-days"),
     "share_valid_days": ("유효 착용일 비율", "Share of valid wear days"),
     "median_wear_minutes": ("하루 착용 시간 중앙값", "Median wear time per day"),
+    "store_wear_minutes_mae": ("일별 저장소 착용 시간 오차 (분/일, 합성 정답 대비)",
+                               "Daily store wear-time error (minutes/day, against synthetic truth)"),
     "nonwear_share": ("기록된 분 중 미착용 비율", "Share of recorded minutes not worn"),
     "nonwear_balanced_accuracy": ("미착용 판별 균형 정확도 (합성 정답 대비)",
                                   "Non-wear detection balanced accuracy (against synthetic truth)"),

@@ -76,6 +76,8 @@ register({
     "no_execution_data": {"ko": "근거 문서에 집행 실적 없음", "en": "No executed amounts in the seed documents"},
     "post_enrolment_avg": {"ko": "등록 후 1-24주 평균", "en": "Average over weeks 1-24 after enrolment"},
     "official_mortality": {"ko": "자치구별 전체 사망률 (공식 통계)", "en": "All-cause mortality by district (official statistics)"},
+    "district_weeks_suppressed": {"ko": "이 자치구의 주별 값은 모두 참여자가 10명 미만이라 공개하지 않습니다 (비공개, n<10).",
+                                  "en": "Every weekly value of this district has fewer than 10 participants and is withheld (n<10)."},
     "district_suppressed": {"ko": "이 자치구는 참여자가 10명 미만이라 결과를 공개하지 않습니다 (비공개, n<10).",
                             "en": "This district has fewer than 10 participants, so its results are withheld (n<10)."},
 })
@@ -84,6 +86,11 @@ register({
 
 def _first(df: pd.DataFrame, names: tuple[str, ...] | list[str]) -> str | None:
     return next((c for c in names if c in df.columns), None)
+
+
+def _withheld(text: str) -> W.HTML:
+    """A figure withheld for small cells: said in words (never an empty axis)."""
+    return W.HTML(f"<div class='ev-withheld' style='padding:16px;font-size:15px;color:#57606a'>{html.escape(text)}</div>")
 
 
 def _missing(lang: str, what: str) -> W.HTML:
@@ -142,7 +149,7 @@ def _steps_panel(run: RunData, lang: str, district: str | None) -> W.Widget:
         if sub.empty:
             return _missing(lang, t("steps_by_week", lang))
         if sub["suppressed"].astype(bool).all() or sub["estimate"].isna().all():
-            return message(t("district_suppressed", lang))
+            return _withheld(t("district_weeks_suppressed", lang))
         name = districts.names(lang)[district]
         widget = _lines(sub, "week_since_enrolment", None, lang, ylabel=t("daily_steps", lang),
                         title=f"{name}: {t('steps_by_week', lang)}", xlabel=t("weeks_since_enrolment", lang))
@@ -192,7 +199,7 @@ def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Wid
         enrolled = _district_total(run, district)
         if enrolled is not None and enrolled.get("suppressed"):
             name = districts.names(lang)[district]
-            return [panel(name, message(t("district_suppressed", lang)))]
+            return [panel(name, _withheld(t("district_suppressed", lang)))]
         avg = t("post_enrolment_avg", lang)
         cards = W.HBox([
             card(t("enrolled", lang), enrolled, lang=lang),
