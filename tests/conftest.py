@@ -79,6 +79,7 @@ def run_notebook(repo_root, tmp_path, kernel_name):
     return _run
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the markers into group names
 def pytest_collection_modifyitems(config, items):
     """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`): one worker per test file, and every test
     sharing the session's demo run on the same worker, so the demo (and each module fixture) runs once."""

@@ -165,7 +165,13 @@ def test_widgets_change_the_figures(server, browser, artifacts):
     page.screenshot(path=str(artifacts / "overview_en.png"), full_page=True)
     # choosing a district swaps the city-wide trend for that district's trajectory
     page.locator("select").nth(2).select_option(label="Gangnam-gu")
-    _wait_redraw(page, english)
+    # the cards switch to the district (a figure that exists only for Seoul says so); the weekly series is
+    # drawn, or said to be withheld when every week has fewer than 10 participants
+    page.wait_for_function("() => document.body.innerText.includes('after enrolment')"
+                           " && document.body.innerText.includes('value for all of Seoul')", timeout=60_000)
+    page.wait_for_function(
+        "before => document.body.innerText.includes('is withheld (n<10)') || "
+        "Array.from(document.images).some(e => !before.includes(e.src))", arg=english, timeout=60_000)
     page.screenshot(path=str(artifacts / "overview_en_gangnam.png"), full_page=True)
     ms = page.locator("[data-render-ms]").last.get_attribute("data-render-ms")
     assert ms is not None and float(ms) >= 0

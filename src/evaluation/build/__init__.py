@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from ._build import BuildLockedError, BuildResult, build_store, config_hash
+from ._build import BuildLockedError, BuildResult, build_store, config_hash, store_lock
 from ._ledger import PATTERNS
 from ._runner import Runner
 from ._store import Layout, StoreError
@@ -39,7 +39,7 @@ def _store_root(path: str | Path) -> Path:
 
 
 def build(params_path: str | Path | Any, *, base_dir: str | Path | None = None, client: Any = None,
-          scheduler: str | None = None, verify: bool = False, progress: bool = False) -> BuildResult:
+          scheduler: str | None = None, verify: bool = False, progress: bool = False, wait: float = 0.0) -> BuildResult:
     """Run the ``build:`` section of a params file (path or loaded :class:`evaluation.params.RunParams`).
 
     Writes the synthetic exports first when the section has ``synthetic:`` (demo).
@@ -60,7 +60,9 @@ def build(params_path: str | Path | Any, *, base_dir: str | Path | None = None, 
     if b.synthetic is not None:
         from ..synth.exports import write_from_params
 
-        write_from_params(b.synthetic, exports[0], base)
+        # two demo runs started together must not write the same synthetic exports at once
+        with store_lock(Path(exports[0]).parent / ".synthetic", wait=max(wait, 600.0)):
+            write_from_params(b.synthetic, exports[0], base)
     read_kwargs: dict[str, Any] = {"columns": b.columns or None, "source_tz": b.source_tz, "demo": b.demo,
                                    "pseudonymise_ids": b.pseudonymise_ids, **b.read_options}
     if b.period:
@@ -69,7 +71,7 @@ def build(params_path: str | Path | Any, *, base_dir: str | Path | None = None, 
         read_kwargs["enrolled"] = str((base / b.enrolled).resolve())
     return build_store(exports, base / b.store, n_buckets=b.n_buckets, config=CleaningConfig(**b.cleaning),
                        read_kwargs=read_kwargs, client=client, scheduler=scheduler or b.scheduler, verify=verify,
-                       progress=progress)
+                       progress=progress, wait=wait)
 
 
 def manifest(store: str | Path) -> dict[str, Any]:
@@ -93,7 +95,8 @@ def for_run(cfg: Any, base: Path, say: Callable[[str], None] = print) -> dict[st
     """What ``evaluation run`` does with a ``build:`` section: build first (unless ``before_run: false``),
     then return :func:`run_manifest` for the run's ``manifest.json``."""
     if cfg.build.before_run:
-        result = build(cfg, base_dir=base)
+        # a scheduled run that starts while a build is under way waits for it (its data are being made)
+        result = build(cfg, base_dir=base, wait=3600.0)
         say(str(result))
     return run_manifest(base / cfg.build.store)
 

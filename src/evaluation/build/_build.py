@@ -42,16 +42,22 @@ class BuildLockedError(RuntimeError):
 
 
 @contextlib.contextmanager
-def store_lock(root: Path) -> Iterator[None]:
+def store_lock(root: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the store's build lock; wait up to ``wait`` seconds for another build to finish."""
     root.mkdir(parents=True, exist_ok=True)
     fh = open(root / ".lock", "a+")
+    deadline = time.monotonic() + wait
     try:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EAGAIN, errno.EACCES):
-                raise BuildLockedError(f"another build of {root} is in progress") from None
-            raise
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise BuildLockedError(f"another build of {root} is in progress") from None
+                time.sleep(0.5)
         yield
     finally:
         with contextlib.suppress(OSError):
@@ -170,6 +176,7 @@ def build_store(
     scheduler: str | None = None,
     verify: bool = False,
     progress: bool = False,
+    wait: float = 0.0,
 ) -> BuildResult:
     """Bring the minutes and daily stores under ``store`` up to date with the files under ``exports``.
 
@@ -195,7 +202,7 @@ def build_store(
         if progress:
             print(msg, flush=True)
 
-    with store_lock(layout.root), Runner(client, scheduler) as runner:
+    with store_lock(layout.root, wait), Runner(client, scheduler) as runner:
         layout.open()
         ledger = _ledger.load(layout)
         found = _ledger.scan(roots, patterns)
