@@ -14,11 +14,12 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ..report import repo_root
-from ._service import MAX_KERNELS_ENV, TOKEN_ENV
-
+TOKEN_ENV = "EVALUATION_DASHBOARD_TOKEN"
+MAX_KERNELS_ENV = "EVALUATION_DASHBOARD_MAX_KERNELS"
+HEALTH_PATH = "voila/health"  # answered by the Voila process without a token (see _service.Health)
 TEMPLATES = Path(__file__).parent / "jupyter"  # holds voila/templates/seoul (see its index.html.j2)
 
 
@@ -31,15 +32,17 @@ def voila_env(output_root: str | Path) -> dict[str, str]:
     return env
 
 
-def voila_command(*, host: str = "127.0.0.1", port: int = 8866, base_url: str = "/", token: str | None = None) -> list[str]:
+def voila_command(*, host: str = "127.0.0.1", port: int = 8866, base_url: str = "/",
+                  extra: Sequence[str] = ()) -> list[str]:
     """The Voila process's command line (run with cwd = repo root so ``voila.json`` applies).
 
-    It never carries the token: :func:`serve` passes it in ``$EVALUATION_DASHBOARD_TOKEN`` (argv is
-    readable by every local user through ``ps``). ``token`` is accepted and ignored for old callers.
+    It never carries the token: :func:`start` passes it in ``$EVALUATION_DASHBOARD_TOKEN`` (argv is
+    readable by every local user through ``ps``). ``extra`` holds further Voila/traitlets options,
+    e.g. ``--MappingKernelManager.cull_idle_timeout=10``; they override ``voila.json``.
     """
     return [
-        sys.executable, "-m", "evaluation.dashboards._service", str(repo_root() / "notebooks" / "dashboards"),
-        "--no-browser", f"--port={port}", f"--Voila.ip={host}", f"--Voila.base_url={base_url}",
+        sys.executable, "-m", "evaluation.dashboards", str(repo_root() / "notebooks" / "dashboards"),
+        "--no-browser", f"--port={port}", f"--Voila.ip={host}", f"--Voila.base_url={base_url}", *extra,
     ]
 
 
@@ -52,14 +55,29 @@ def default_max_kernels(memory_bytes: int | None = None, kernel_bytes: int = 300
     return max(4, int(memory_bytes * 0.5 // kernel_bytes))
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: SIGTERM the Voila process if ``evaluation dashboard`` dies without stopping it (e.g. SIGKILL)."""
+    import ctypes
+
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 def start(*, host: str = "127.0.0.1", port: int = 8866, output_root: str | Path = "outputs", token: str,
-          base_url: str = "/", max_kernels: int | None = None, stderr: Any = None) -> subprocess.Popen:
-    """Start the Voila process in its own process group (session) and return it."""
+          base_url: str = "/", max_kernels: int | None = None, extra: Sequence[str] = (),
+          stdout: Any = None, stderr: Any = None) -> subprocess.Popen:
+    """Start the Voila process in its own session (process group) and return it.
+
+    The token and the kernel cap travel in the environment, never in argv. Stop it with :func:`stop`.
+    """
+    if not token:
+        raise ValueError("the dashboards never run without a token")
     env = voila_env(output_root)
     env[TOKEN_ENV] = token
     env[MAX_KERNELS_ENV] = str(max_kernels if max_kernels is not None else default_max_kernels())
-    return subprocess.Popen(voila_command(host=host, port=port, base_url=base_url), cwd=repo_root(), env=env,
-                            start_new_session=True, stderr=stderr)
+    return subprocess.Popen(voila_command(host=host, port=port, base_url=base_url, extra=extra), cwd=repo_root(),
+                            env=env, start_new_session=True, stdout=stdout, stderr=stderr,
+                            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
 
 
 def stop(proc: subprocess.Popen, timeout: float = 30) -> int:
@@ -97,16 +115,20 @@ def serve(*, host: str = "127.0.0.1", port: int = 8866, output_root: str = "outp
     """Run the dashboards until SIGTERM or SIGINT, then stop Voila and every kernel; returns 0.
 
     The token comes from ``token``, else ``$EVALUATION_DASHBOARD_TOKEN``, else a fresh random one
-    printed with the URLs. Requests without it are refused (403).
+    (printed with the URLs; a token you chose is not printed). Requests without it are refused (403).
+    If Voila stops by itself, its exit code is returned (non-zero lets systemd restart the service).
     """
+    generated = not (token or os.environ.get(TOKEN_ENV))
     token = token or os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
     proc = start(host=host, port=port, output_root=output_root, token=token, base_url=base_url,
                  max_kernels=max_kernels)
     url = f"http://{host}:{port}{base_url}voila/render/"
+    # a token the operator chose is not printed: stdout ends up in the journal under systemd
+    shown = token if generated else f"<${TOKEN_ENV}>"
     print("대시보드 / Dashboards (token required):")
     for name in ("overview", "districts", "cost"):
-        print(f"  {url}{name}.ipynb?token={token}")
-    print(f"Health check: http://{host}:{port}{base_url}voila/static/  ·  stop with Ctrl-C or SIGTERM", flush=True)
+        print(f"  {url}{name}.ipynb?token={shown}")
+    print(f"Health check: http://{host}:{port}{base_url}{HEALTH_PATH}  ·  stop with Ctrl-C or SIGTERM", flush=True)
     stopping = False
 
     def _forward(signum, _frame) -> None:

@@ -1,22 +1,25 @@
 """The Voila process of ``evaluation dashboard``: Voila's own app with the service's guards added.
 
-Run as ``python -m evaluation.dashboards._service NOTEBOOK_DIR`` by :func:`evaluation.dashboards.serve`
+Run as ``python -m evaluation.dashboards NOTEBOOK_DIR`` by :func:`evaluation.dashboards.serve`
 (never by hand). It is Voila, configured from ``voila.json``, plus what a service that stays up for weeks
-needs and Voila does not do by itself:
+needs and Voila 0.5 does not do by itself:
 
 * the token comes from ``$EVALUATION_DASHBOARD_TOKEN`` (removed from the environment on start, so the
   kernels never see it), never from the command line that ``ps`` shows;
-* a request that logs in with ``?token=`` is redirected to the same page without it, once the login
+* a page request that logs in with ``?token=`` is redirected to the same page without it once the login
   cookie is set: the token then never reaches a kernel's ``QUERY_STRING`` (which Voila's
   ``/voila/query/<kernel>`` websocket hands out), the browser history or a ``Referer``;
-* access logs are scrubbed of tokens (jupyter_server's request logger, and a filter on every handler);
-* a visitor without a valid token gets a Korean / English "no access" page with status 403, not
-  Jupyter's English login form; unknown or malformed static paths answer 404, never 500;
-* each visitor gets an opaque cookie, kernels are recorded against it when handed out, and
-  ``/voila/api/shutdown/<kernel>`` only stops the caller's own kernel;
-* live kernels are capped (``max_kernels``); past the cap a "busy, retry in a moment" page answers 503;
+* access logs are scrubbed of tokens (jupyter_server's request logger, and a filter on every log handler);
+* a visitor without a valid token gets a Korean / English "no access" page with status 403 (no redirect
+  to Jupyter's English login form); malformed template paths answer 404, never 500;
+* each visitor gets an opaque cookie; every kernel handed out (from the preheated pool or started for the
+  request) is recorded against it, and only that visitor may use, query or shut it down
+  (``/voila/api/shutdown/<id>``, ``/api/kernels/<id>``, its channels and ``/voila/query/<id>``);
+* kernels handed to visitors are capped (``$EVALUATION_DASHBOARD_MAX_KERNELS``); past the cap a Korean
+  "busy, retry in a moment" page answers 503 and retries by itself;
 * idle kernels with no browser connected are culled by jupyter_server's own culler (settings in
-  ``voila.json``), and every kernel is shut down on SIGTERM/SIGINT.
+  ``voila.json``), and every kernel is shut down on SIGTERM and SIGINT;
+* ``/voila/health`` answers 200 with the kernel counts and needs no token (for systemd / the proxy).
 
 These are subclasses of Voila's handlers rather than a proxy in front of Voila, because the kernel ids,
 the login cookie and the pools live inside Voila's process.
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import contextvars
 import html
+import json
 import logging
 import os
 import re
@@ -34,9 +38,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import tornado.web
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from traitlets import Integer
 
-TOKEN_ENV = "EVALUATION_DASHBOARD_TOKEN"
-MAX_KERNELS_ENV = "EVALUATION_DASHBOARD_MAX_KERNELS"
+from ._serve import HEALTH_PATH, MAX_KERNELS_ENV, TOKEN_ENV
+
 VISITOR_COOKIE = "ev_visitor"
 _TOKEN_RE = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
 
@@ -45,13 +51,16 @@ _owners: dict[str, str] = {}
 """kernel id -> visitor cookie of the page it was handed to."""
 
 PAGES = {
-    "denied": ("접근 권한이 없습니다", "No access",
+    "denied": ("접근 권한이 없습니다", "No access / link expired",
                "이 링크가 만료되었거나 올바르지 않습니다. 재단 담당자에게 새 링크를 요청하세요.",
                "This link has expired or is not valid. Ask the foundation's contact for a new link."),
     "busy": ("잠시 후 다시 시도해 주세요", "Busy, please retry in a moment",
              "지금 대시보드를 보는 사람이 많습니다. 이 페이지는 10초 후 자동으로 다시 시도합니다.",
              "Many people are viewing the dashboards right now. This page retries by itself in 10 seconds."),
     "missing": ("페이지를 찾을 수 없습니다", "Page not found", "주소를 확인해 주세요.", "Check the address."),
+    "error": ("일시적인 오류가 발생했습니다", "Something went wrong",
+              "잠시 후 다시 시도해 주세요. 계속되면 재단 담당자에게 알려 주세요.",
+              "Please retry in a moment; if it persists, tell the foundation's contact."),
 }
 
 
@@ -63,7 +72,7 @@ def page(kind: str, *, refresh: int | None = None) -> str:
             "<style>body{font-family:'NanumGothic','Noto Sans KR',sans-serif;max-width:640px;margin:80px auto;"
             "color:#1f2328;padding:0 16px} p{color:#57606a}</style></head><body>"
             f"<h1>{html.escape(ko)}</h1><p>{html.escape(ko_text)}</p><hr>"
-            f"<h2>{html.escape(en)}</h2><p>{html.escape(en_text)}</p></body></html>")
+            f"<h2 lang='en'>{html.escape(en)}</h2><p lang='en'>{html.escape(en_text)}</p></body></html>")
 
 
 def redact(text: str) -> str:
@@ -85,12 +94,15 @@ class RedactTokens(logging.Filter):
 
 
 def install_log_redaction() -> None:
+    """Add :class:`RedactTokens` to the service's loggers and to every handler they write through."""
     flt = RedactTokens()
     for name in ("", "tornado.access", "tornado.application", "tornado.general", "Voila", "ServerApp"):
         logger = logging.getLogger(name)
-        logger.addFilter(flt)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(flt)
         for handler in logger.handlers:
-            handler.addFilter(flt)
+            if not any(isinstance(f, RedactTokens) for f in handler.filters):
+                handler.addFilter(flt)
 
 
 def _without_token(uri: str) -> str:
@@ -104,79 +116,195 @@ def _visitor_of(handler: tornado.web.RequestHandler) -> str | None:
     return raw.decode() if raw else None
 
 
-def _live_kernels(kernel_manager: Any) -> int:
-    """Kernels handed to visitors (the preheated pool is not counted: it is bounded by its size)."""
-    pooled = 0
+def _owns(handler: tornado.web.RequestHandler, kernel_id: str) -> bool:
+    owner = _owners.get(kernel_id)
+    return owner is not None and owner == _visitor_of(handler)
+
+
+def _pooled_ids(kernel_manager: Any) -> set[str]:
+    """Kernels waiting in Voila's preheated pools (not handed to anyone yet)."""
+    out = set()
     for pool in getattr(kernel_manager, "_pools", {}).values():
-        pooled += len(pool)
-    return max(len(kernel_manager.list_kernel_ids()) - pooled, 0)
+        for task in pool:
+            if task.done() and not task.cancelled() and task.exception() is None:
+                out.add(task.result()["kernel_id"])
+    return out
+
+
+def kernel_counts(kernel_manager: Any) -> dict[str, int]:
+    """Live kernels: handed to visitors, waiting in the pools, and in total. Forgets dead kernels' owners."""
+    live = set(kernel_manager.list_kernel_ids())
+    for kid in [k for k in _owners if k not in live]:
+        _owners.pop(kid, None)
+    pooled = _pooled_ids(kernel_manager)
+    return {"visitors": len(live - pooled), "pooled": len(pooled & live), "total": len(live)}
+
+
+class ServiceKernelManager(AsyncMappingKernelManager):
+    """jupyter_server's kernel manager with a second, longer idle timeout for kernels a tab still holds.
+
+    ``cull_idle_timeout`` (with ``cull_connected = false``) reclaims kernels whose page is gone within a
+    minute, but a tab left open in the background keeps its websocket -- and its ~230 MB kernel -- for
+    ever. ``connected_idle_timeout`` culls those too once nobody has touched a widget for that long
+    (the page then asks for a reload). Voila wraps this class with its preheated pools
+    (``VoilaConfiguration.multi_kernel_manager_class`` in ``voila.json``), and the pools skip pooled kernels.
+    """
+
+    connected_idle_timeout = Integer(
+        3600, config=True, help="Seconds without kernel activity after which a kernel is culled even while a "
+                                "browser is connected (0: never).")
+
+    async def cull_kernel_if_idle(self, kernel_id: str) -> None:
+        from datetime import timedelta
+
+        from jupyter_core.utils import ensure_async
+        from jupyter_server._tz import utcnow
+
+        kernel = self._kernels.get(kernel_id)
+        if (kernel is not None and self.connected_idle_timeout > 0 and self._kernel_connections.get(kernel_id, 0)
+                and hasattr(kernel, "last_activity")):
+            idle = utcnow() - kernel.last_activity
+            if idle > timedelta(seconds=self.connected_idle_timeout) and kernel.execution_state != "busy":
+                self.log.warning("Culling kernel %s of an idle open tab after %d s", kernel_id, idle.total_seconds())
+                await ensure_async(self.shutdown_kernel(kernel_id))
+                return
+        await super().cull_kernel_if_idle(kernel_id)
+
+
+class _RecordingKernelManager:
+    """Voila's kernel manager as seen by one page request: kernels it starts belong to that visitor.
+
+    (Kernels from the preheated pool are recorded when Voila announces them to the query socket.)
+    """
+
+    def __init__(self, manager: Any, visitor: str):
+        self._manager, self._visitor = manager, visitor
+
+    async def start_kernel(self, *args: Any, **kwargs: Any) -> str:
+        from jupyter_core.utils import ensure_async
+
+        kernel_id = await ensure_async(self._manager.start_kernel(*args, **kwargs))
+        _owners[kernel_id] = self._visitor
+        return kernel_id
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._manager, name)
 
 
 def make_app_class():
     """Voila's application class with the service's handlers (imported lazily: Voila is heavy)."""
+    from jupyter_server.auth.decorator import allow_unauthenticated
     from jupyter_server.log import log_request
+    from jupyter_server.services.kernels.handlers import KernelHandler
     from voila import handler as voila_handler
     from voila.app import Voila
-    from voila.tornado.handler import TornadoVoilaHandler
     from voila.request_info_handler import RequestInfoSocketHandler
     from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
     from voila.static_file_handler import TemplateStaticFileHandler
+    from voila.tornado.handler import TornadoVoilaHandler
+    from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
+    from voila.tornado.treehandler import TornadoVoilaTreeHandler
     from voila.voila_identity_provider import VoilaLoginHandler
 
-    class RenderHandler(TornadoVoilaHandler):
+    class StaffPage:
+        """Mixin for the HTML pages staff open: 403 page instead of a login redirect, token-free URLs."""
+
+        async def prepare(self) -> None:
+            # no redirect to Jupyter's login form: an unauthenticated request raises 403 here
+            await super().prepare(_redirect_to_login=False)
+            if self.request.method in ("GET", "HEAD") and "token" in {k.lower() for k in self.request.query_arguments}:
+                # the login cookie is set by now: drop the token from the address before anything
+                # (kernel environment, query websocket, history, Referer) can keep it
+                self.redirect(_without_token(self.request.uri))
+
+        def write_error(self, status_code: int, **kwargs: Any) -> None:
+            kind = {403: "denied", 404: "missing", 503: "busy"}.get(status_code, "error")
+            if status_code == 503:
+                self.set_header("Retry-After", "10")
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(page(kind, refresh=10 if kind == "busy" else None))
+
+    class RenderHandler(StaffPage, TornadoVoilaHandler):
         max_kernels = 0
 
         async def prepare(self) -> None:
             await super().prepare()
-            if self.current_user is None:
-                self.set_status(403)
-                self.finish(page("denied"))
-                return
-            if "token" in {k.lower() for k in self.request.query_arguments}:
-                # the login cookie is set by now: drop the token from the address before anything
-                # (kernel environment, query websocket, history, logs) can keep it
-                self.redirect(_without_token(self.request.uri))
+            if self._finished:  # redirected
                 return
             visitor = _visitor_of(self)
             if visitor is None:
                 visitor = secrets.token_urlsafe(18)
                 self.set_secure_cookie(VISITOR_COOKIE, visitor, httponly=True, samesite="Strict")
-            _visitor.set(visitor)
-            if self.max_kernels and _live_kernels(self.kernel_manager) >= self.max_kernels:
-                self.set_status(503)
-                self.set_header("Retry-After", "10")
-                self.finish(page("busy", refresh=10))
+            # the page's "beforeunload" beacon shuts its kernel down with the _xsrf cookie's value;
+            # Voila's page never sets that cookie, so without this every beacon failed with 403
+            self.xsrf_token  # noqa: B018 - the property sets the cookie
+            _visitor.set(visitor)  # read by OwnedInfoSocket.send_updates, called inside this request
+            self._ev_visitor = visitor
+            if self.max_kernels and kernel_counts(self.kernel_manager)["visitors"] >= self.max_kernels:
+                raise tornado.web.HTTPError(503)
+
+        @property
+        def kernel_manager(self) -> Any:
+            visitor = getattr(self, "_ev_visitor", None)
+            manager = self.settings["kernel_manager"]
+            return _RecordingKernelManager(manager, visitor) if visitor else manager
+
+    class TreeHandler(StaffPage, TornadoVoilaTreeHandler):
+        pass
 
     class OwnedInfoSocket(RequestInfoSocketHandler):
+        """Voila's request-info socket, answering only the page its kernel was handed to."""
+
         @classmethod
         def send_updates(cls, msg: dict) -> None:
             visitor = _visitor.get()
             if visitor:
                 _owners[msg["kernel_id"]] = visitor
-            super().send_updates(msg)
+            RequestInfoSocketHandler.send_updates(msg)
 
-        def open(self, kernel_id: str) -> None:  # only the page the kernel was handed to may listen
-            if _owners.get(kernel_id) != _visitor_of(self):
-                self.close(code=4403)
-                return
-            super().open(kernel_id)
+        async def get(self, kernel_id: str, *args: Any, **kwargs: Any) -> None:
+            # refused before the websocket upgrade, so the answer is a plain 403
+            if not _owns(self, kernel_id):
+                raise tornado.web.HTTPError(403)
+            await super().get(kernel_id, *args, **kwargs)
+
+        def open(self, kernel_id: str) -> None:
+            # Voila keeps the payload in a class-level cache forever; hand it out once and forget it
+            RequestInfoSocketHandler._waiters[kernel_id] = self
+            payload = RequestInfoSocketHandler._cache.pop(kernel_id, None)
+            if payload is not None:
+                self.write_message(payload)
 
     class OwnedShutdown(VoilaShutdownKernelHandler):
         @tornado.web.authenticated
         async def post(self, kernel_id: str) -> None:
-            if _owners.get(kernel_id) != _visitor_of(self):
+            if not _owns(self, kernel_id):
                 raise tornado.web.HTTPError(403)
-            _owners.pop(kernel_id, None)
             await super().post(kernel_id)
+            _owners.pop(kernel_id, None)
+
+    class OwnedKernel(KernelHandler):
+        async def prepare(self) -> None:
+            await super().prepare()
+            # Voila's route names the group: (?P<kernel_id>...)
+            kernel_id = self.path_kwargs.get("kernel_id") or (self.path_args[0] if self.path_args else "")
+            if not _owns(self, kernel_id):
+                raise tornado.web.HTTPError(403)
+
+    class OwnedChannels(VoilaKernelWebsocketHandler):
+        async def get(self, kernel_id: str) -> None:
+            if self.current_user is None or not _owns(self, kernel_id):
+                raise tornado.web.HTTPError(403)
+            await super().get(kernel_id)
 
     class SafeTemplateFiles(TemplateStaticFileHandler):
+        """Voila's template static files; anything not ``<template>/static/<file>`` is 404, not 500."""
+
         def parse_url_path(self, path: str) -> str:
-            if ".." in path.split("/") or path.count("/") < 2:
+            parts = path.split("/")
+            if len(parts) < 3 or parts[1] != "static" or ".." in parts or not parts[0]:
                 raise tornado.web.HTTPError(404)
-            try:
-                return super().parse_url_path(path)
-            except (AssertionError, ValueError):
-                raise tornado.web.HTTPError(404) from None
+            return super().parse_url_path(path)
 
         def validate_absolute_path(self, root: str, absolute_path: str):
             try:
@@ -186,24 +314,45 @@ def make_app_class():
             except Exception:
                 raise tornado.web.HTTPError(404) from None
 
+        @classmethod
+        def get_absolute_path(cls, root: str, path: str) -> str:
+            try:
+                return super().get_absolute_path(root, path)
+            except Exception:
+                raise tornado.web.HTTPError(404) from None
+
     class DeniedLogin(VoilaLoginHandler):
         """Replaces Jupyter's password form: a link without a valid token just has no access."""
 
+        @allow_unauthenticated
         def get(self) -> None:
             self.set_status(403)
             self.finish(page("denied"))
 
+        @allow_unauthenticated
         def post(self) -> None:
             self.set_status(403)
             self.finish(page("denied"))
 
+    class Health(tornado.web.RequestHandler):
+        """``GET /voila/health``: 200 and kernel counts while the event loop answers (no token needed)."""
+
+        def get(self) -> None:
+            counts = kernel_counts(self.settings["kernel_manager"])
+            self.set_header("Content-Type", "application/json")
+            self.set_header("Cache-Control", "no-store")
+            self.finish(json.dumps({"status": "ok", "kernels": counts, "max_kernels": RenderHandler.max_kernels}))
+
     replace = {
         TornadoVoilaHandler: RenderHandler,
+        TornadoVoilaTreeHandler: TreeHandler,
         RequestInfoSocketHandler: OwnedInfoSocket,
         VoilaShutdownKernelHandler: OwnedShutdown,
         TemplateStaticFileHandler: SafeTemplateFiles,
+        KernelHandler: OwnedKernel,
+        VoilaKernelWebsocketHandler: OwnedChannels,
     }
-    # handler.py calls RequestInfoSocketHandler.send_updates by its module-level name
+    # voila.handler calls RequestInfoSocketHandler.send_updates by its module-level name
     voila_handler.RequestInfoSocketHandler = OwnedInfoSocket
 
     class ServiceVoila(Voila):
@@ -214,7 +363,9 @@ def make_app_class():
             return settings
 
         def init_handlers(self) -> list:
-            out = []
+            from jupyter_server.utils import url_path_join
+
+            out = [(url_path_join(self.server_url, HEALTH_PATH), Health)]
             for spec in super().init_handlers():
                 pattern, handler, *rest = spec
                 if handler in replace:
@@ -249,6 +400,3 @@ def main(argv: list[str] | None = None) -> None:
     install_log_redaction()  # handlers added by initialize() get the filter too
     app.start()
 
-
-if __name__ == "__main__":
-    main()
