@@ -34,7 +34,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from http.cookiejar import CookieJar
 from pathlib import Path
 
@@ -61,11 +61,16 @@ class Visitor:
         self.base, self.jar = base, CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
-    def open_page(self, name: str) -> str:
-        """Log in with the token (302 to the token-free page, followed) and load it; returns the kernel id."""
-        with self.opener.open(f"{self.base}/voila/render/{name}.ipynb?token={TOKEN}", timeout=300) as r:
+    def open_page(self, name: str, live: bool = True) -> str | None:
+        """Log in with the token (302 to the token-free page, followed) and load it; returns the kernel id
+        (None: the static snapshot was served)."""
+        query = "live=1&" if live else ""
+        with self.opener.open(f"{self.base}/voila/render/{name}.ipynb?{query}token={TOKEN}", timeout=300) as r:
             body = r.read().decode()
-        return KERNEL_RE.search(body).group(1)
+        found = KERNEL_RE.search(body)
+        if found is None and "data-ev-static" not in body:
+            raise RuntimeError("neither a live page nor the static snapshot")
+        return found.group(1) if found else None
 
     def cookie(self, name: str) -> str:
         return next((c.value for c in self.jar if c.name == name), "")
@@ -133,13 +138,21 @@ def cpu_of(pids: set[int]) -> float:
     return total
 
 
-def wait_idle(base: str, pooled: int, timeout: float) -> float | None:
-    """Seconds until no visitor kernel is left and the pools are full again (None: not within timeout)."""
+SETTLE = 20.0
+
+
+def wait_idle(base: str, pooled: int, timeout: float, settle: float | None = None) -> float | None:
+    """Seconds until no visitor kernel is left and the pools are full again (None: not within timeout).
+
+    A pooled kernel counts as soon as it started, while it still executes the notebook: ``settle``
+    seconds more let the pre-rendering finish, as on a server that has been up for a while."""
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout:
         k = health(base)
         if k["visitors"] == 0 and k["pooled"] >= pooled:
-            return time.perf_counter() - t0
+            took = time.perf_counter() - t0
+            time.sleep(SETTLE if settle is None else settle)
+            return took
         time.sleep(1)
     return None
 
@@ -159,8 +172,13 @@ def row(label: str, times: list[float], errors: int, base: str, pid: int, extra:
           f"(visitors {k['visitors']}, pooled {k['pooled']})  RSS {rss_mib(pid):7,.0f} MiB{extra}", flush=True)
 
 
-def browser_burst(browser, base: str, n: int) -> tuple[list[float], int]:
-    """n contexts navigate at once; seconds to the first-render marker for each."""
+LIVE_JS = ("() => { const f = document.getElementById('ev-live');"
+           " if (!f) return !!document.querySelector('[data-render-ms]'); return f.style.visibility === 'visible'; }")
+
+
+def browser_burst(browser, base: str, n: int, budget: float) -> tuple[list[float], list[float], int, int]:
+    """n contexts navigate at once. Seconds to the first-render marker (static snapshot or live page) and
+    to the live widgets, per context; waiting stops when ``budget`` seconds are spent (then: errors)."""
     contexts = [browser.new_context(locale="ko-KR") for _ in range(n)]
     pages = [c.new_page() for c in contexts]
     url = f"{base}/voila/render/overview.ipynb?token={TOKEN}"
@@ -169,13 +187,23 @@ def browser_burst(browser, base: str, n: int) -> tuple[list[float], int]:
     for p in pages:
         starts.append(time.perf_counter())
         p.goto(url, wait_until="commit", timeout=300_000)
+    deadline = time.perf_counter() + budget
+    live, live_errors, static = [], 0, 0
     for p, t0 in zip(pages, starts):
         try:
-            p.wait_for_selector("[data-render-ms]", state="attached", timeout=300_000)
+            p.wait_for_selector("[data-render-ms]", state="attached",
+                                timeout=max(1.0, deadline - time.perf_counter()) * 1000)
             with lock:
                 times.append(time.perf_counter() - t0)
+            static += p.query_selector("#ev-live") is not None
         except Exception:
             errors += 1
+    for p, t0 in zip(pages, starts):
+        try:
+            p.wait_for_function(LIVE_JS, timeout=max(1.0, deadline - time.perf_counter()) * 1000, polling=100)
+            live.append(time.perf_counter() - t0)
+        except Exception:
+            live_errors += 1
     for p in pages:  # closing with the unload beacon, as a tab that is closed normally
         try:
             p.close(run_before_unload=True)
@@ -184,29 +212,35 @@ def browser_burst(browser, base: str, n: int) -> tuple[list[float], int]:
     time.sleep(2)
     for c in contexts:
         c.close()
-    return times, errors
+    return times, live, errors, live_errors, static
 
 
-def http_burst(base: str, n: int, name: str = "overview") -> tuple[list[float], int]:
-    """n visitors load the page at once over HTTP (no browser); seconds until the full page arrived."""
+def http_burst(base: str, n: int, name: str = "overview", live: bool = False,
+               budget: float = 240) -> tuple[list[float], int]:
+    """n visitors load the page at once over HTTP (no browser); seconds until the full page arrived.
+    ``live``: always the kernel-rendered page (``?live=1``), never the static snapshot."""
 
     def one(_):
         v = Visitor(base)
         t0 = time.perf_counter()
         try:
-            kernel = v.open_page(name)
+            kernel = v.open_page(name, live=live)
         except Exception:
             return None
         dt = time.perf_counter() - t0
         try:
-            v.close_tab(kernel)
+            if kernel:
+                v.close_tab(kernel)
         except Exception:
             pass
         return dt
 
-    with ThreadPoolExecutor(n) as ex:
-        results = list(ex.map(one, range(n)))
-    return [r for r in results if r is not None], sum(r is None for r in results)
+    ex = ThreadPoolExecutor(n)
+    futures = [ex.submit(one, i) for i in range(n)]
+    done, _ = wait(futures, timeout=budget)
+    ex.shutdown(wait=False, cancel_futures=True)  # a request still hanging after the budget is an error
+    results = [f.result() for f in done]
+    return [r for r in results if r is not None], n - len([r for r in results if r is not None])
 
 
 def main() -> int:
@@ -216,15 +250,19 @@ def main() -> int:
     ap.add_argument("--visits", type=int, default=200, help="sequential visits of the soak (0: skip)")
     ap.add_argument("--abandoned", type=int, default=50, help="abandoned tabs (0: skip)")
     ap.add_argument("--no-browser", action="store_true", help="HTTP-only bursts (no Chromium)")
+    ap.add_argument("--log", default=os.devnull, help="file for Voila's log (tokens are redacted)")
     ap.add_argument("--max-seconds", type=float, default=900, help="stop the soak when this budget is spent")
+    ap.add_argument("--burst-budget", type=float, default=150, help="seconds a browser burst may wait in all")
+    ap.add_argument("--settle", type=float, default=SETTLE, help="seconds for the pools to pre-render between bursts")
     args = ap.parse_args()
+    globals()["SETTLE"] = args.settle
     bursts = [int(x) for x in args.bursts.split(",") if x]
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     max_kernels = max(bursts + [args.abandoned, 4]) + 4
     server = _serve.start(port=port, output_root=args.output_root, token=TOKEN, max_kernels=max_kernels,
-                          stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))
+                          stdout=open(os.devnull, "w"), stderr=open(args.log, "w"))
     started = time.perf_counter()
     pooled = 4  # voila.json: overview 2, districts 1, cost 1
     try:
@@ -241,16 +279,18 @@ def main() -> int:
         idle_rss = rss_mib(server.pid)
         idle_total = health(base)["total"]
 
-        print("bursts, overview dashboard (server only: plain HTTP, whole executed page)")
-        single = None
-        for n in bursts:
-            cpu0 = cpu_of({server.pid})
-            times, errors = http_burst(base, n)
-            cpu = cpu_of({server.pid}) - cpu0
-            single = single or (statistics.median(times) if times else None)
-            ratio = f"  p95/single {pct(times, 0.95) / single:4.1f}x" if single and times else ""
-            row(f"{n:2d} at once", times, errors, base, server.pid, f"  server CPU {cpu:5.1f} s{ratio}")
-            wait_idle(base, pooled, 180)
+        for live in (True, False):
+            print("bursts, overview, server only (plain HTTP, until the whole page arrived): "
+                  + ("kernel per viewer (?live=1)" if live else "as served (static snapshot when no kernel is ready)"))
+            single = None
+            for n in bursts:
+                cpu0 = cpu_of({server.pid})
+                times, errors = http_burst(base, n, live=live, budget=args.burst_budget)
+                cpu = cpu_of({server.pid}) - cpu0
+                single = single or (statistics.median(times) if times else None)
+                ratio = f"  p95/single {pct(times, 0.95) / single:5.1f}x" if single and times else ""
+                row(f"{n:2d} at once", times, errors, base, server.pid, f"  server CPU {cpu:5.1f} s{ratio}")
+                wait_idle(base, pooled, 180)
 
         if not args.no_browser:
             from playwright.sync_api import sync_playwright
@@ -264,14 +304,18 @@ def main() -> int:
                 browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
                     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic"])
                 single = None
+                single = single_live = None
                 for n in bursts:
                     cpu_server0, cpu_browser0 = cpu_of({server.pid}), cpu_of(browsers())
-                    times, errors = browser_burst(browser, base, n)
+                    times, live, errors, live_errors, static = browser_burst(browser, base, n, args.burst_budget)
                     cpu_server, cpu_browser = cpu_of({server.pid}) - cpu_server0, cpu_of(browsers()) - cpu_browser0
                     single = single or (statistics.median(times) if times else None)
-                    ratio = f"  p95/single {pct(times, 0.95) / single:4.1f}x" if single and times else ""
-                    row(f"{n:2d} at once", times, errors, base, server.pid,
-                        f"  CPU server {cpu_server:5.1f} s, browsers {cpu_browser:5.1f} s{ratio}")
+                    single_live = single_live or (statistics.median(live) if live else None)
+                    ratio = f"  p95/single {pct(times, 0.95) / single:5.1f}x" if single and times else ""
+                    row(f"{n:2d} at once: first render", times, errors, base, server.pid,
+                        f"  ({static} static)  CPU server {cpu_server:5.1f} s, browsers {cpu_browser:5.1f} s{ratio}")
+                    ratio = f"  p95/single {pct(live, 0.95) / single_live:5.1f}x" if single_live and live else ""
+                    row(f"{n:2d} at once: live widgets", live, live_errors, base, server.pid, ratio)
                     wait_idle(base, pooled, 180)
                 browser.close()
 
@@ -291,7 +335,7 @@ def main() -> int:
             print(f"soak: {len(times) + errors} sequential visits (each closes its tab) in "
                   f"{time.perf_counter() - t0:.0f} s, page load:")
             row("right after the soak", times, errors, base, server.pid)
-            back = wait_idle(base, pooled, 180)
+            back = wait_idle(base, pooled, 180, settle=0)
             row("idle again", [], 0, base, server.pid,
                 f"  after {back if back is not None else float('nan'):.0f} s  (RSS {rss_mib(server.pid) / idle_rss:4.2f}x idle)")
 

@@ -78,10 +78,10 @@ class Visitor:
         assert r.status == 302, r
 
     def open_page(self, name: str = "cost") -> str:
-        """Load a dashboard (its kernel is handed to this visitor); returns the kernel id."""
+        """Load a live dashboard (its kernel is handed to this visitor); returns the kernel id."""
         if not any(c.name.startswith("username-") for c in self.jar):
             self.login()
-        r = self.request(f"/voila/render/{name}.ipynb")
+        r = self.request(f"/voila/render/{name}.ipynb?live=1")
         assert r.status == 200, (r.status, r.body[:300])
         return KERNEL_RE.search(r.body).group(1)
 
@@ -228,7 +228,7 @@ def test_token_login_redirects_to_a_token_free_address_with_a_cookie(service):
     assert r.status == 302 and r.headers["Location"] == "/voila/render/overview.ipynb?lang=ko"
     assert any(c.name.startswith("username-") and c.value for c in v.jar)
     page = v.request(r.headers["Location"])
-    assert page.status == 200 and KERNEL_RE.search(page.body)
+    assert page.status == 200 and (KERNEL_RE.search(page.body) or "data-ev-static" in page.body)
     assert TOKEN not in page.body
     assert v.cookie("ev_visitor") and v.cookie("_xsrf")
     # the address alone, without the cookie, opens nothing
@@ -257,7 +257,7 @@ def test_query_socket_answers_only_the_page_its_kernel_was_handed_to(service):
     status, message = _websocket(url, owner.cookie_header(), read=True)
     assert status == 101
     info = json.loads(message)
-    assert info["SCRIPT_NAME"] == "/voila/render/cost.ipynb"
+    assert info["SCRIPT_NAME"] == "/voila/render/cost.ipynb" and info["QUERY_STRING"] == "live=1"
     assert "token" not in message.lower()
     assert owner.shutdown(kernel) == 204 and other.shutdown(other_kernel) == 204
 
@@ -282,16 +282,36 @@ def test_one_visitor_cannot_use_or_shut_down_anothers_kernel(service):
 def test_past_the_kernel_cap_staff_get_the_busy_page(service):
     # start from no visitor kernels (the tests above shut theirs; strays are culled after 8 s)
     assert _wait_until(lambda: _health(service.base)["kernels"]["visitors"] == 0, 40)
+    assert _wait_until(lambda: "cost" in _health(service.base)["snapshots"], 90)
     cap = _health(service.base)["max_kernels"]
     visitors = [Visitor(service.base) for _ in range(cap + 1)]
     kernels = [v.open_page() for v in visitors[:cap]]
     visitors[cap].login()  # the token login itself is only a redirect, never refused for load
-    busy = visitors[cap].request("/voila/render/cost.ipynb")
+    busy = visitors[cap].request("/voila/render/cost.ipynb?live=1")
     assert busy.status == 503 and busy.headers.get("Retry-After") == "10"
     assert "잠시 후 다시 시도해 주세요" in busy.body and "http-equiv='refresh'" in busy.body
+    # the address staff open still shows the default view at once; its live frame retries by itself
+    snapshot = visitors[cap].request("/voila/render/cost.ipynb")
+    assert snapshot.status == 200 and "data-ev-static" in snapshot.body and not KERNEL_RE.search(snapshot.body)
     assert visitors[0].shutdown(kernels[0]) == 204
     assert _wait_until(lambda: _health(service.base)["kernels"]["visitors"] < cap, 20)
-    assert visitors[cap].request("/voila/render/cost.ipynb").status == 200
+    last = KERNEL_RE.search(visitors[cap].request("/voila/render/cost.ipynb?live=1").body).group(1)
+    for v, k in [*zip(visitors[1:cap], kernels[1:]), (visitors[cap], last)]:
+        assert v.shutdown(k) == 204
+
+
+def test_static_default_view_is_served_at_once_when_no_kernel_is_ready(service):
+    # rendered in a subprocess at start, alongside the pools
+    assert _wait_until(lambda: "districts" in _health(service.base)["snapshots"], 90)
+    v = Visitor(service.base)
+    kernel = v.open_page("districts")  # takes the pool's only ready kernel; the refill takes seconds
+    r = v.request("/voila/render/districts.ipynb?lang=ko")
+    assert r.status == 200 and "data-ev-static" in r.body and not KERNEL_RE.search(r.body)
+    assert "아직 완료된 평가 실행이 없습니다" in r.body  # the same view the live dashboard shows (no run here)
+    assert "data-render-ms=" in r.body  # the first-render marker the benchmark and staff see at once
+    assert "data-src='/voila/render/districts.ipynb?lang=ko&amp;live=1'" in r.body  # the live page takes over
+    assert TOKEN not in r.body
+    assert v.shutdown(kernel) == 204
 
 
 def test_the_log_never_holds_the_token(service):
@@ -332,6 +352,27 @@ def _signal_stops_everything(tmp_path: Path, sig: int) -> None:
     assert not alive, [p.cmdline() for p in alive]
     with pytest.raises(OSError):
         urllib.request.urlopen(base + "/voila/health", timeout=5)
+
+
+def test_snapshot_walks_the_widget_tree_the_dashboard_builds(tmp_path):
+    import ipywidgets as W
+
+    from evaluation.dashboards import _static
+
+    tree = W.VBox([W.HTML("<h2>제목</h2>"),
+                   W.HBox([W.Dropdown(options=[("강남구", "11680")], description="자치구"),
+                           W.ToggleButtons(options=[("한국어", "ko"), ("English", "en")], value="ko")],
+                          layout=W.Layout(flex_flow="row wrap")),
+                   W.Image(value=b"\x89PNG", format="png")])
+    out = _static.widget_html(tree)
+    assert "<h2>제목</h2>" in out and "flex-flow:row wrap" in out
+    assert "자치구 <select disabled><option selected>강남구</option>" in out
+    assert "<button disabled class=selected>한국어</button><button disabled>English</button>" in out
+    assert "src='data:image/png;base64,iVBORw=='" in out
+    text = _static.snapshot("cost", root=str(tmp_path))
+    assert "아직 완료된 평가 실행이 없습니다" in text and "data-render-ms=" in text
+    with pytest.raises(ValueError, match="unknown dashboard"):
+        _static.snapshot("nosuch", root=str(tmp_path))
 
 
 def test_sigterm_to_evaluation_dashboard_stops_voila_and_every_kernel(tmp_path):

@@ -37,11 +37,12 @@ import sys
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import tornado.ioloop
 import tornado.web
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from traitlets import Integer
 
-from ._serve import HEALTH_PATH, MAX_KERNELS_ENV, TOKEN_ENV
+from ._serve import HEALTH_PATH, MAX_KERNELS_ENV, SNAPSHOTS_ENV, TOKEN_ENV
 
 VISITOR_COOKIE = "ev_visitor"
 _TOKEN_RE = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
@@ -171,6 +172,64 @@ class ServiceKernelManager(AsyncMappingKernelManager):
         await super().cull_kernel_if_idle(kernel_id)
 
 
+class Snapshots:
+    """Static snapshots of each dashboard's default view (see ``_static``), one per latest run.
+
+    Rendered in a subprocess so Voila's event loop never waits; dropped as soon as a programme's
+    ``latest`` run changes (never a stale run), and rendered again.
+    """
+
+    def __init__(self, root: str | None, names: tuple[str, ...] = ("overview", "districts", "cost"),
+                 check_every: float = 0.0):
+        from pathlib import Path
+
+        self.root = Path(root) if root else None
+        self.names, self.check_every = names, check_every
+        self.pages: dict[str, str] = {}
+        self.key: tuple | None = None
+        self._checked = -1e9
+        self._task: Any = None
+
+    def run_key(self) -> tuple:
+        if self.root is None or not self.root.is_dir():
+            return ()
+        out = []
+        for latest in sorted(self.root.glob("*/latest")):
+            try:
+                out.append((latest.parent.name, os.readlink(latest) if latest.is_symlink() else latest.stat().st_mtime))
+            except OSError:
+                continue
+        return tuple(out)
+
+    def get(self, name: str) -> str | None:
+        import asyncio
+        import time
+
+        now = time.monotonic()
+        if now - self._checked > self.check_every:
+            self._checked = now
+            key = self.run_key()
+            if key != self.key:
+                self.pages.clear()
+                self.key = key
+                if self._task is None or self._task.done():
+                    self._task = asyncio.ensure_future(self._render(key))
+        return self.pages.get(name)
+
+    async def _render(self, key: tuple) -> None:
+        import asyncio
+
+        for name in self.names:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "evaluation.dashboards._static", name, "ko",
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+            out, _ = await proc.communicate()
+            if proc.returncode == 0 and out and self.key == key:
+                self.pages[name] = out.decode("utf-8")
+        if self.key != key:  # the run changed meanwhile
+            self._checked = -1e9
+
+
 class _RecordingKernelManager:
     """Voila's kernel manager as seen by one page request: kernels it starts belong to that visitor.
 
@@ -226,6 +285,28 @@ def make_app_class():
 
     class RenderHandler(StaffPage, TornadoVoilaHandler):
         max_kernels = 0
+        render_timeout = 180  # seconds
+        snapshots: Snapshots | None = None
+
+        def _snapshot_page(self, path: str | None, *, at_cap: bool = False) -> str | None:
+            """The static default view instead of a kernel, when no preheated kernel is ready (or past the cap)."""
+            from pathlib import PurePosixPath
+
+            from jupyter_server.utils import url_path_join
+
+            from . import _static
+
+            if self.snapshots is None or not path or "live" in self.request.query_arguments:
+                return None
+            pool = getattr(self.settings["kernel_manager"], "_pools", {}).get(path, [])
+            if not at_cap and any(task.done() and not task.cancelled() and task.exception() is None for task in pool):
+                return None  # a ready kernel renders the live page as fast
+            inner = self.snapshots.get(PurePosixPath(path).stem)
+            if inner is None:
+                return None
+            query = urlencode([*parse_qsl(self.request.query, keep_blank_values=True), ("live", "1")])
+            live = url_path_join(self.base_url, "voila/render", path) + "?" + query
+            return _static.page(inner, live_url=live)
 
         async def prepare(self) -> None:
             await super().prepare()
@@ -241,7 +322,32 @@ def make_app_class():
             _visitor.set(visitor)  # read by OwnedInfoSocket.send_updates, called inside this request
             self._ev_visitor = visitor
             if self.max_kernels and kernel_counts(self.kernel_manager)["visitors"] >= self.max_kernels:
-                raise tornado.web.HTTPError(503)
+                # past the cap: the static default view if there is one (its live frame then shows the
+                # busy page, which retries by itself), else the busy page
+                snapshot = self._snapshot_page(self.path_args[0] if self.path_args else None, at_cap=True)
+                if snapshot is None:
+                    raise tornado.web.HTTPError(503)
+                self.finish(snapshot)
+
+        @tornado.web.authenticated
+        async def get(self, path: str | None = None) -> None:
+            snapshot = self._snapshot_page(path)
+            if snapshot is not None:
+                self.set_header("Cache-Control", "no-cache, no-store, must-revalidate")
+                self.finish(snapshot)
+                return
+            import asyncio
+
+            try:
+                # Voila streams heartbeats while a kernel renders; if the kernel dies or never starts
+                # (e.g. a start timeout on an overloaded machine) the page would wait for ever
+                await asyncio.wait_for(super().get(path), timeout=self.render_timeout)
+            except asyncio.TimeoutError:
+                self.log.warning("rendering %s took over %d s; the page was ended", path, self.render_timeout)
+                if not self._finished:
+                    self.write(f"<div class='ev-msg'>{html.escape(PAGES['error'][0])} / "
+                               f"{html.escape(PAGES['error'][1])}</div>")
+                    self.finish()
 
         @property
         def kernel_manager(self) -> Any:
@@ -341,7 +447,9 @@ def make_app_class():
             counts = kernel_counts(self.settings["kernel_manager"])
             self.set_header("Content-Type", "application/json")
             self.set_header("Cache-Control", "no-store")
-            self.finish(json.dumps({"status": "ok", "kernels": counts, "max_kernels": RenderHandler.max_kernels}))
+            snapshots = sorted(RenderHandler.snapshots.pages) if RenderHandler.snapshots is not None else []
+            self.finish(json.dumps({"status": "ok", "kernels": counts, "max_kernels": RenderHandler.max_kernels,
+                                    "snapshots": snapshots}))
 
     replace = {
         TornadoVoilaHandler: RenderHandler,
@@ -393,6 +501,10 @@ def main(argv: list[str] | None = None) -> None:
     install_log_redaction()
     app_class, render = make_app_class()
     render.max_kernels = int(os.environ.get(MAX_KERNELS_ENV, "0") or 0)
+    if os.environ.get(SNAPSHOTS_ENV, "1") != "0":
+        render.snapshots = Snapshots(os.environ.get("EVALUATION_OUTPUT_ROOT"))
+        # render the snapshots as soon as the loop runs, not on the first visitor's request
+        tornado.ioloop.IOLoop.current().add_callback(render.snapshots.get, "overview")
     app = app_class.instance()
     app.token = token
     app.initialize(list(sys.argv[1:] if argv is None else argv))
