@@ -250,6 +250,7 @@ def main() -> int:
     ap.add_argument("--visits", type=int, default=200, help="sequential visits of the soak (0: skip)")
     ap.add_argument("--abandoned", type=int, default=50, help="abandoned tabs (0: skip)")
     ap.add_argument("--no-browser", action="store_true", help="HTTP-only bursts (no Chromium)")
+    ap.add_argument("--no-http", action="store_true", help="browser bursts only")
     ap.add_argument("--log", default=os.devnull, help="file for Voila's log (tokens are redacted)")
     ap.add_argument("--max-seconds", type=float, default=900, help="stop the soak when this budget is spent")
     ap.add_argument("--burst-budget", type=float, default=150, help="seconds a browser burst may wait in all")
@@ -279,7 +280,7 @@ def main() -> int:
         idle_rss = rss_mib(server.pid)
         idle_total = health(base)["total"]
 
-        for live in (True, False):
+        for live in () if args.no_http else (True, False):
             print("bursts, overview, server only (plain HTTP, until the whole page arrived): "
                   + ("kernel per viewer (?live=1)" if live else "as served (static snapshot when no kernel is ready)"))
             single = None
