@@ -309,7 +309,7 @@ def test_static_default_view_is_served_at_once_when_no_kernel_is_ready(service):
     assert r.status == 200 and "data-ev-static" in r.body and not KERNEL_RE.search(r.body)
     assert "아직 완료된 평가 실행이 없습니다" in r.body  # the same view the live dashboard shows (no run here)
     assert "data-render-ms=" in r.body  # the first-render marker the benchmark and staff see at once
-    assert "data-src='/voila/render/districts.ipynb?lang=ko&amp;live=1'" in r.body  # the live page takes over
+    assert "src='/voila/render/districts.ipynb?lang=ko&amp;live=1'" in r.body  # the live page takes over
     assert TOKEN not in r.body
     assert v.shutdown(kernel) == 204
 

@@ -84,12 +84,10 @@ def page(inner: str, *, live_url: str, lang: str = "ko") -> str:
 </style></head><body data-ev-static='1'>
 <div id='ev-note'>{html.escape(note)}</div>
 <div id='ev-static'>{inner}</div>
-<iframe id='ev-live' data-src='{html.escape(live_url)}' title='live'></iframe>
+<iframe id='ev-live' src='{html.escape(live_url)}' title='live'></iframe>
 <script>
 (function () {{
   const frame = document.getElementById('ev-live');
-  // start the live page only after the snapshot is painted: both compete for the same CPU
-  requestAnimationFrame(function () {{ setTimeout(function () {{ frame.src = frame.dataset.src; }}, 0); }});
   // the live page shuts its kernel down on its own "beforeunload"; pass ours on to it
   window.addEventListener('beforeunload', function () {{
     try {{ frame.contentWindow.dispatchEvent(new Event('beforeunload')); }} catch (e) {{}}
