@@ -193,7 +193,8 @@ def _start(tmp: Path, *, max_kernels: int, cull: int, extra: tuple[str, ...] = (
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    svc = _start(tmp_path_factory.mktemp("dash-service"), max_kernels=3, cull=8)
+    # culling after 30 s: long enough that no kernel a test holds is culled on a loaded machine
+    svc = _start(tmp_path_factory.mktemp("dash-service"), max_kernels=3, cull=30)
     yield svc
     assert _serve.stop(svc.proc) == 0
 
@@ -280,8 +281,8 @@ def test_one_visitor_cannot_use_or_shut_down_anothers_kernel(service):
 
 
 def test_past_the_kernel_cap_staff_get_the_busy_page(service):
-    # start from no visitor kernels (the tests above shut theirs; strays are culled after 8 s)
-    assert _wait_until(lambda: _health(service.base)["kernels"]["visitors"] == 0, 40)
+    # start from no visitor kernels (the tests above shut theirs; strays are culled after 30 s)
+    assert _wait_until(lambda: _health(service.base)["kernels"]["visitors"] == 0, 60)
     assert _wait_until(lambda: "cost" in _health(service.base)["snapshots"], 90)
     cap = _health(service.base)["max_kernels"]
     visitors = [Visitor(service.base) for _ in range(cap + 1)]
@@ -303,15 +304,18 @@ def test_past_the_kernel_cap_staff_get_the_busy_page(service):
 def test_static_default_view_is_served_at_once_when_no_kernel_is_ready(service):
     # rendered in a subprocess at start, alongside the pools
     assert _wait_until(lambda: "districts" in _health(service.base)["snapshots"], 90)
-    v = Visitor(service.base)
-    kernel = v.open_page("districts")  # takes the pool's only ready kernel; the refill takes seconds
-    r = v.request("/voila/render/districts.ipynb?lang=ko")
+    v, kernels = Visitor(service.base), []
+    for _ in range(3):  # on a loaded machine the pool's refill may win the race once; never three times
+        kernels.append(v.open_page("districts"))  # takes the pool's only kernel; its refill takes seconds
+        r = v.request("/voila/render/districts.ipynb?lang=ko")
+        if "data-ev-static" in r.body:
+            break
     assert r.status == 200 and "data-ev-static" in r.body and not KERNEL_RE.search(r.body)
     assert "아직 완료된 평가 실행이 없습니다" in r.body  # the same view the live dashboard shows (no run here)
     assert "data-render-ms=" in r.body  # the first-render marker the benchmark and staff see at once
     assert "src='/voila/render/districts.ipynb?lang=ko&amp;live=1'" in r.body  # the live page takes over
     assert TOKEN not in r.body
-    assert v.shutdown(kernel) == 204
+    assert all(v.shutdown(k) == 204 for k in kernels)
 
 
 def test_the_log_never_holds_the_token(service):
@@ -388,7 +392,7 @@ def test_sigint_to_evaluation_dashboard_stops_voila_and_every_kernel(tmp_path):
 def test_soak_and_abandoned_tabs_return_to_idle_within_the_cull_interval(tmp_path):
     """N sequential visits (tab closed normally) and M abandoned tabs (socket dropped, no beacon): live
     kernels and RSS come back within 10% of the idle state within cull timeout + interval (+ refill)."""
-    cull, interval, visits, abandoned = 5, 2, 15, 10
+    cull, interval, visits, abandoned = 10, 2, 15, 10
     svc = _start(tmp_path, max_kernels=100, cull=cull)
     try:
         def idle_pools():
