@@ -1,8 +1,9 @@
 """The Voila dashboards, served for real and driven in headless Debian Chromium by Playwright.
 
 Each dashboard must load with no console errors, show Korean text in a Hangul
-font, redraw when a widget changes, refuse requests without the token, and
-leave a screenshot under ``test-artifacts/dashboards/`` for review.
+font, redraw when a widget changes, refuse requests without the token with the
+Korean "no access" page, and leave a screenshot under ``test-artifacts/dashboards/``
+for review. The service guards themselves are in ``test_dashboards_service.py``.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.dashboards import voila_command, voila_env
+from evaluation.dashboards import _serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook]
 
@@ -56,22 +57,24 @@ def demo_outputs(demo_run) -> Path:
     return demo_run.run_dir.parent.parent
 
 
-def _serve(root: Path, port: int) -> subprocess.Popen:
-    env = voila_env(root)
-    cmd = voila_command(host="127.0.0.1", port=port, token=TOKEN)
-    proc = subprocess.Popen(cmd, cwd=Path(__file__).resolve().parents[1], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _wait_http(f"http://127.0.0.1:{port}/")
+def _start(root: Path, port: int) -> subprocess.Popen:
+    """The dashboards as `evaluation dashboard` serves them (token in the environment, voila.json)."""
+    proc = _serve.start(host="127.0.0.1", port=port, output_root=root, token=TOKEN,
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/voila/health")
+    except Exception:
+        _serve.stop(proc)
+        raise
     return proc
 
 
 @pytest.fixture(scope="module")
 def server(demo_outputs):
     port = _free_port()
-    proc = _serve(demo_outputs, port)
+    proc = _start(demo_outputs, port)
     yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=20)
+    assert _serve.stop(proc) == 0
 
 
 @pytest.fixture(scope="module")
@@ -123,14 +126,23 @@ def test_request_without_token_is_refused(server):
     for path in ("/", "/voila/render/overview.ipynb", "/voila/files/notebooks/dashboards/overview.ipynb"):
         with pytest.raises(urllib.error.HTTPError) as err:
             opener.open(server + path, timeout=20)
-        assert err.value.code in (302, 401, 403)
-        if err.value.code == 302:
-            assert "login" in err.value.headers.get("Location", "")
+        assert err.value.code == 403, path  # no redirect to Jupyter's login form
+
+
+def test_without_token_the_browser_shows_the_korean_no_access_page(server, browser, artifacts):
+    page = browser.new_page(locale="ko-KR")
+    response = page.goto(f"{server}/voila/render/overview.ipynb?token=wrong", wait_until="domcontentloaded")
+    assert response.status == 403
+    text = page.inner_text("body")
+    assert "접근 권한이 없습니다" in text and "link expired" in text and "Password" not in text
+    page.screenshot(path=str(artifacts / "no_access.png"), full_page=True)
+    page.close()
 
 
 @pytest.mark.parametrize("name", DASHBOARDS)
 def test_dashboard_loads_in_korean_without_errors(server, browser, artifacts, name):
     page, errors = _open(browser, f"{server}/voila/render/{name}.ipynb?token={TOKEN}")
+    assert "token" not in page.url  # the login redirect dropped it from the address
     text = page.inner_text("body")
     assert "대시보드" in text, text[:500]
     assert "Traceback" not in text and "Warning" not in text
@@ -196,7 +208,7 @@ def test_district_dashboard_indicator_choice_redraws(server, browser, artifacts)
 
 def test_dashboard_without_runs_shows_a_message(tmp_path, browser, artifacts):
     port = _free_port()
-    proc = _serve(tmp_path, port)
+    proc = _start(tmp_path, port)
     try:
         page, errors = _open(browser, f"http://127.0.0.1:{port}/voila/render/cost.ipynb?token={TOKEN}")
         text = page.inner_text("body")
@@ -204,5 +216,4 @@ def test_dashboard_without_runs_shows_a_message(tmp_path, browser, artifacts):
         page.screenshot(path=str(artifacts / "cost_no_run.png"), full_page=True)
         page.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        _serve.stop(proc)

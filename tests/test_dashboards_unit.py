@@ -67,12 +67,38 @@ def test_every_dashboard_renders_the_demo_run(demo_run, lang):
         assert not missing, missing
 
 
-def test_dashboard_command_is_loopback_with_token_by_default():
+def test_dashboard_command_is_loopback_and_never_carries_the_token(monkeypatch):
     from evaluation.cli import build_parser
-    from evaluation.dashboards import voila_command
+    from evaluation.dashboards import _serve, voila_command
 
     args = build_parser().parse_args(["dashboard"])
     assert args.host == "127.0.0.1" and args.base_url == "/"
-    cmd = voila_command(token="abc", base_url="/evaluation/")
-    assert "--Voila.ip=127.0.0.1" in cmd and "--Voila.token=abc" in cmd and "--Voila.base_url=/evaluation/" in cmd
-    assert cmd[1].endswith("notebooks/dashboards")
+    # no --token option: argv is readable by every local user (`ps`); a file or the environment instead
+    options = {o for a in build_parser()._subparsers._group_actions[0].choices["dashboard"]._actions
+               for o in a.option_strings}
+    assert "--token-file" in options and "--token" not in options
+    cmd = voila_command(base_url="/evaluation/", extra=["--MappingKernelManager.cull_idle_timeout=5"])
+    assert cmd[1:3] == ["-m", "evaluation.dashboards"] and cmd[3].endswith("notebooks/dashboards")
+    assert "--Voila.ip=127.0.0.1" in cmd and "--Voila.base_url=/evaluation/" in cmd
+    assert cmd[-1] == "--MappingKernelManager.cull_idle_timeout=5"
+    assert not [a for a in cmd if "token" in a.lower()]
+    with pytest.raises(TypeError):
+        voila_command(token="abc")  # old callers fail loudly instead of silently losing the token
+    with pytest.raises(ValueError):
+        _serve.start(token="")  # never without a token
+    assert _serve.default_max_kernels(16 * 2**30) == 27 and _serve.default_max_kernels(2**30) == 4
+
+
+def test_service_pages_and_log_redaction():
+    import logging
+
+    from evaluation.dashboards import _service
+
+    for kind, ko in (("denied", "접근 권한이 없습니다"), ("busy", "잠시 후 다시 시도해 주세요")):
+        text = _service.page(kind, refresh=10 if kind == "busy" else None)
+        assert text.index(ko) < text.index(_service.PAGES[kind][1])  # Korean first, then English
+    assert _service.redact("302 GET /x?a=1&token=abc&b=2 Referer: /y?TOKEN=def") == \
+        "302 GET /x?a=1&token=[redacted]&b=2 Referer: /y?TOKEN=[redacted]"
+    assert _service._without_token("/voila/render/a.ipynb?lang=ko&token=abc") == "/voila/render/a.ipynb?lang=ko"
+    record = logging.LogRecord("Voila", logging.WARNING, __file__, 1, "404 GET %s", ("/x?token=abc",), None)
+    assert _service.RedactTokens().filter(record) and record.getMessage() == "404 GET /x?token=[redacted]"

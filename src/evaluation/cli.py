@@ -126,9 +126,16 @@ def _cmd_samples(args: argparse.Namespace) -> int:
 def _cmd_dashboard(args: argparse.Namespace) -> int:
     from . import dashboards
 
+    # the token never travels in argv (visible to every local user through `ps`): env or a file
+    try:
+        token = Path(args.token_file).read_text(encoding="utf-8").strip() if args.token_file else None
+    except OSError:  # the path is not echoed: it may be a token typed in by mistake
+        print("error: --token-file is not a readable file (put the token in a file or in "
+              "$EVALUATION_DASHBOARD_TOKEN, never on the command line)", file=sys.stderr)
+        return EXIT_PARAMS
     return dashboards.serve(
-        host=args.host, port=args.port, output_root=args.output_root, token=args.token, open_browser=False,
-        base_url=args.base_url,
+        host=args.host, port=args.port, output_root=args.output_root, token=token, open_browser=False,
+        base_url=args.base_url, max_kernels=args.max_kernels,
     )
 
 
@@ -176,7 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8866)
     p.add_argument("--output-root", default="outputs")
-    p.add_argument("--token", default=None, help="access token (default: $EVALUATION_DASHBOARD_TOKEN or a new random one)")
+    p.add_argument("--token-file", default=None,
+                   help="file holding the access token (default: $EVALUATION_DASHBOARD_TOKEN or a new random one)")
+    p.add_argument("--max-kernels", type=int, default=None, help="cap on kernels handed to visitors (default: from memory)")
     p.add_argument("--base-url", default="/", help="URL prefix when served behind a reverse proxy, e.g. /evaluation/")
     p.set_defaults(func=_cmd_dashboard)
     return parser
