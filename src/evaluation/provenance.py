@@ -166,11 +166,6 @@ def of_table(path: str | Path) -> Provenance | None:
     return Provenance.coerce(json.loads(raw)) if raw else None
 
 
-def css() -> str:
-    """Stylesheet for badges in reports (dashboards inline the same style)."""
-    return ".ev-prov{display:inline-block;font-size:11px;padding:1px 6px;border-radius:9px;border:1px solid}"
-
-
 def of_rows(df, *, source: str = "source", kind: str = "provenance") -> Provenance:
     """The provenance of a table whose rows carry it: a ``provenance`` kind column and/or a ``source`` text.
 

@@ -25,6 +25,7 @@ from .. import districts, plots  # noqa: E402
 from ..i18n import register, t  # noqa: E402
 from ..provenance import EXPLAIN, Provenance  # noqa: E402
 from ..report_html import run_label  # noqa: E402
+from ..staff_table import format_value  # noqa: E402
 from . import _data  # noqa: E402
 
 register({
@@ -62,18 +63,9 @@ def quiet() -> None:
 
 
 def fmt(value: Any, unit: str = "", lang: str = "ko") -> str:
-    """Human number: 12,345 / 61.2% / 1,234,567원 (KRW 1,234,567 in English)."""
-    if value is None:
-        return "–"
-    if isinstance(value, (int, float)) and unit in ("share", "proportion", "probability"):
-        return f"{value:.1%}"
-    if isinstance(value, (int, float)):
-        if unit.upper().startswith("KRW"):
-            return f"{value:,.0f}원" if lang == "ko" else f"KRW {value:,.0f}"
-        if abs(value) >= 100 or float(value).is_integer():
-            return f"{value:,.0f}"
-        return f"{value:,.2f}"
-    return html.escape(str(value))
+    """Human number as HTML: 12,345 / 61.2% / 1,234,567원 (KRW 1,234,567 in English); the same rules as
+    the staff tables (:func:`evaluation.staff_table.format_value`), escaped."""
+    return html.escape(format_value(value, unit, lang))
 
 
 def card(label: str, entry: dict[str, Any] | None, *, unit: str | None = None, lang: str = "ko",
