@@ -248,3 +248,32 @@ def test_vendor_files_are_dispatched_and_accounted(tmp_path, monkeypatch):
     assert r.accounting.by_file[vf] == {"rows_in": 3, "rows_kept": 2, "rows_quarantined": 1}
     assert r.accounting.files_failed == {str(d / "zz_broken.json"): "vendor_error"}
     assert r.files.set_index("file").loc[vf, "format"] == "fitbit_json"
+
+
+def test_read_each_shares_one_reader_and_equals_read_exports_file_by_file(tmp_path):
+    """A batch read through one DuckDB connection (as the build does) gives, file by file, exactly what
+    separate ``read_exports`` calls give -- damaged files first, so a file's rejects table cannot leave
+    the shared connection busy for the next (DuckDB 2 refused the next query until it was fetched)."""
+    rng = np.random.default_rng(3)
+    files = []
+    for k in range(4):
+        lines = [f"p{(i + k) % 3},2023-03-06 {i // 60:02d}:{i % 60:02d}:00,{rng.integers(0, 90)},{rng.integers(50, 120)}"
+                 for i in range(240)]
+        rng.shuffle(lines)
+        if k % 2 == 0:  # damaged: an unparseable time, text in steps, a cut-short line, a blank line
+            lines[5] = "p1,2023-13-45 25:61:00,3,70"
+            lines[50] = "p2,2023-03-06 01:00:00,many,70"
+            lines[100] = "p0,2023-03-06 02:00:00"
+            lines.insert(150, "")
+        files.append(write(tmp_path / f"f{k}.csv", HEADER + "\n".join(lines) + "\n"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = dict(ingest.read_each([(f, None) for f in files], key=KEY))
+    assert list(got) == [str(f) for f in files]
+    for f in files:
+        want = read(f)
+        res = got[str(f)]
+        pd.testing.assert_frame_equal(res.minutes, want.minutes)
+        pd.testing.assert_frame_equal(res.quarantine, want.quarantine)
+        assert res.accounting.by_file == want.accounting.by_file and res.accounting.by_reason == want.accounting.by_reason
+    assert sum(r.accounting.rows_quarantined for r in got.values()) == 6

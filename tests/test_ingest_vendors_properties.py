@@ -172,3 +172,17 @@ def test_damaged_fitabase_is_explained(m, kind, at, junk, us_dates):
     vf.check()
     assert RAW_ID not in " ".join(vf.notes)
     assert vf.frame["steps"].sum() <= m["steps"].sum() or kind in ("garbage", "insert")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 15), st.sampled_from(["x", "y", "z", None])),
+                min_size=1, max_size=200))
+def test_joined_sources_match_the_per_minute_rule(rows):
+    """``combine``'s vectorised source labels = distinct non-missing sources of each minute in order of
+    appearance, joined by "+" (the rule it replaced, applied per minute in Python)."""
+    from evaluation.ingest.vendors import _joined_sources
+
+    df = pd.DataFrame(rows, columns=["p", "t", "source"])
+    g = df.groupby(["p", "t"], sort=True)
+    want = g["source"].agg(lambda s: "+".join(dict.fromkeys(s.dropna()))).tolist()
+    assert _joined_sources(g.ngroup().to_numpy(), df["source"], g.ngroups).tolist() == want

@@ -33,8 +33,13 @@ from ..signals._config import DEFAULT, CleaningConfig
 from ..signals._dataset import offset_participants
 from . import _ledger
 from ._runner import Runner
-from ._store import FORMAT, Layout, list_minutes, part_name, write_parquet, write_text
-from ._tasks import daily_partition, ingest_file, phase_partition, remove_parts
+from ._store import FORMAT, Layout, list_minutes, remove_file_rows, write_parquet, write_text
+from ._tasks import daily_partition, ingest_files, phase_partition
+
+
+FUSE_PHASE = True
+"""Take the phase sums of partitions written by this build from the ingest tasks (False: read every
+stale partition again; the same numbers, kept as a switch for tests)."""
 
 
 class BuildLockedError(RuntimeError):
@@ -214,17 +219,23 @@ def build_store(
         # 1. ingest new and changed files (a changed file's old parts go first)
         for path in fplan.changed:
             old = ledger.loc[path]
-            remove_parts(layout, part_name(old["precedence"], old["key"], old["sha256"]), json.loads(old["partitions"]))
+            remove_file_rows(layout, old["part"], old["key"], json.loads(old["partitions"]))
             ledger = ledger.drop(index=path)
-        calls = [(layout, p, fplan.hashes.get(p) or _ledger.sha256(Path(p)), int(found[p].st_mtime_ns), read_kwargs)
-                 for p in fplan.to_ingest]
+        batches = _batches([(p, int(found[p].st_mtime_ns), fplan.hashes.get(p)) for p in fplan.to_ingest],
+                           {p: int(found[p].st_size) for p in fplan.to_ingest},
+                           runner.slots() if fplan.to_ingest else 1)
         failed: dict[str, str] = {}
         rows = []
-        for (_, path, digest, _, _), res in zip(calls, runner.map(ingest_file, calls)):
+        fresh: dict[tuple[str, str, str], list] = {}  # (bucket, date, part) -> [phase sums, rows] of parts written now
+        for res in (r for rs in runner.map(ingest_files, [(layout, b, read_kwargs, config) for b in batches]) for r in rs):
+            path = res["path"]
             if "error" in res:
                 failed[path] = res["error"]
-            else:
-                rows.append(_ledger.entry(path, found[path], digest, res))
+                continue
+            rows.append(_ledger.entry(path, found[path], res["sha256"], res))
+            if "phase" in res:
+                for b, d, n in res["partitions"]:
+                    fresh.setdefault((b, d, res["part"]), [res["phase"][f"{b}/{d}"], 0])[1] += n
         for path, mtime in fplan.touched.items():
             ledger.loc[path, "mtime_ns"] = mtime
         if rows:
@@ -232,13 +243,14 @@ def build_store(
 
         timings["ingest"], tick = time.time() - tick, time.time()
         # 2. minutes partitions whose parts changed: rows, superseded rows, clock-offset phase sums
-        listing = list_minutes(layout)
+        listing = list_minutes(layout, stat=True)
         state = _load_state(layout)
         stale_phase = [(b, d) for (b, d), names in listing.items()
                        if state.get(("phase", b, d), {}).get("fingerprint") != _fp([chash], names)]
         gone = [(b, d) for (k, b, d) in list(state) if k == "phase" and (b, d) not in listing]
         say(f"minutes partitions: {len(stale_phase)} to summarise, {len(gone)} gone")
-        results = runner.map(phase_partition, [(layout, b, d, config) for b, d in stale_phase])
+        results, to_read = _fused_phases(stale_phase, listing, fresh) if FUSE_PHASE else ([], stale_phase)
+        results += runner.map(phase_partition, [(layout, b, d, config) for b, d in to_read])
         touched_buckets = {b for b, _ in stale_phase} | {b for b, _ in gone}
         phases = {b: _phase_table(layout, b) for b in {b for b, _ in listing} | touched_buckets}
         for b in touched_buckets:
@@ -305,6 +317,47 @@ def build_store(
         rows_quarantined=r["rows_quarantined"], rows_superseded=r["rows_superseded"], participant_days=r["participant_days"],
         seconds=manifest["seconds"],
     )
+
+
+def _fused_phases(stale: list[tuple[str, str]], listing: dict, fresh: dict) -> tuple[list[dict], list[tuple[str, str]]]:
+    """Phase results of stale minutes partitions made only of parts written by this build, each of other
+    participants (then nothing is superseded and the partition's sums are its parts' sums, the same
+    numbers a read gives); the other partitions are returned to be read."""
+    done, to_read = [], []
+    for b, d in stale:
+        got = [fresh.get((b, d, name.split("@")[0])) for name in listing[(b, d)]]
+        if any(g is None for g in got):
+            to_read.append((b, d))
+            continue
+        phase = pd.concat([g[0] for g in got], ignore_index=True) if len(got) > 1 else got[0][0].copy()
+        if phase["participant_id"].duplicated().any():
+            to_read.append((b, d))
+            continue
+        rows = sum(g[1] for g in got)
+        phase.insert(0, "date", d)
+        done.append({"bucket": b, "date": d, "rows": rows, "superseded": 0,
+                     "phase": phase.sort_values("participant_id", kind="stable").reset_index(drop=True)})
+    return done, to_read
+
+
+def _batches(items: list[tuple[str, int, str | None]], sizes: dict[str, int], slots: int,
+             max_bytes: int = 256 << 20, max_files: int = 1024) -> list[list[tuple[str, int, str | None]]]:
+    """Exports grouped into ingest tasks: at most ``max_bytes`` of input or ``max_files`` files each (one reader
+    context per task instead of per file), and at least ``slots`` tasks when there are that many files,
+    so every Dask worker has work. Files keep their (path) order."""
+    if not items:
+        return []
+    total = sum(sizes[p] for p, _, _ in items)
+    cap = max(1, min(max_bytes, -(-total // max(1, slots))))
+    out: list[list[tuple[str, int, str | None]]] = [[]]
+    size = 0
+    for it in items:
+        if out[-1] and (size + sizes[it[0]] > cap or len(out[-1]) >= max_files):
+            out.append([])
+            size = 0
+        out[-1].append(it)
+        size += sizes[it[0]]
+    return out
 
 
 def _runs(keys: list[tuple[str, str]], max_days: int = 7) -> list[tuple[str, list[str]]]:

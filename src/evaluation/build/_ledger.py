@@ -17,12 +17,12 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from ._store import Layout, write_parquet
+from ._store import Layout, part_name, write_parquet
 
 PATTERNS = ("*.csv", "*.csv.gz", "*.txt", "*.txt.gz", "*.parquet", "*.pq", "*.xml", "*.xml.gz", "*.json", "*.json.gz", "*.zip", "*.fit")
 """Export file names the build picks up (band CSV/Parquet and the vendor formats)."""
 COLUMNS = ("path", "key", "sha256", "size", "mtime_ns", "precedence", "rows_in", "rows_kept", "rows_quarantined",
-           "by_reason", "partitions", "ingested_at")
+           "by_reason", "part", "partitions", "ingested_at")
 
 
 def sha256(path: Path, chunk: int = 1 << 20) -> str:
@@ -95,7 +95,10 @@ def scan(roots: Iterable[str | Path], patterns: Iterable[str] = PATTERNS) -> dic
 def load(layout: Layout) -> pd.DataFrame:
     path = layout.root / "ledger.parquet"
     if path.exists():
-        return pd.read_parquet(path).set_index("path", drop=False)
+        df = pd.read_parquet(path)
+        if "part" not in df.columns:  # a format-1 ledger: one part per file, named by it
+            df["part"] = [part_name(p, k, h) for p, k, h in zip(df["precedence"], df["key"], df["sha256"])]
+        return df.set_index("path", drop=False)
     return pd.DataFrame({c: pd.Series([], dtype=object) for c in COLUMNS}).set_index("path", drop=False)
 
 
@@ -149,5 +152,5 @@ def entry(path: str, st: os.stat_result, digest: str, result: dict) -> dict:
         "path": path, "key": path_key(path), "sha256": digest, "size": int(st.st_size), "mtime_ns": int(st.st_mtime_ns),
         "precedence": int(result["precedence"]), "rows_in": int(result["rows_in"]), "rows_kept": int(result["rows_kept"]),
         "rows_quarantined": int(result["rows_quarantined"]), "by_reason": json.dumps(result["by_reason"], sort_keys=True),
-        "partitions": json.dumps(result["partitions"]), "ingested_at": result["ingested_at"],
+        "part": result["part"], "partitions": json.dumps(result["partitions"]), "ingested_at": result["ingested_at"],
     }

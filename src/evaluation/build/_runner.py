@@ -44,6 +44,16 @@ class Runner:
             return "local" if self.scheduler is None else f"dask ({self.scheduler}, not started: nothing to do)"
         return f"dask ({len(self.client.scheduler_info().get('workers', {}))} workers)"
 
+    def slots(self) -> int:
+        """Tasks that can run at once (1 in this process; twice the Dask worker threads, so the
+        scheduler can balance uneven tasks). Starts the cluster if it is not running yet."""
+        if self.client is None and self.scheduler:
+            self._connect()
+        if self.client is None:
+            return 1
+        workers = self.client.scheduler_info().get("workers", {})
+        return max(1, 2 * sum(int(w.get("nthreads", 1)) for w in workers.values()))
+
     def map(self, fn: Callable[..., Any], calls: Sequence[tuple], **kwargs: Any) -> list[Any]:
         if not calls:
             return []

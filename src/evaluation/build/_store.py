@@ -6,16 +6,22 @@
       store.json                                    # format, n_buckets, time zone (fixed at creation)
       ledger.parquet                                # processed export files (see _ledger)
       manifest.json                                 # the last build's manifest (row accounting)
-      minutes/bucket=BB/date=YYYY-MM-DD/<prec>-<key>-<sha8>.parquet   # one part per (export file, partition)
+      minutes/bucket=BB/date=YYYY-MM-DD/<prec>-<key>-<sha8>.parquet   # one part per (ingest batch, partition)
       daily/BB/YYYY-MM-DD.parquet                   # one daily file per (bucket, date)
       quarantine/<key>.parquet                      # rows an export file lost at ingest, with reasons
       state/partitions.parquet, state/phase-BB.parquet   # fingerprints of what was computed from what
 
-A minutes part belongs to one export file; its name sorts by the file's
-*precedence* (modification time in ns when first ingested, then a key of its
-path), so "newest export wins" needs no lookup: for a participant-minute
-present in parts of several files, only the rows of the part that sorts last
-are read (:func:`read_partition`); the older rows stay on disk, superseded.
+A minutes part holds the rows of one ingest batch (one or many export files) in
+one partition: a part per file would mean a Parquet file per export and
+partition, and at Seoul scale (thousands of small daily exports) opening and
+writing those costs more than the rows. Each row's ``src`` indexes the part's
+``sources`` metadata: ``[precedence, key]`` of its export file (precedence: the
+file's modification time in ns when first ingested; key: a hash of its path).
+"Newest export wins": for a participant-minute present in several files, only
+the rows of the file with the highest (precedence, key) are read
+(:func:`read_partition`); the older rows stay on disk, superseded. A part
+written by format-1 builds holds one file and has no ``src``; its name gives the
+file's precedence and key.
 The daily folder has no ``key=value`` names, so ``pd.read_parquet(daily)`` and
 DuckDB's ``read_parquet('daily/**/*.parquet')`` see exactly the daily columns.
 """
@@ -26,6 +32,7 @@ import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +44,7 @@ from ..signals._dataset import bucket_of
 
 FORMAT = 1
 CONTRACT = ("participant_id", "ts", "steps", "heart_rate")
+SOURCES = b"evaluation.sources"
 _NS_PER_MIN = 60_000_000_000
 
 
@@ -114,40 +122,112 @@ def write_parquet(df: pd.DataFrame | pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _read(path: Path) -> pa.Table:
+    # ParquetFile.read: a small part costs about half of pq.read_table's dataset machinery
+    with pq.ParquetFile(path) as f:
+        return f.read(use_threads=False)
+
+
 def part_name(precedence_ns: int, key: str, sha256: str) -> str:
-    """File name of one export file's part: sorts by precedence, then path key."""
+    """File name of a part: precedence (ns, the newest of its files), a key, a content hash."""
     return f"{int(precedence_ns):020d}-{key}-{sha256[:8]}.parquet"
 
 
-def write_parts(layout: Layout, minutes: pd.DataFrame, name: str) -> list[tuple[str, str, int]]:
-    """Split one export file's minutes by (bucket, local date) into parts called ``name``.
+def _sources_of(name: str, table: pa.Table) -> tuple[list[tuple[int, str]], np.ndarray]:
+    """``([(precedence, key), ...], per-row index into it)`` of one part."""
+    meta = table.schema.metadata or {}
+    if SOURCES in meta:
+        return [tuple(x) for x in json.loads(meta[SOURCES])], table["src"].to_numpy()
+    prec, key = name.split("-")[:2]  # a format-1 part: one file, named by it
+    return [(int(prec), key)], np.zeros(table.num_rows, dtype=np.int32)
 
-    Returns ``[(bucket, date, rows), ...]``. ``participant_id`` is stored as plain strings.
+
+def write_parts(layout: Layout, files: list[tuple[str, int, pd.DataFrame]], name: str,
+                config: "CleaningConfig | None" = None) -> tuple[dict[str, list[tuple[str, str, int]]], dict | None]:
+    """Write the minutes of a batch of export files (``(key, precedence, minutes)`` each) as one part
+    called ``name`` per (bucket, local date).
+
+    Returns ``({key: [(bucket, date, rows), ...]}, phase)``: with ``config``, ``phase`` maps
+    ``"bucket/date"`` to the part's clock-offset phase sums per participant
+    (:func:`evaluation.signals._dataset.phase_by_day`; columns participant_id, x, y, s, one row per
+    participant and source file), else None. ``participant_id`` is stored dictionary-encoded.
     """
-    if not len(minutes):
-        return []
+    from ..ingest._read import _finish_minutes
+
+    files = [(k, p, m) for k, p, m in files if len(m)]
+    by_key: dict[str, list[tuple[str, str, int]]] = {}
+    if not files:
+        return by_key, ({} if config is not None else None)
+    minutes = _finish_minutes([m for _, _, m in files]) if len(files) > 1 else files[0][2]
+    src = np.repeat(np.arange(len(files), dtype=np.int32), [len(m) for _, _, m in files])
     day = local_minutes(minutes["ts"], layout.tz) // 1440
     bucket = bucket_of(minutes["participant_id"], layout.n_buckets)
     key = bucket.astype(np.int64) * 10_000_000 + day
     pid = pd.factorize(minutes["participant_id"])[0]
     # by partition, then participant and time (what the cleaning kernels want); stable, so copies of a
-    # minute keep the file's order
+    # minute keep the files' order
     order = np.lexsort((minutes["ts"].array.asi8, pid, key))
-    df = minutes.iloc[order].reset_index(drop=True)
-    df["participant_id"] = df["participant_id"].astype(str)
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    if not (order[1:] > order[:-1]).all():
+        minutes, src = minutes.take(order).reset_index(drop=True), src[order]
+    sources = json.dumps([[int(p), k] for k, p, _ in files]).encode()
+    table = pa.Table.from_pandas(minutes.assign(src=src), preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), SOURCES: sources})
     k = key[order]
     cuts = np.flatnonzero(np.diff(k)) + 1
-    out = []
     for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(k)]):
         b, d = layout.bucket(k[lo] // 10_000_000), str(np.datetime64(int(k[lo] % 10_000_000), "D"))
         write_parquet(table.slice(lo, hi - lo), layout.minutes_dir(b, d) / name)
-        out.append((b, d, int(hi - lo)))
-    return out
+        counts = np.bincount(src[lo:hi], minlength=len(files))
+        for i in np.flatnonzero(counts):
+            by_key.setdefault(files[i][0], []).append((b, d, int(counts[i])))
+    if config is None:
+        return by_key, None
+    from ..signals._dataset import phase_by_day
+
+    # phase per (participant, date) and source file: two files of one participant-day are not disjoint,
+    # and the build then reads the partition instead
+    if len(files) > 1:
+        ids = minutes["participant_id"]
+        pcodes, pcats = (ids.cat.codes.to_numpy(), ids.cat.categories) if isinstance(ids.dtype, pd.CategoricalDtype) \
+            else pd.factorize(ids)
+        ccodes, combos = pd.factorize(pcodes.astype(np.int64) * len(files) + src)
+        labels = pd.Index(np.asarray(pcats.astype(str))[combos // len(files)]) + "\x1f" + pd.Index((combos % len(files)).astype(str))
+        ph = phase_by_day(minutes.assign(participant_id=pd.Categorical.from_codes(ccodes, labels)), config)
+        ph["participant_id"] = ph["participant_id"].str.split("\x1f").str[0]
+    else:
+        ph = phase_by_day(minutes, config)
+    pb = bucket_of(ph["participant_id"], layout.n_buckets)
+    phase = {f"{layout.bucket(b)}/{d}": g.drop(columns="date").reset_index(drop=True)
+             for (b, d), g in ph.groupby([pb, ph["date"].to_numpy()], sort=False)}
+    return by_key, phase
 
 
-def list_minutes(layout: Layout) -> dict[tuple[str, str], tuple[str, ...]]:
-    """(bucket, date) -> sorted part names, from a directory listing (no file is opened)."""
+def remove_file_rows(layout: Layout, name: str, key: str, partitions: list[list[Any]]) -> None:
+    """Take one export file's rows (``key``) out of its part ``name`` in each of ``partitions`` (before the
+    file is ingested again, changed): the part is rewritten without them, or deleted when nothing is left."""
+    for b, d, _ in partitions:
+        f = layout.minutes_dir(b, d) / name
+        if not f.exists():
+            continue
+        table = _read(f)
+        sources, src = _sources_of(name, table)
+        keep = np.array([k != key for _, k in sources])[src]
+        if keep.any():
+            write_parquet(table.filter(pa.array(keep)), f)
+        else:
+            f.unlink()
+            try:
+                f.parent.rmdir()  # only succeeds when empty
+            except OSError:
+                pass
+
+
+def list_minutes(layout: Layout, stat: bool = False) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(bucket, date) -> sorted part names, from a directory listing (no file is opened).
+
+    ``stat``: each name as ``name@inode.size.mtime_ns`` -- a part rewritten in place (a changed export's
+    rows taken out) then no longer matches what was computed from it.
+    """
     out: dict[tuple[str, str], tuple[str, ...]] = {}
     if not layout.minutes.is_dir():
         return out
@@ -159,7 +239,12 @@ def list_minutes(layout: Layout) -> dict[tuple[str, str], tuple[str, ...]]:
                 for d in dates:
                     if not (d.is_dir() and d.name.startswith("date=")):
                         continue
-                    names = sorted(f.name for f in os.scandir(d.path) if f.name.endswith(".parquet") and not f.name.startswith("."))
+                    with os.scandir(d.path) as fs:
+                        parts = [f for f in fs if f.name.endswith(".parquet") and not f.name.startswith(".")]
+                    if stat:
+                        names = sorted(f"{f.name}@{f.inode()}.{f.stat().st_size}.{f.stat().st_mtime_ns}" for f in parts)
+                    else:
+                        names = sorted(f.name for f in parts)
                     if names:
                         out[(b.name[7:], d.name[5:])] = tuple(names)
     return out
@@ -168,25 +253,32 @@ def list_minutes(layout: Layout) -> dict[tuple[str, str], tuple[str, ...]]:
 def read_partition_table(layout: Layout, b: str, d: str, columns: tuple[str, ...] = CONTRACT) -> tuple[pa.Table | None, int, int]:
     """Minutes of one (bucket, date) with superseded rows dropped: ``(Arrow table or None, rows stored, rows superseded)``.
 
-    Rule: for each participant-minute (local minute of ``ts``), only rows of the part
-    that sorts last among the parts holding that minute are kept (newest export wins;
+    Rule: for each participant-minute (local minute of ``ts``), only rows of the export file with the
+    highest (precedence, key) among the files holding that minute are kept (newest export wins;
     duplicates *within* one export are kept and left to the cleaning rules).
     """
     folder = layout.minutes_dir(b, d)
     names = sorted(f.name for f in folder.glob("*.parquet")) if folder.is_dir() else []
     if not names:
         return None, 0, 0
-    tables = []
+    tables, sources, srcs = [], [], []
     for name in names:
-        t = pq.read_table(folder / name)
+        t = _read(folder / name)
+        src_list, src = _sources_of(name, t)
+        srcs.append(src + len(sources))
+        sources += src_list
         t = t.select([c for c in columns if c in t.column_names])
         if pa.types.is_dictionary(t.schema.field("participant_id").type):
             t = t.set_column(t.schema.get_field_index("participant_id"), "participant_id", t["participant_id"].cast(pa.string()))
         tables.append(t)
     table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
     stored, superseded = table.num_rows, 0
-    if len(tables) > 1 and stored:
-        rank = np.repeat(np.arange(len(tables), dtype=np.int32), [t.num_rows for t in tables])
+    src = np.concatenate(srcs)
+    if len(sources) > 1 and stored and _overlap(table["participant_id"], src, len(sources)):
+        order = sorted(range(len(sources)), key=lambda i: (sources[i][0], sources[i][1]))
+        rank_of = np.empty(len(sources), dtype=np.int32)
+        rank_of[order] = np.arange(len(sources), dtype=np.int32)
+        rank = rank_of[src]
         minute = table["ts"].cast(pa.int64()).to_numpy() // _NS_PER_MIN
         codes = table["participant_id"].combine_chunks().dictionary_encode().indices.to_numpy().astype(np.int64)
         key = (codes << 32) | (minute - minute.min())
@@ -196,6 +288,15 @@ def read_partition_table(layout: Layout, b: str, d: str, columns: tuple[str, ...
         if superseded:
             table = table.filter(pa.array(keep))
     return table, stored, superseded
+
+
+def _overlap(ids: pa.ChunkedArray, src: np.ndarray, n_sources: int) -> bool:
+    """Whether some participant has rows from more than one source file (only then can a minute be
+    superseded); an occupancy table is O(rows), where grouping by minute costs a hash per row."""
+    codes = ids.combine_chunks().dictionary_encode().indices.to_numpy()
+    occ = np.zeros((int(codes.max()) + 1, n_sources), dtype=bool)
+    occ[codes, src] = True
+    return bool((occ.sum(axis=1) > 1).any())
 
 
 def to_frame(tables: list[pa.Table]) -> pd.DataFrame | None:

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..signals._config import CleaningConfig
 from ..signals._dataset import phase_of, summarise_frame
-from ._ledger import path_key
-from ._store import Layout, part_name, read_partition, read_partition_table, to_frame, write_parquet, write_parts
+from ._ledger import path_key, sha256
+from ._store import Layout, part_name, read_partition, read_partition_table, remove_file_rows, to_frame, write_parquet, write_parts
 
 
 @functools.lru_cache(maxsize=4)
@@ -28,12 +30,18 @@ ID_FROM_NAME = ("apple_health_xml", "samsung_health_csv", "fitbit_json")
 """Vendor formats whose files carry no participant id; the build takes it from the export's name."""
 
 
-def ingest_file(layout: Layout, path: str, sha256: str, precedence: int, read_kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Read one export with :func:`evaluation.ingest.read_exports` and write its parts and quarantine.
+def ingest_files(layout: Layout, items: list[tuple[str, int, str | None]], read_kwargs: dict[str, Any],
+                 config: CleaningConfig | None = None, flush_rows: int = 1_000_000) -> list[dict[str, Any]]:
+    """Ingest a batch of exports (``(path, precedence, sha256 or None)`` each) with one reader context;
+    per export, write its minutes parts and quarantine file and return what the ledger records.
 
-    ``read_kwargs`` may name ``enrolled`` (a participants Parquet file) instead of a
-    ``participants`` list. A file that cannot be read returns ``{"error": ...}``
-    (file name and reason; never row values) and writes nothing.
+    Exports are read one at a time (:func:`evaluation.ingest.read_each`) and written together, one part
+    per partition for every ``flush_rows`` rows read, so memory is bounded by that (or the largest export). ``read_kwargs`` may name ``enrolled`` (a participants Parquet file
+    whose ids are the enrolment list) instead of ``participants``. An export that cannot be read
+    gives ``{"path", "error"}`` (file name and reason, never row values) and writes nothing.
+    Each result names its ``part`` and ``partitions`` ``[[bucket, date, rows], ...]``. With ``config``, it
+    carries ``phase``: the clock-offset phase sums of its part in each of those partitions, so a
+    partition made only of this build's parts, each participant from one file, needs no second read.
     """
     from .. import ingest
 
@@ -41,31 +49,89 @@ def ingest_file(layout: Layout, path: str, sha256: str, precedence: int, read_kw
     enrolled = kwargs.pop("enrolled", None)
     if enrolled:
         kwargs["participants"] = _enrolled(enrolled)
-    key = path_key(path)
-    try:
-        if "participant_id" not in kwargs and ingest.detect_format(path) in ID_FROM_NAME:
-            # these exports carry no participant id: the unit is named by it (exports/<vendor>/<id>[.ext])
-            kwargs["participant_id"] = Path(path).name.split(".")[0]
-        res = ingest.read_exports([path], **kwargs)
-    except Exception as exc:  # one bad file must not stop the others; reported in the manifest
-        return {"path": path, "error": f"{type(exc).__name__}: {exc}"[:2000]}
+    meta = {p: (prec, digest) for p, prec, digest in items}
+
+    def ids() -> Any:
+        for path, _, _ in items:
+            pid = None
+            if "participant_id" not in kwargs:
+                try:
+                    if ingest.detect_format(path) in ID_FROM_NAME:
+                        # these exports carry no participant id: the unit is named by it (exports/<vendor>/<id>[.ext])
+                        pid = Path(path).name.split(".")[0]
+                except Exception:  # an unreadable file is reported by the reader, by name
+                    pass
+            yield path, pid
+
+    out: list[dict[str, Any]] = []
+    pending: list[tuple[str, dict[str, Any], pd.DataFrame]] = []  # read, not yet written
+
+    def flush() -> None:
+        if not pending:
+            return
+        members = sorted((r["key"], r["sha256"]) for _, r, _ in pending)
+        digest = hashlib.sha256("\n".join(f"{k} {h}" for k, h in members).encode()).hexdigest()
+        name = part_name(max(r["precedence"] for _, r, _ in pending), "b" + digest[:11], digest[11:])
+        by_key, phase = write_parts(layout, [(r["key"], r["precedence"], m) for _, r, m in pending], name, config)
+        for _, r, _ in pending:
+            r["part"] = name
+            r["partitions"] = [[b, d, n] for b, d, n in by_key.get(r["key"], [])]
+            if phase is not None:
+                r["phase"] = {bd: phase[bd] for bd in {f"{b}/{d}" for b, d, _ in r["partitions"]}}
+            out.append(r)
+        pending.clear()
+
+    buffered = 0
+    reader = ingest.read_each(ids(), **kwargs)
+    while True:
+        try:
+            path, res = next(reader)
+        except StopIteration:
+            break
+        except Exception as exc:  # one bad file must not stop the others; reported in the manifest
+            done = {r["path"] for r in out} | {p for p, _, _ in pending}
+            path = next(p for p, _, _ in items if p not in done)
+            out.append({"path": path, "error": f"{type(exc).__name__}: {exc}"[:2000]})
+            flush()
+            rest = [it for it in items if it[0] not in done and it[0] != path]
+            return out + (ingest_files(layout, rest, read_kwargs, config) if rest else [])
+        record = _record(layout, path, *meta[path], res)
+        if "error" in record:
+            out.append(record)
+            continue
+        pending.append((path, record, res.minutes))
+        buffered += len(res.minutes)
+        if buffered >= flush_rows:
+            flush()
+            buffered = 0
+    flush()
+    return out
+
+
+def _record(layout: Layout, path: str, precedence: int, digest: str | None, res: Any) -> dict[str, Any]:
+    """The ledger's record of one export read (its quarantine file written), or ``{"path", "error"}``."""
     acc = res.accounting
     if acc.files_failed:  # a file ingest could not read at all: reported, retried next build, nothing written
         code = next(iter(acc.files_failed.values()))
         detail = acc.file_meta.get(next(iter(acc.files_failed)), {}).get("detail", "")
         return {"path": path, "error": f"{code}: {detail}"[:2000]}
-    parts = write_parts(layout, res.minutes, part_name(precedence, key, sha256))
+    key = path_key(path)
     qfile = layout.quarantine / f"{key}.parquet"
     if len(res.quarantine):
         write_parquet(res.quarantine.astype("string"), qfile)
     else:
         qfile.unlink(missing_ok=True)
     return {
-        "path": path, "precedence": precedence, "rows_in": acc.rows_in, "rows_kept": acc.rows_kept,
-        "rows_quarantined": acc.rows_quarantined, "by_reason": {k: int(v) for k, v in acc.by_reason.items()},
-        "partitions": [[b, d, n] for b, d, n in parts],
+        "path": path, "key": key, "sha256": digest or sha256(Path(path)), "precedence": precedence,
+        "rows_in": acc.rows_in, "rows_kept": acc.rows_kept, "rows_quarantined": acc.rows_quarantined,
+        "by_reason": {k: int(v) for k, v in acc.by_reason.items()},
         "ingested_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def ingest_file(layout: Layout, path: str, sha256: str, precedence: int, read_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """One export: :func:`ingest_files` of a batch of one."""
+    return ingest_files(layout, [(path, precedence, sha256)], read_kwargs)[0]
 
 
 def phase_partition(layout: Layout, bucket: str, date: str, config: CleaningConfig) -> dict[str, Any]:
@@ -89,26 +155,17 @@ def daily_partition(layout: Layout, bucket: str, dates: list[str], config: Clean
     df = to_frame(frames)
     daily = summarise_frame(df, dates, config, set(offsets))
     out = []
-    by_date = dict(tuple(daily.groupby(daily["date"].dt.strftime("%Y-%m-%d"), sort=False))) if len(daily) else {}
+    # one conversion to Arrow for the run, sliced per date (the daily table is wide: converting per date
+    # costs more than writing)
+    daily = daily.sort_values("date", kind="stable").reset_index(drop=True)
+    table = pa.Table.from_pandas(daily, preserve_index=False)
+    day = daily["date"].to_numpy("datetime64[D]")
     for date in dates:
-        part = by_date.get(date)
+        lo, hi = np.searchsorted(day, np.datetime64(date, "D"), "left"), np.searchsorted(day, np.datetime64(date, "D"), "right")
         path = layout.daily_file(bucket, date)
-        if part is not None and len(part):
-            write_parquet(part.reset_index(drop=True), path)
+        if hi > lo:
+            write_parquet(table.slice(lo, hi - lo), path)
         else:
             path.unlink(missing_ok=True)
-        out.append({"bucket": bucket, "date": date, "participant_days": 0 if part is None else len(part)})
+        out.append({"bucket": bucket, "date": date, "participant_days": int(hi - lo)})
     return out
-
-
-def remove_parts(layout: Layout, name: str, partitions: list[list[Any]]) -> None:
-    """Delete one export file's parts (before it is ingested again, changed)."""
-    for b, d, _ in partitions:
-        f = layout.minutes_dir(b, d) / name
-        f.unlink(missing_ok=True)
-        try:
-            f.parent.rmdir()  # only succeeds when empty
-        except OSError:
-            pass
-
-

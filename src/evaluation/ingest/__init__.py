@@ -19,7 +19,7 @@ from ._pseudonym import DEMO_KEY, KEY_ENV, KEY_FILE_ENV, MissingKeyError, load_k
 from ._quarantine import STORE_ENV, QuarantineStore, under_outputs
 from ._read import (
     CONTRACT, EXPECTED, FILE_REASONS, REASONS, IngestResult, RowAccounting, detect_format, ingest_to_store,
-    iter_exports, read_exports,
+    iter_exports, read_each, read_exports,
 )
 from ._sniff import AUTO_ENCODINGS
 
@@ -27,5 +27,5 @@ __all__ = [
     "AUTO_ENCODINGS", "CONTRACT", "DEMO_KEY", "EXPECTED", "EncodingError", "ExportFileError", "FILE_REASONS",
     "IngestError", "IngestResult", "KEY_ENV", "KEY_FILE_ENV", "MissingKeyError", "QuarantineStore", "REASONS",
     "RowAccounting", "STORE_ENV", "SchemaError", "detect_format", "ingest_to_store", "iter_exports", "load_key",
-    "pseudonymise", "read_exports", "shape", "under_outputs",
+    "pseudonymise", "read_each", "read_exports", "shape", "under_outputs",
 ]

@@ -34,8 +34,11 @@ from ._daily import daily_summary
 
 def bucket_of(ids: Iterable[str], n_buckets: int) -> np.ndarray:
     """Stable participant bucket (crc32 of the id modulo ``n_buckets``)."""
-    ids = pd.Series(ids).astype(str)
-    codes, uniques = pd.factorize(ids)
+    ids = pd.Series(ids)
+    if isinstance(ids.dtype, pd.CategoricalDtype) and not ids.isna().any():  # each category's string once, not each row's
+        codes, uniques = ids.cat.codes.to_numpy(), ids.cat.categories.astype(str)
+    else:
+        codes, uniques = pd.factorize(ids.astype(str))
     b = np.array([zlib.crc32(u.encode("utf-8")) % n_buckets for u in uniques], dtype=np.int32)
     return b[codes]
 
@@ -97,18 +100,40 @@ def phase_of(df: pd.DataFrame, config: CleaningConfig = DEFAULT) -> pd.DataFrame
     """
     if df is None or not len(df):
         return pd.DataFrame({"participant_id": pd.Series([], dtype=object), "x": [], "y": [], "s": []})
+    out = phase_by_day(df, config)
+    if out["date"].nunique() > 1:
+        out = out.groupby("participant_id", sort=True)[["x", "y", "s"]].sum().reset_index()
+    else:
+        out = out.drop(columns="date")
+    return out.sort_values("participant_id", kind="stable").reset_index(drop=True)
+
+
+def phase_by_day(df: pd.DataFrame, config: CleaningConfig = DEFAULT) -> pd.DataFrame:
+    """:func:`phase_of` per (local date, participant) of minutes spanning any number of days, in one pass:
+    columns ``date`` (``YYYY-MM-DD``), ``participant_id``, ``x``, ``y``, ``s``, sorted by date then id.
+
+    Every input to the statistic is local to one participant-minute (the plausibility of a value,
+    and duplicates, which share their minute), so the rows of one (date, participant) give the same
+    sums here as :func:`phase_of` on that date's partition alone, in the same order of addition.
+    """
     c = clean_minutes(df, replace(config, detect_clock_offset=False))
     steps = c["steps_clean"].to_numpy()
     use = ~c["flag_duplicate"].to_numpy() & (steps > 0)
     t = local_minutes(c["ts"], config.tz)
     s = np.where(use, steps, 0).astype(float)
     ang = 2 * np.pi * (t % 1440) / 1440.0
-    codes, labels = pd.factorize(c["participant_id"], sort=True)
+    pcodes, labels = pd.factorize(c["participant_id"], sort=True)
+    day = t // 1440
+    d0 = int(day.min())
+    n_days = int(day.max()) - d0 + 1
+    # one code per (day, participant): days outer, so the output comes sorted by date then id
+    codes, combos = pd.factorize((day - d0) * len(labels) + pcodes, sort=True)
+    k = len(combos)
     labels = np.asarray(labels).astype(str)
-    k = len(labels)
-    out = pd.DataFrame({"participant_id": labels, "x": np.bincount(codes, s * np.cos(ang), k),
-                        "y": np.bincount(codes, s * np.sin(ang), k), "s": np.bincount(codes, s, k)})
-    return out.sort_values("participant_id", kind="stable").reset_index(drop=True)
+    dates = np.datetime_as_string(np.arange(d0, d0 + n_days).astype("datetime64[D]"))
+    return pd.DataFrame({"date": dates[combos // len(labels)], "participant_id": labels[combos % len(labels)],
+                         "x": np.bincount(codes, s * np.cos(ang), k), "y": np.bincount(codes, s * np.sin(ang), k),
+                         "s": np.bincount(codes, s, k)})
 
 
 def participant_phase(root: str | Path, bucket: str, config: CleaningConfig = DEFAULT) -> pd.DataFrame:
@@ -158,7 +183,11 @@ def summarise_frame(df: pd.DataFrame | None, date: str | list[str], config: Clea
         return daily_summary(clean_minutes(_empty()), config)
     if offsets is not None:
         cleaned = clean_minutes(df, replace(config, detect_clock_offset=False))
-        cleaned["flag_clock_offset"] = cleaned["participant_id"].astype(str).isin(offsets).to_numpy()
+        pid = cleaned["participant_id"]
+        if isinstance(pid.dtype, pd.CategoricalDtype):
+            cleaned["flag_clock_offset"] = pid.cat.categories.astype(str).isin(offsets)[pid.cat.codes.to_numpy()]
+        else:
+            cleaned["flag_clock_offset"] = pid.astype(str).isin(offsets).to_numpy()
     else:
         cleaned = clean_minutes(df, config)
     daily = daily_summary(cleaned, config)

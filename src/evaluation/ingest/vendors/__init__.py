@@ -104,6 +104,27 @@ def group_exports(files: Iterable[str | Path]) -> list[tuple[Path, str | None]]:
     return out
 
 
+def _joined_sources(gid: np.ndarray, source: pd.Series, n_groups: int) -> np.ndarray:
+    """Per group: its distinct non-missing sources in order of appearance, joined by "+".
+
+    Vectorised (a Python function per participant-minute took ~90 us, a minute of a demo build); only
+    minutes with several sources are joined in Python.
+    """
+    out = np.full(n_groups, "", dtype=object)
+    gid = np.nan_to_num(np.asarray(gid, dtype=float), nan=-1).astype(np.int64)  # rows of dropped (missing) keys: -1
+    valid = source.notna().to_numpy() & (gid >= 0)
+    t = pd.DataFrame({"g": gid[valid], "s": source.to_numpy(dtype=object)[valid]}).drop_duplicates()
+    t = t.sort_values("g", kind="stable")  # stable: first appearances stay in the frame's order
+    counts = t["g"].value_counts(sort=False)
+    single = t["g"].map(counts).to_numpy() == 1
+    out[t["g"].to_numpy()[single]] = t["s"].to_numpy()[single]
+    multi = t[~single]
+    if len(multi):
+        joined = multi.groupby("g", sort=False)["s"].agg("+".join)
+        out[joined.index.to_numpy()] = joined.to_numpy()
+    return out
+
+
 def combine(frames: list[VendorFrame]) -> VendorFrame:
     """Merge frames (e.g. a day's steps file and heart-rate file) into one row per participant-minute.
 
@@ -116,10 +137,11 @@ def combine(frames: list[VendorFrame]) -> VendorFrame:
         return frames[0]
     all_ = pd.concat([f.frame.assign(_order=i) for i, f in enumerate(frames)], ignore_index=True)
     notes = [n for f in frames for n in f.notes]
-    g = all_.sort_values("_order", kind="stable").groupby(["participant_id", "ts"], sort=True)
+    ordered = all_.sort_values("_order", kind="stable")
+    g = ordered.groupby(["participant_id", "ts"], sort=True)
     conflicts = int((g["steps"].count() > 1).sum() + (g["heart_rate"].count() > 1).sum())
-    out = g.agg(steps=("steps", "first"), heart_rate=("heart_rate", "first"),
-                source=("source", lambda s: "+".join(dict.fromkeys(s.dropna())))).reset_index()
+    out = g.agg(steps=("steps", "first"), heart_rate=("heart_rate", "first")).reset_index()
+    out["source"] = _joined_sources(g.ngroup().to_numpy(), ordered["source"], g.ngroups)
     if conflicts:
         notes.append(f"{conflicts} minute values present in more than one file; the first file's value kept")
     dropped: dict[str, int] = {}

@@ -52,10 +52,13 @@ def _col(df: pd.DataFrame, suffix: str) -> pd.Series | None:
 
 def parse_offset(raw: pd.Series) -> np.ndarray:
     """``UTC+0900`` -> +32400 (seconds); NaN when unparseable."""
-    m = raw.astype(object).where(raw.notna(), "").astype(str).str.extract(_OFFSET)
+    # an export holds a handful of distinct offsets: parse each once, not each row
+    codes, uniques = pd.factorize(raw.astype(object).where(raw.notna(), "").astype(str))
+    m = pd.Series(uniques, dtype=object).str.extract(_OFFSET)
     sign = np.where((m[0] == "-").fillna(False).to_numpy(bool), -1.0, 1.0)
-    return sign * (pd.to_numeric(m[1], errors="coerce").to_numpy(float) * 3600
-                   + pd.to_numeric(m[2], errors="coerce").to_numpy(float) * 60)
+    per = sign * (pd.to_numeric(m[1], errors="coerce").to_numpy(float) * 3600
+                  + pd.to_numeric(m[2], errors="coerce").to_numpy(float) * 60)
+    return per[codes] if len(per) else np.full(len(codes), np.nan)
 
 
 def _load(path: Path) -> tuple[str, pd.DataFrame]:
