@@ -182,6 +182,8 @@ def test_batched_parts_and_fused_phase_equal_a_part_per_file_read_back(raw, tmp_
     assert one.rows_superseded > 0 and len(one.manifest["by_file"]) == len(list(exports.rglob("*.csv")))
     parts = {f.name for f in (tmp_path / "one" / "minutes").rglob("*.parquet")}
     assert len(parts) == 1  # every file of the (small) build in one batch: one part name in every partition
+    p = one.manifest["partitions"]
+    assert 1 <= p["minutes_read_back"] <= 3 < p["minutes_recomputed"]  # only the re-synced participant's partition(s)
 
     from evaluation.build import _build
 
@@ -190,6 +192,7 @@ def test_batched_parts_and_fused_phase_equal_a_part_per_file_read_back(raw, tmp_
     monkeypatch.setattr(_build, "_batches", lambda items, sizes, slots: real(items, sizes, slots, max_files=2))
     many = build.build_store(exports, tmp_path / "many", n_buckets=3, read_kwargs=READ)
     assert len({f.name for f in (tmp_path / "many" / "minutes").rglob("*.parquet")}) > 5
+    assert many.manifest["partitions"]["minutes_read_back"] == many.manifest["partitions"]["minutes_recomputed"]
     pd.testing.assert_frame_equal(_phase_state(tmp_path / "one"), _phase_state(tmp_path / "many"), check_exact=True)
     pd.testing.assert_frame_equal(build.read_daily(one.store), build.read_daily(many.store))
     assert (one.rows_superseded, one.rows_kept) == (many.rows_superseded, many.rows_kept)

@@ -4,9 +4,12 @@ Plan (every step derives "what is stale" from names on disk and stored
 fingerprints, so a re-run with nothing new recomputes nothing):
 
 1. scan the export folders; new or changed files (ledger: size + mtime, else
-   content hash) are ingested, one task per file, into minutes parts;
-2. a minutes partition whose list of parts changed gets its row counts and
-   clock-offset phase sums recomputed (one task per partition);
+   content hash) are ingested in batches (one task and one reader per batch,
+   one part per partition per million rows read) into minutes parts;
+2. a minutes partition whose parts changed (names, or a part rewritten in
+   place) gets its row counts and clock-offset phase sums: handed over by the
+   ingest tasks when its parts are all new and each participant's rows come
+   from one file, else read back (one task per partition);
 3. a daily partition (bucket, date) is recomputed when the parts of its halo
    (date -1, 0, +1) or the clock-offset decision of a participant in that halo
    changed -- exactly the participant-days that late or re-synced data can move.
@@ -235,7 +238,8 @@ def build_store(
             rows.append(_ledger.entry(path, found[path], res["sha256"], res))
             if "phase" in res:
                 for b, d, n in res["partitions"]:
-                    fresh.setdefault((b, d, res["part"]), [res["phase"][f"{b}/{d}"], 0])[1] += n
+                    if f"{b}/{d}" in res["phase"]:  # absent: a participant's rows there come from two files
+                        fresh.setdefault((b, d, res["part"]), [res["phase"][f"{b}/{d}"], 0])[1] += n
         for path, mtime in fplan.touched.items():
             ledger.loc[path, "mtime_ns"] = mtime
         if rows:
@@ -308,6 +312,7 @@ def build_store(
         manifest = _manifest(layout, roots, ledger, state, config, chash, fplan, failed, started, t0, where,
                              len(stale_phase), len(stale_daily), len(removed))
         manifest["timings"] = {k: round(v, 3) for k, v in timings.items()}
+        manifest["partitions"]["minutes_read_back"] = len(to_read)  # the rest had their sums handed over by ingest
         write_text(layout.root / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
     r = manifest["rows"]
     return BuildResult(

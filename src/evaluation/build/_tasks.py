@@ -77,7 +77,7 @@ def ingest_files(layout: Layout, items: list[tuple[str, int, str | None]], read_
             r["part"] = name
             r["partitions"] = [[b, d, n] for b, d, n in by_key.get(r["key"], [])]
             if phase is not None:
-                r["phase"] = {bd: phase[bd] for bd in {f"{b}/{d}" for b, d, _ in r["partitions"]}}
+                r["phase"] = {bd: phase[bd] for bd in {f"{b}/{d}" for b, d, _ in r["partitions"]} if bd in phase}
             out.append(r)
         pending.clear()
 

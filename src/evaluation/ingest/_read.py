@@ -549,9 +549,7 @@ def _scan_csv(path: Path, ctx: _Ctx, layout: CsvLayout, positions: dict[str, int
 
 def _reject_quarantine(file: str, layout: CsvLayout, rej: pa.Table, rej_lines: np.ndarray, ctx: _Ctx) -> pd.DataFrame:
     if len(rej) == 0:
-        return pd.DataFrame({"file": pd.Series([], dtype=object), "row": pd.array([], dtype="Int64"),
-                             "line": pd.array([], dtype="Int64"), "column": pd.Series([], dtype=object),
-                             "reason": pd.Series([], dtype=object), "participant_id": pd.Series([], dtype=object)})
+        return _empty_quarantine()
     ids = rej["id_field"].combine_chunks()
     enc = pc.dictionary_encode(ids)
     codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -842,11 +840,18 @@ _EMPTY_Q = _make_empty_quarantine()
 
 
 def _empty_minutes() -> pd.DataFrame:
+    return _EMPTY_M.copy()
+
+
+def _make_empty_minutes() -> pd.DataFrame:
     return pd.DataFrame({
         "participant_id": pd.Categorical([]), "ts": pd.Series([], dtype=f"datetime64[ns, {TZ}]"),
         "steps": pd.Series([], dtype="Int32"), "heart_rate": pd.Series([], dtype="float32"),
         "source": pd.Categorical([]),
     })
+
+
+_EMPTY_M = _make_empty_minutes()
 
 
 def _make_ctx(columns, source_tz, participants, period, key, key_file, demo, pseudonymise_ids, on_error,
