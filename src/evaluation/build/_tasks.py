@@ -1,4 +1,4 @@
-"""The per-file and per-partition functions; identical on this machine and on Dask workers.
+"""The per-batch and per-partition functions; identical on this machine and on Dask workers.
 
 Each takes plain, picklable arguments (the :class:`Layout`, strings, the
 cleaning config) and writes only its own files, so tasks never collide.
@@ -36,8 +36,9 @@ def ingest_files(layout: Layout, items: list[tuple[str, int, str | None]], read_
     per export, write its minutes parts and quarantine file and return what the ledger records.
 
     Exports are read one at a time (:func:`evaluation.ingest.read_each`) and written together, one part
-    per partition for every ``flush_rows`` rows read, so memory is bounded by that (or the largest export). ``read_kwargs`` may name ``enrolled`` (a participants Parquet file
-    whose ids are the enrolment list) instead of ``participants``. An export that cannot be read
+    per partition for every ``flush_rows`` rows read, so memory is bounded by that (or the largest
+    export). ``read_kwargs`` may name ``enrolled`` (a participants Parquet file whose ids are the
+    enrolment list) instead of ``participants``. An export that cannot be read
     gives ``{"path", "error"}`` (file name and reason, never row values) and writes nothing.
     Each result names its ``part`` and ``partitions`` ``[[bucket, date, rows], ...]``. With ``config``, it
     carries ``phase``: the clock-offset phase sums of its part in each of those partitions, so a
@@ -127,11 +128,6 @@ def _record(layout: Layout, path: str, precedence: int, digest: str | None, res:
         "by_reason": {k: int(v) for k, v in acc.by_reason.items()},
         "ingested_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
-
-
-def ingest_file(layout: Layout, path: str, sha256: str, precedence: int, read_kwargs: dict[str, Any]) -> dict[str, Any]:
-    """One export: :func:`ingest_files` of a batch of one."""
-    return ingest_files(layout, [(path, precedence, sha256)], read_kwargs)[0]
 
 
 def phase_partition(layout: Layout, bucket: str, date: str, config: CleaningConfig) -> dict[str, Any]:
