@@ -268,7 +268,7 @@ def test_read_each_shares_one_reader_and_equals_read_exports_file_by_file(tmp_pa
         files.append(write(tmp_path / f"f{k}.csv", HEADER + "\n".join(lines) + "\n"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        got = dict(ingest.read_each([(f, None) for f in files], key=KEY))
+        got = dict(ingest.read_each(files, key=KEY))
     assert list(got) == [str(f) for f in files]
     for f in files:
         want = read(f)

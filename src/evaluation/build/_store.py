@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..signals._clean import local_minutes
+from ..signals._config import CleaningConfig
 from ..signals._dataset import bucket_of
 
 FORMAT = 1
@@ -143,7 +144,7 @@ def _sources_of(name: str, table: pa.Table) -> tuple[list[tuple[int, str]], np.n
 
 
 def write_parts(layout: Layout, files: list[tuple[str, int, pd.DataFrame]], name: str,
-                config: "CleaningConfig | None" = None) -> tuple[dict[str, list[tuple[str, str, int]]], dict | None]:
+                config: CleaningConfig | None = None) -> tuple[dict[str, list[tuple[str, str, int]]], dict | None]:
     """Write the minutes of a batch of export files (``(key, precedence, minutes)`` each) as one part
     called ``name`` per (bucket, local date).
 
@@ -239,7 +240,7 @@ def list_minutes(layout: Layout, stat: bool = False) -> dict[tuple[str, str], tu
                     with os.scandir(d.path) as fs:
                         parts = [f for f in fs if f.name.endswith(".parquet") and not f.name.startswith(".")]
                     if stat:
-                        names = sorted(f"{f.name}@{f.inode()}.{f.stat().st_size}.{f.stat().st_mtime_ns}" for f in parts)
+                        names = sorted(f"{f.name}@{f.inode()}.{st.st_size}.{st.st_mtime_ns}" for f in parts for st in (f.stat(),))
                     else:
                         names = sorted(f.name for f in parts)
                     if names:
@@ -271,13 +272,14 @@ def read_partition_table(layout: Layout, b: str, d: str, columns: tuple[str, ...
     table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
     stored, superseded = table.num_rows, 0
     src = np.concatenate(srcs)
-    if len(sources) > 1 and stored and _overlap(table["participant_id"], src, len(sources)):
+    codes = table["participant_id"].combine_chunks().dictionary_encode().indices.to_numpy().astype(np.int64) \
+        if len(sources) > 1 and stored else None
+    if codes is not None and _overlap(codes, src, len(sources)):
         order = sorted(range(len(sources)), key=lambda i: (sources[i][0], sources[i][1]))
         rank_of = np.empty(len(sources), dtype=np.int32)
         rank_of[order] = np.arange(len(sources), dtype=np.int32)
         rank = rank_of[src]
         minute = table["ts"].cast(pa.int64()).to_numpy() // _NS_PER_MIN
-        codes = table["participant_id"].combine_chunks().dictionary_encode().indices.to_numpy().astype(np.int64)
         key = (codes << 32) | (minute - minute.min())
         newest = pd.Series(rank).groupby(key).transform("max").to_numpy()
         keep = rank == newest
@@ -287,10 +289,9 @@ def read_partition_table(layout: Layout, b: str, d: str, columns: tuple[str, ...
     return table, stored, superseded
 
 
-def _overlap(ids: pa.ChunkedArray, src: np.ndarray, n_sources: int) -> bool:
-    """Whether some participant has rows from more than one source file (only then can a minute be
-    superseded); an occupancy table is O(rows), where grouping by minute costs a hash per row."""
-    codes = ids.combine_chunks().dictionary_encode().indices.to_numpy()
+def _overlap(codes: np.ndarray, src: np.ndarray, n_sources: int) -> bool:
+    """Whether some participant (``codes``) has rows from more than one source file (only then can a
+    minute be superseded); an occupancy table is O(rows), where grouping by minute costs a hash per row."""
     occ = np.zeros((int(codes.max()) + 1, n_sources), dtype=bool)
     occ[codes, src] = True
     return bool((occ.sum(axis=1) > 1).any())

@@ -52,18 +52,6 @@ def ingest_files(layout: Layout, items: list[tuple[str, int, str | None]], read_
         kwargs["participants"] = _enrolled(enrolled)
     meta = {p: (prec, digest) for p, prec, digest in items}
 
-    def ids() -> Any:
-        for path, _, _ in items:
-            pid = None
-            if "participant_id" not in kwargs:
-                try:
-                    if ingest.detect_format(path) in ID_FROM_NAME:
-                        # these exports carry no participant id: the unit is named by it (exports/<vendor>/<id>[.ext])
-                        pid = Path(path).name.split(".")[0]
-                except Exception:  # an unreadable file is reported by the reader, by name
-                    pass
-            yield path, pid
-
     out: list[dict[str, Any]] = []
     pending: list[tuple[str, dict[str, Any], pd.DataFrame]] = []  # read, not yet written
 
@@ -83,7 +71,7 @@ def ingest_files(layout: Layout, items: list[tuple[str, int, str | None]], read_
         pending.clear()
 
     buffered = 0
-    reader = ingest.read_each(ids(), **kwargs)
+    reader = ingest.read_each([p for p, _, _ in items], id_from_name=ID_FROM_NAME, **kwargs)
     while True:
         try:
             path, res = next(reader)

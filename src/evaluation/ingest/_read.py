@@ -1054,16 +1054,21 @@ def _collect(parts: Iterable[IngestResult], quarantine_dir=None) -> IngestResult
 
 
 def read_each(
-    items: Iterable[tuple[str | Path, str | None]],
+    paths: Iterable[str | Path],
+    *,
+    id_from_name: Iterable[str] = (),
     **options,
 ) -> Iterator[tuple[str, IngestResult]]:
-    """``(path, IngestResult)`` per export, each exactly what ``read_exports(path, participant_id=pid, **options)``
-    returns, for ``items`` of ``(path, pid)`` (``pid``: raw id for vendor exports that carry none, else None).
+    """``(path, IngestResult)`` per export, each exactly what ``read_exports(path, **options)`` returns.
 
+    ``id_from_name``: formats whose exports carry no participant id (e.g. ``"fitbit_json"``); without a
+    ``participant_id`` option, such an export's id is its name up to the first dot
+    (``exports/<vendor>/<id>[.ext]``). Each export's format is detected once, here.
     One reader context (DuckDB connection, pseudonym key and cache) serves every file: with many small
     exports, setting that up per file costs more than reading them. ``options`` as :func:`read_exports`
     (no ``quarantine_dir``).
     """
+    id_from_name = set(id_from_name)
     options = dict(options)
     base_pid = options.pop("participant_id", None)
     ctx = _make_ctx(options.pop("columns", None), options.pop("source_tz", TZ), options.pop("participants", None),
@@ -1073,10 +1078,20 @@ def read_each(
                     base_pid)
     if options:
         raise TypeError(f"read_each() got unexpected options {sorted(options)}")
+    base_fmt = ctx.fmt
     try:
-        for path, pid in items:
-            ctx.participant_id = pid if pid is not None else base_pid
-            yield str(path), _collect(_results(_expand([path]), ctx))
+        for path in paths:
+            files = _expand([path])
+            fmt = base_fmt
+            if fmt is None and len(files) == 1:
+                try:
+                    fmt = detect_format(files[0], ctx.mapping)
+                except IngestError:  # reported by the reader, by name
+                    fmt = None
+            ctx.fmt = fmt
+            ctx.participant_id = base_pid if base_pid is not None or fmt not in id_from_name \
+                else Path(path).name.split(".")[0]
+            yield str(path), _collect(_results(files, ctx))
     finally:
         ctx.con.close()
 
