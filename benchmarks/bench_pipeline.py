@@ -1,4 +1,4 @@
-"""End to end: band CSV exports on disk -> minutes store -> daily store (``evaluation.build``).
+"""End to end: band CSV exports on disk -> minutes store -> daily store (``evaluation.publish.results_store``).
 
 Prints rows/s per core for the build and, measured in the same run on the same
 files, two baselines: DuckDB's bare read of the CSVs (one thread) and the numpy
@@ -33,7 +33,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from evaluation import build, ingest, signals  # noqa: E402
+from evaluation import store as build, ingest, signals  # noqa: E402
 from evaluation.synth import exports as sx  # noqa: E402
 
 SEOUL_DAY = 331_000_000
@@ -47,7 +47,7 @@ def cpu() -> float:
 
 
 def _warm(sample: str) -> None:
-    from evaluation import build, signals  # noqa: F401
+    from evaluation import store as build, signals  # noqa: F401
 
     signals.process(pd.read_parquet(sample).iloc[:5000])
 
@@ -96,7 +96,7 @@ def peak_rss_build(folder: Path, n_buckets: int) -> tuple[float, float]:
     """(peak RSS MiB, seconds) of a from-scratch build in a fresh process."""
     code = (
         "import sys, time; sys.path.insert(0, %r)\n"
-        "from evaluation import build\n"
+        "from evaluation import store as build\n"
         "t = time.time(); build.build_store(%r, %r, n_buckets=%d, read_kwargs={'demo': True, 'pseudonymise_ids': False})\n"
         "print(%s, time.time() - t)\n"
     ) % (str(ROOT / "src"), str(folder / "exports"), str(folder / "store-mem"), n_buckets, HWM)
@@ -215,7 +215,7 @@ def main() -> None:
     print(f"no-op incremental re-run: {t_noop:.2f} s ({len(files)} files, {res.manifest['partitions']['daily']} daily partitions)")
 
     # bounded memory: the same days, twice the people, twice the buckets
-    base = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, %r); import evaluation.build, evaluation.ingest; "
+    base = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, %r); import evaluation.store, evaluation.ingest; "
                            "print(%s)" % (str(ROOT / "src"), HWM)],
                           capture_output=True, text=True, check=True).stdout.strip()
     print(f"\npeak memory of a from-scratch build (fresh process; after imports alone: {float(base):,.0f} MiB):")

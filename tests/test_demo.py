@@ -52,7 +52,8 @@ def test_demo_starts_from_exports_and_scores_the_truth(demo_run, repo_root):
     accounting is in the run manifest; cleaning and the steps effect are scored against the truth."""
     import pandas as pd
 
-    from evaluation import build, effects, params
+    from evaluation import store as build, effects
+    from evaluation.runs import params
 
     cfg = params.load(repo_root / "params" / "demo.yaml")
     store = repo_root / cfg.build.store

@@ -8,7 +8,7 @@ import yaml
 
 PARAMETERS = 'output_dir = ""\nname = "nb"\nanswer = 1\nfail = False\nblob = 0'
 BODY = '''
-from evaluation import report
+from evaluation.publish import report
 rec = report.Recorder(output_dir, notebook=name)
 rec.result("answer", answer, unit="units")
 if blob:

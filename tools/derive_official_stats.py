@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from evaluation import official_stats
+from evaluation.reference import official_stats
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,7 +1,22 @@
 """Evaluation workbench for Seoul's digital health programmes.
 
-Submodules are imported lazily so that ``import evaluation`` stays fast and a
-notebook pays only for what it uses::
+The packages follow the data's way, in one direction::
+
+    raw exports (band CSV/Parquet, Apple/Samsung/Fitbit/Garmin)
+      -> ingest     schema, types, pseudonyms, quarantine with reasons, row accounting
+      -> store      incremental minutes and daily stores with a ledger of export files
+         (signals:  per-minute cleaning, non-wear, daily summaries -- run inside the store build)
+      -> cohort     DuckDB/Dask aggregation, engagement, Table 1
+      -> effects / costs / equity     the estimators
+      -> runs       papermill runs of params/*.yaml -> outputs/<programme>/<run-id>/
+      -> publish    the one gate to staff: labels, provenance, small-cell protection, reports
+      -> dashboards Voila views of the latest published run
+
+    reference (districts, official statistics) is read by every step; synth makes synthetic cohorts and
+    exports with known truth for the demo and the tests; cli is the command line.
+
+Submodules are imported lazily so that ``import evaluation`` stays fast and a notebook pays only for
+what it uses::
 
     from evaluation import ingest, signals, cohort, effects, costs, equity, runs, synth
 """
@@ -10,20 +25,30 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import _compat
+
 __version__ = "0.1.0"
 
-_SUBMODULES = {
-    "cohort", "costs", "districts", "effects", "equity", "i18n", "ingest",
-    "params", "plots", "report", "runs", "signals", "synth", "suppression",
-    "engagement", "store", "dashboards",
-}
+#: the packages in the order of the data flow
+PACKAGES = (
+    "ingest", "store", "signals", "cohort", "effects", "costs", "equity", "runs", "publish", "dashboards",
+    "reference", "synth",
+)
 
-__all__ = sorted(_SUBMODULES)
+__all__ = list(PACKAGES)
+
+_compat.install()
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
+    if name in PACKAGES:
         module = importlib.import_module(f"{__name__}.{name}")
         globals()[name] = module
+        return module
+    new = _compat.new_name(f"{__name__}.{name}")
+    if new is not None:  # ``from evaluation import report`` and other 0.1 names
+        _compat.warn_moved(f"{__name__}.{name}", new)
+        module = importlib.import_module(new)
+        globals()[name] = module  # warned once; ``from evaluation import x`` looks the name up twice
         return module
     raise AttributeError(f"module 'evaluation' has no attribute {name!r}")

@@ -15,7 +15,8 @@ EXIT_FAILED, EXIT_PARAMS, EXIT_IOERR, EXIT_LOCKED = 1, 2, 74, 75
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from . import params, runs
+    from .runs import params
+    from . import runs
 
     def hook(status: str, code: int, message: str = "", run_dir: Path | None = None) -> None:
         if args.notify and (args.notify_on == "always" or code != 0):
@@ -50,7 +51,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from . import params
+    from .runs import params
 
     try:
         base = Path(args.project_root) if args.project_root else params.default_base_dir(Path(args.params))
@@ -65,17 +66,18 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from . import build, params
+    from . import store
+    from .runs import params
 
     try:
-        result = build.build(args.params, scheduler=args.scheduler, verify=args.verify, progress=not args.quiet)
+        result = store.build(args.params, scheduler=args.scheduler, verify=args.verify, progress=not args.quiet)
     except params.ParamsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_PARAMS
-    except build.BuildLockedError as exc:
+    except store.BuildLockedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_LOCKED
-    except (build.StoreError, FileNotFoundError) as exc:  # a store made with other settings, a missing folder
+    except (store.StoreError, FileNotFoundError) as exc:  # a store made with other settings, a missing folder
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_PARAMS
     print(result)

@@ -5,7 +5,7 @@ from typing import Literal, Sequence
 
 import pandas as pd
 
-from .. import suppression
+from ..publish import suppression
 from . import _duckdb, _metrics, _sources
 
 
@@ -63,7 +63,7 @@ def aggregate(
         ``moderate_minutes``, ``vigorous_minutes`` (min/day), ``resting_hr`` (bpm).
     step_goal : steps/day for ``goal_share``.
     threshold : cells with fewer contributing participants are suppressed
-        (:func:`evaluation.suppression.primary`; 0 disables it, for research use).
+        (:func:`evaluation.publish.suppression.primary`; 0 disables it, for research use).
     ci : ``"participant"``: every mean is a participant-day ratio estimator
         ``sum(y) / sum(days)`` with the cluster-robust (participant = cluster)
         linearisation variance and a t interval on (participants - 1) df -- the
@@ -74,7 +74,7 @@ def aggregate(
         (e.g. ``(0, 23)`` for the 24-week programme period).
     complement : grouping key(s) whose totals are published elsewhere (e.g. ``"district"``
         when the same weeks are also shown by sex): applies
-        :func:`evaluation.suppression.complement` so no withheld cell follows by subtraction.
+        :func:`evaluation.publish.suppression.complement` so no withheld cell follows by subtraction.
     con, memory_limit, threads : an existing DuckDB connection, or settings for a new one.
 
     Returns
@@ -84,7 +84,7 @@ def aggregate(
     it), ``estimate``, ``se``, ``ci_low``, ``ci_high`` (95% by default; NaN for
     counts, median and SD), ``unit`` and ``suppressed``. Suppressed rows have
     ``n``, ``n_days``, ``estimate``, ``se`` and the CI blanked. For tables
-    published with totals, also run :func:`evaluation.suppression.protect`.
+    published with totals, also run :func:`evaluation.publish.suppression.protect`.
     """
     if ci != "participant":
         raise ValueError(f"ci must be 'participant', got {ci!r}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import i18n
-from ..suppression import MARKER
+from ..publish import i18n
+from ..publish.suppression import MARKER
 
 i18n.register({
     "mean_steps": {"ko": "일평균 걸음 수", "en": "Mean daily steps"},

@@ -105,7 +105,7 @@ def seed_ledger(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     if name not in SEED_LEDGERS:
         raise ValueError(f"unknown seed ledger {name!r}; choose one of {sorted(SEED_LEDGERS)}")
     if data_dir is None:
-        from ..report import repo_root
+        from ..publish.report import repo_root
 
         data_dir = repo_root() / "data_samples"
     return read_ledger(Path(data_dir) / SEED_LEDGERS[name])

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..provenance import Provenance, illustrative
+from ..publish.provenance import Provenance, illustrative
 from ._distributions import Beta, Dirichlet, Gamma, LogNormal
 from ._markov import MarkovModel, Strategy
 

@@ -6,7 +6,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .. import i18n
+from ..publish import i18n
 
 i18n.register({
     "planned_krw": {"ko": "예산(가용액)", "en": "Available budget"},

@@ -21,11 +21,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .. import districts, plots  # noqa: E402
-from ..i18n import register, t  # noqa: E402
-from ..provenance import EXPLAIN, Provenance  # noqa: E402
-from ..report_html import run_label  # noqa: E402
-from ..staff_table import format_value  # noqa: E402
+from ..reference import districts
+from ..publish import plots  # noqa: E402
+from ..publish.i18n import register, t  # noqa: E402
+from ..publish.provenance import EXPLAIN, Provenance  # noqa: E402
+from ..publish.report_html import run_label  # noqa: E402
+from ..publish.staff_table import format_value  # noqa: E402
 from . import _data  # noqa: E402
 
 register({
@@ -64,7 +65,7 @@ def quiet() -> None:
 
 def fmt(value: Any, unit: str = "", lang: str = "ko") -> str:
     """Human number as HTML: 12,345 / 61.2% / 1,234,567원 (KRW 1,234,567 in English); the same rules as
-    the staff tables (:func:`evaluation.staff_table.format_value`), escaped."""
+    the staff tables (:func:`evaluation.publish.staff_table.format_value`), escaped."""
     return html.escape(format_value(value, unit, lang))
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..report import FORBIDDEN_COLUMNS, load_results, repo_root
+from ..publish.report import FORBIDDEN_COLUMNS, load_results, repo_root
 
 
 def output_root() -> Path:
@@ -64,7 +64,7 @@ class RunData:
     @property
     def data_kind(self) -> str:
         """'programme' or 'synthetic' (the run's participant data); runs without a context count as synthetic."""
-        from ..provenance import read_context
+        from ..publish.provenance import read_context
 
         return read_context(self.path).get("data_kind", "synthetic")
 
@@ -88,7 +88,7 @@ class RunData:
 
     def table_provenance(self, name: str) -> dict[str, str] | None:
         """The provenance stored with a table ({'kind', 'detail'}), or None."""
-        from ..provenance import of_table
+        from ..publish.provenance import of_table
 
         if not self.has_table(name):
             return None

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..report import repo_root
+from ..publish.report import repo_root
 TOKEN_ENV = "EVALUATION_DASHBOARD_TOKEN"
 MAX_KERNELS_ENV = "EVALUATION_DASHBOARD_MAX_KERNELS"
 SNAPSHOTS_ENV = "EVALUATION_DASHBOARD_SNAPSHOTS"  # "0": never serve the static default view

@@ -15,10 +15,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import districts, glossary, staff_table
-from ..i18n import register, t
-from ..plots import thousands
-from ..provenance import Provenance
+from ..reference import districts
+from ..publish import glossary, staff_table
+from ..publish.i18n import register, t
+from ..publish.plots import thousands
+from ..publish.provenance import Provenance
 from ._app import DashboardApp, card, figure, message, panel
 from ._data import RunData
 
@@ -248,7 +249,7 @@ OFFICIAL = "official:"
 
 def _indicator_choices(run: RunData, lang: str) -> list[tuple[str, str]]:
     from .. import equity  # noqa: F401  (registers the indicator names; imported lazily to keep other dashboards light)
-    from .. import official_stats
+    from ..reference import official_stats
 
     out: list[tuple[str, str]] = []
     official = run.table("official_profile")
@@ -289,7 +290,8 @@ def _ranking(sub: pd.DataFrame, lang: str, district: str | None, label: str = ""
 
 
 def render_districts(run: RunData, lang: str, district: str | None, choice: str | None = None) -> list[W.Widget]:
-    from .. import equity, official_stats
+    from .. import equity
+    from ..reference import official_stats
 
     body: list[W.Widget] = []
     official = bool(choice and choice.startswith(OFFICIAL))
@@ -307,7 +309,7 @@ def render_districts(run: RunData, lang: str, district: str | None, choice: str 
     source = _source(run, profile_name, lang)
     body.append(W.HTML(f"<div>{badge} <small>{html.escape(source)}</small></div>"))
     if prov and prov.get("kind") in ("synthetic", "illustrative"):
-        from ..provenance import EXPLAIN
+        from ..publish.provenance import EXPLAIN
 
         body.append(W.HTML(f"<div class='ev-caveat-block' style='color:#b71c1c;padding:6px 0'>{html.escape(EXPLAIN[prov['kind']][lang])}</div>"))
     title = f"{label} ({year})"

@@ -23,6 +23,7 @@ from ._labels import UNITS, register as _register_labels
 from ._kpi import RTM_CAUTION, KPIResult, behaviour_improved, kpis, risk_flags
 from ._mixed import TrajectoryResult, trajectory, weekly_steps
 from ._panel import pre_enrolment_steps, weekly_panel
+from ._prepost import PrePostResult, prepost_steps
 from ._propensity import MatchResult, balance_table, matched_att
 from ._results import EffectResult
 from ._results import DIAGNOSTIC_COLUMNS, EffectWarning, diagnostics_frame, diagnostics_view
@@ -38,7 +39,7 @@ __all__ = [
     "Aggregate", "DiDResult", "EValueResult", "EffectResult", "ITSResult", "KPIResult", "MatchResult",
     "RTM_CAUTION", "StaggeredResult", "TrajectoryResult", "balance_table", "behaviour_improved",
     "did_2x2", "e_value", "its", "kpis", "long_measures", "matched_att", "placebo_outcome",
-    "placebo_timing", "pre_enrolment_steps", "risk_flags", "staggered_did", "trajectory", "weekly_panel",
+    "placebo_timing", "pre_enrolment_steps", "PrePostResult", "prepost_steps", "risk_flags", "staggered_did", "trajectory", "weekly_panel",
     "weekly_steps",
 ]
 __all__ += ["DIAGNOSTIC_COLUMNS", "EffectWarning", "at_risk", "diagnostics_frame", "diagnostics_view"]

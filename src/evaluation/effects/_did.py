@@ -22,7 +22,7 @@ class DiDResult(EffectResult):
         """Cell means by period for the treated and comparison groups, with the counterfactual."""
         import matplotlib.pyplot as plt
 
-        from .. import i18n
+        from ..publish import i18n
         from ._labels import register
 
         register()

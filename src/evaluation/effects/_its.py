@@ -79,7 +79,7 @@ class ITSResult:
         """Observed series, fitted line and the counterfactual (no intervention) trend."""
         import matplotlib.pyplot as plt
 
-        from .. import i18n
+        from ..publish import i18n
         from ._labels import register
 
         register()

@@ -1,8 +1,8 @@
 """Programme KPIs of the national public-health-centre mobile-healthcare programme.
 
 Eligibility: at least one of the five metabolic-syndrome criteria at baseline
-(BP >= 130/85 mmHg, fasting glucose >= 100 mg/dL, waist >= 90 cm men / 85 cm
-women, triglycerides >= 150 mg/dL, HDL < 40 men / < 50 women mg/dL).
+(:mod:`evaluation.reference.mets_criteria`: BP >= 130/85 mmHg, fasting glucose >= 100 mg/dL,
+waist >= 90 cm men / 85 cm women, triglycerides >= 150 mg/dL, HDL < 40 men / < 50 women mg/dL).
 
 * risk-factor reduction: share of participants at risk at baseline (and measured
   at follow-up) with at least one criterion moved from the risk range to normal;
@@ -44,6 +44,8 @@ import pandas as pd
 from scipy.stats import binomtest
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
+from ..reference.mets_criteria import kleene_any as _any
+from ..reference.mets_criteria import risk_flags
 from ._results import ROUND, check_columns, diagnostic, diagnostics_frame
 
 RTM_CAUTION = {
@@ -53,38 +55,6 @@ RTM_CAUTION = {
            "inflated by regression to the mean (people measured high tend to measure lower next time). "
            "Without a comparison group these shares are not programme effects."),
 }
-
-
-def _ge(x: pd.Series, threshold) -> pd.Series:
-    """``x >= threshold`` as a nullable boolean (NA where ``x`` is missing)."""
-    return (x >= threshold).astype("boolean").mask(x.isna())
-
-
-def _lt(x: pd.Series, threshold) -> pd.Series:
-    return (x < threshold).astype("boolean").mask(x.isna())
-
-
-def _any(frame: pd.DataFrame) -> pd.Series:
-    """Row-wise Kleene OR: True if any True, False if all False, NA otherwise."""
-    f = frame.astype("boolean")
-    any_true = f.fillna(False).any(axis=1)
-    all_known = f.notna().all(axis=1)
-    return pd.Series(np.where(any_true, True, np.where(all_known, False, pd.NA)), index=frame.index,
-                     dtype="boolean")
-
-
-def risk_flags(df: pd.DataFrame, week: int) -> pd.DataFrame:
-    """The five criteria at ``week`` as nullable booleans (``pd.NA`` only where that criterion's own
-    measures cannot decide it; see the module docstring)."""
-    s = f"_w{week}"
-    male = df["sex"] == "M"
-    out = pd.DataFrame(index=df.index)
-    out["bp"] = _any(pd.DataFrame({"s": _ge(df[f"sbp{s}"], 130), "d": _ge(df[f"dbp{s}"], 85)}))
-    out["glucose"] = _ge(df[f"glucose{s}"], 100)
-    out["waist"] = _ge(df[f"waist{s}"], pd.Series(np.where(male, 90, 85), index=df.index))
-    out["tg"] = _ge(df[f"tg{s}"], 150)
-    out["hdl"] = _lt(df[f"hdl{s}"], pd.Series(np.where(male, 40, 50), index=df.index))
-    return out
 
 
 def at_risk(flags: pd.DataFrame) -> pd.Series:
@@ -144,7 +114,7 @@ class KPIResult:
         """Shares with Wilson CIs and the benchmark values."""
         import matplotlib.pyplot as plt
 
-        from .. import i18n
+        from ..publish import i18n
         from ._labels import register
 
         register()

@@ -63,10 +63,10 @@ UNITS = {"sbp": "mmHg", "dbp": "mmHg", "waist": "cm", "glucose": "mg/dL", "tg": 
 
 
 def register() -> None:
-    """Register the labels with :mod:`evaluation.i18n` (idempotent)."""
+    """Register the labels with :mod:`evaluation.publish.i18n` (idempotent)."""
     global _DONE
     if not _DONE:
-        from .. import i18n
+        from ..publish import i18n
 
         i18n.register(LABELS)
         _DONE = True

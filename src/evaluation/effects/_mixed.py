@@ -42,7 +42,7 @@ class TrajectoryResult:
     def plot(self, ax=None, lang: str = "ko"):
         import matplotlib.pyplot as plt
 
-        from .. import i18n
+        from ..publish import i18n
         from ._labels import register
 
         register()

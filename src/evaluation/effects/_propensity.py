@@ -85,7 +85,7 @@ class MatchResult(EffectResult):
         """Love plot: absolute standardised difference of each covariate before and after adjustment."""
         import matplotlib.pyplot as plt
 
-        from .. import i18n
+        from ..publish import i18n
         from ._labels import register
 
         register()

@@ -20,7 +20,7 @@ def reference_dir() -> Path:
     env = os.environ.get("EVALUATION_REFERENCE_DIR")
     if env:
         tried.append(Path(env))
-    from ..report import repo_root
+    from ..publish.report import repo_root
 
     tried += [repo_root().parent / "shared" / "reference", Path.cwd().parent / "shared" / "reference"]
     for p in tried:

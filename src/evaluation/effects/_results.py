@@ -42,7 +42,7 @@ def diagnostics_view(results: dict[str, Any], lang: str = "ko") -> pd.DataFrame:
     """One display table of the ``diagnostics`` of several results (name -> result), headers and check names
     in ``lang``, verdict 통과 / 경고 / 참고 (pass / WARNING / note) and the message in that language. Results
     without a ``diagnostics`` attribute (or ``None``) are skipped, so notebooks work across versions."""
-    from .. import i18n
+    from ..publish import i18n
     from ._labels import register
 
     register()

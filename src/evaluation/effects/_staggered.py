@@ -166,7 +166,7 @@ class StaggeredResult:
         """Event-study plot of the dynamic aggregation (pre periods grey), TWFE as a dashed line."""
         import matplotlib.pyplot as plt
 
-        from .. import i18n
+        from ..publish import i18n
         from ._labels import register
 
         register()

@@ -1,7 +1,7 @@
 """Korean / English labels used by the equity figures and tables."""
 from __future__ import annotations
 
-from .. import i18n
+from ..publish import i18n
 
 LABELS: dict[str, dict[str, str]] = {
     "no_data": {"ko": "자료 없음", "en": "No data"},

@@ -18,7 +18,8 @@ import pandas as pd
 from matplotlib import colors as mcolors
 from matplotlib.patches import Patch, Polygon, Rectangle
 
-from .. import districts, i18n
+from ..reference import districts
+from ..publish import i18n
 from . import _labels  # noqa: F401  (registers labels)
 from ._tilegrid import tilegrid
 

@@ -17,7 +17,7 @@ from typing import Literal, Mapping
 import numpy as np
 import pandas as pd
 
-from .. import districts
+from ..reference import districts
 from ._validate import z_value
 
 Direction = Literal["higher", "lower"]

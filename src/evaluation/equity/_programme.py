@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .. import i18n, suppression
+from ..publish import i18n, suppression
 from . import _labels  # noqa: F401
 from ._validate import ridit
 
@@ -203,7 +203,7 @@ class GapChangeResult:
         """Before/after group means (dumbbell chart), suppressed groups left out; returns the Figure."""
         import matplotlib.pyplot as plt
 
-        from .. import districts
+        from ..reference import districts
 
         o = self.outcomes[~self.outcomes["suppressed"]].sort_values("after")
         if ax is None:

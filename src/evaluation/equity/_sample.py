@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import districts
+from ..reference import districts
 
 SOURCE = "synthetic (illustrative, not official statistics)"
 

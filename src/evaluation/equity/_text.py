@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import districts, i18n
+from ..reference import districts
+from ..publish import i18n
 
 
 def _fmt(x: float, digits: int = 1) -> str:

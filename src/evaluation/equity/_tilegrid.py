@@ -13,13 +13,13 @@ from importlib import resources
 
 import pandas as pd
 
-from .. import districts
+from ..reference import districts
 
 
 @lru_cache(maxsize=1)
 def tilegrid() -> pd.DataFrame:
     """``district`` (code, str), ``row`` (0 = north), ``col`` (0 = west), ``name_ko``, ``name_en``."""
-    with resources.files("evaluation.data").joinpath("seoul_tilegrid.csv").open("r", encoding="utf-8") as fh:
+    with resources.files("evaluation.reference.data").joinpath("seoul_tilegrid.csv").open("r", encoding="utf-8") as fh:
         grid = pd.read_csv(fh, dtype={"district": str})
     districts.validate(grid["district"], source="seoul_tilegrid.csv")
     names = districts.table()[["district", "name_ko", "name_en"]]

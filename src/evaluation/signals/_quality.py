@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import i18n
+from ..publish import i18n
 from ._daily import COUNT_COLUMNS
 
 i18n.register({

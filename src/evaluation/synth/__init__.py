@@ -9,11 +9,11 @@
 from __future__ import annotations
 
 from .daily import daily, iter_daily, write_daily_parquet
-from .participants import ARMS, BEHAVIOURS, CLINICAL, TRUTH, Truth, age_band, metabolic_risk_count, participants
+from .participants import ARMS, BEHAVIOURS, CLINICAL, TRUTH, Truth, age_band, participants
 
 __all__ = [
     "ARMS", "BEHAVIOURS", "CLINICAL", "TRUTH", "Truth", "age_band", "daily", "iter_daily",
-    "metabolic_risk_count", "participants", "write_daily_parquet",
+    "participants", "write_daily_parquet",
 ]
 
 

@@ -39,7 +39,7 @@ CONCENTRATION = 80.0
 
 
 def _seed_items() -> pd.DataFrame:
-    from ..report import repo_root
+    from ..publish.report import repo_root
 
     path = Path(repo_root()) / "data_samples" / "ledger_smartband_items_2023.csv"
     return pd.read_csv(path)

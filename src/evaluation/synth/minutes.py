@@ -314,31 +314,5 @@ def write_minutes_sample(folder: str | Path = "data_samples", n: int = 20, days:
     return path
 
 
-_FLAG_OF = {
-    "duplicate_identical": ("flag_duplicate",),
-    "duplicate_conflict": ("flag_duplicate", "flag_conflict"),
-    "implausible_hr": ("flag_hr_implausible",),
-    "stuck_hr": ("flag_hr_stuck",),
-    "step_spike": ("flag_steps_implausible",),
-}
-
-
-def score(df: pd.DataFrame, cleaned: pd.DataFrame) -> pd.DataFrame:
-    """Cleaning accuracy against the truth columns: non-wear balanced accuracy, recall per artefact
-    class, sync-gap and clock-offset recall. ``cleaned`` is ``signals.clean_minutes(df)`` (same rows)."""
-    copies = df["artefact"].isin(["duplicate_identical", "duplicate_conflict"]).to_numpy()
-    pred = cleaned["flag_nonwear"].to_numpy()[~copies]
-    truth = df["true_nonwear"].to_numpy()[~copies]
-    sens = (pred & truth).sum() / max(truth.sum(), 1)
-    spec = (~pred & ~truth).sum() / max((~truth).sum(), 1)
-    rows = [("nonwear_balanced_accuracy", 0.5 * (sens + spec), int(len(truth)))]
-    art = df["artefact"].to_numpy()
-    for name, flags in _FLAG_OF.items():
-        mask = art == name
-        hit = np.logical_and.reduce([cleaned[f].to_numpy()[mask] for f in flags]) if mask.any() else np.array([])
-        rows.append((f"recall_{name}", float(hit.mean()) if mask.any() else np.nan, int(mask.sum())))
-    gap = df["true_gap_before"].to_numpy() > 0
-    rows.append(("recall_sync_gap", float(cleaned["flag_gap"].to_numpy()[gap].mean()) if gap.any() else np.nan, int(gap.sum())))
-    off = df["true_clock_offset"].to_numpy()
-    rows.append(("recall_clock_offset", float(cleaned["flag_clock_offset"].to_numpy()[off].mean()) if off.any() else np.nan, int(off.sum())))
-    return pd.DataFrame(rows, columns=["metric", "value", "rows"])
+# the scoring moved to signals (validation, not generation); kept here for one release
+from ..signals._truth import accuracy_vs_truth as score  # noqa: E402,F401

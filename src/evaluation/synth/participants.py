@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import districts
+from ..reference import districts, mets_criteria
 
 ARMS = ("band_issued", "own_device", "comparison")
 CLINICAL = ("waist", "sbp", "dbp", "glucose", "tg", "hdl", "bmi")
@@ -195,7 +195,7 @@ def participants(
         return np.round(np.maximum(measure(name, week, 0.0), floor.get(name, -np.inf)), 1)
 
     base = {m: measure_cf(m, 0) for m in CLINICAL}
-    risk_count = metabolic_risk_count(
+    risk_count = mets_criteria.risk_count(
         pd.DataFrame({f"{m}_w0": base[m] for m in CLINICAL} | {"sex": sex}), week=0
     )
     # behaviours: latent propensities, measured as counts / 0-1 with noise
@@ -288,21 +288,3 @@ def participants(
     df.attrs["truth"] = asdict(truth)  # JSON-serialisable so it survives Parquet
     df.attrs["seed"] = seed
     return df
-
-
-def metabolic_risk_count(df: pd.DataFrame, week: int = 0) -> np.ndarray:
-    """Number of the five metabolic-syndrome criteria met at ``week`` (NaN measures count as not met).
-
-    Criteria (Korean national mobile-healthcare programme / NCEP ATP III with
-    the Korean waist cut-offs): BP >= 130/85 mmHg, fasting glucose >= 100 mg/dL,
-    waist >= 90 cm (men) / 85 cm (women), triglycerides >= 150 mg/dL,
-    HDL < 40 (men) / < 50 (women) mg/dL.
-    """
-    s = f"_w{week}"
-    male = (df["sex"] == "M").to_numpy()
-    bp = (df[f"sbp{s}"].to_numpy() >= 130) | (df[f"dbp{s}"].to_numpy() >= 85)
-    glu = df[f"glucose{s}"].to_numpy() >= 100
-    waist = df[f"waist{s}"].to_numpy() >= np.where(male, 90, 85)
-    tg = df[f"tg{s}"].to_numpy() >= 150
-    hdl = df[f"hdl{s}"].to_numpy() < np.where(male, 40, 50)
-    return (bp.astype(int) + glu + waist + tg + hdl).astype(int)

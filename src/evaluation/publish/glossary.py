@@ -1,0 +1,115 @@
+"""Plain-language names and one-line explanations of every measure and column staff see (Korean, English).
+
+Dashboards show these as a glossary panel and as column headers; reports use the same wording, so a
+measure is explained the same way everywhere. Registered into :mod:`evaluation.publish.i18n` on import.
+"""
+from __future__ import annotations
+
+import html
+
+from .i18n import register, t
+
+# key -> (Korean label, Korean explanation, English label, English explanation)
+TERMS: dict[str, tuple[str, str, str, str]] = {
+    "bgv": ("자치구 간 분산 (BGV)", "자치구 값이 서울 평균에서 얼마나 흩어져 있는지(인구 가중 분산). 0이면 차이가 없습니다.",
+            "Between-group variance (BGV)", "How far district values spread around the Seoul average (population-weighted variance); 0 = no difference."),
+    "bgsd": ("자치구 간 표준편차 (BGSD)", "BGV의 제곱근으로, 지표와 같은 단위로 본 자치구 간 흩어짐입니다.",
+             "Between-group standard deviation (BGSD)", "Square root of BGV: the spread between districts in the indicator's own unit."),
+    "sii": ("기울기 불평등 지수 (SII)", "가장 불리한 자치구에서 가장 유리한 자치구로 갈 때 지표가 변하는 절대 크기입니다.",
+            "Slope index of inequality (SII)", "Absolute change in the indicator from the most to the least disadvantaged district."),
+    "rii": ("상대 불평등 지수 (RII)", "가장 유리한 쪽 값이 가장 불리한 쪽 값의 몇 배인지입니다. 1이면 차이가 없습니다.",
+            "Relative index of inequality (RII)", "Ratio of the value at the most to the least advantaged end; 1 = no difference."),
+    "aci": ("절대 집중지수 (ACI)", "지표가 유리한 자치구 쪽에 몰려 있으면 양수, 불리한 쪽에 몰려 있으면 음수입니다.",
+            "Absolute concentration index (ACI)", "Positive when the indicator concentrates in advantaged districts, negative in disadvantaged ones."),
+    "rci": ("상대 집중지수 (RCI)", "ACI를 평균으로 나눈 값입니다.", "Relative concentration index (RCI)", "ACI divided by the mean."),
+    "difference": ("차이 (D)", "가장 좋은 자치구와 가장 나쁜 자치구의 차이입니다.", "Difference (D)", "Best minus worst district."),
+    "ratio": ("비 (R)", "가장 좋은 자치구 값을 가장 나쁜 자치구 값으로 나눈 비입니다.", "Ratio (R)", "Best district divided by worst district."),
+    "theil": ("타일 지수 (TI)", "인구 비중을 고려한 불평등 지수로, 0이면 완전히 평등합니다.", "Theil index (TI)", "Population-weighted inequality; 0 = perfect equality."),
+    "mld": ("평균 로그 편차 (MLD)", "인구 비중을 고려한 불평등 지수로, 0이면 완전히 평등합니다.", "Mean log deviation (MLD)", "Population-weighted inequality; 0 = perfect equality."),
+    "par": ("인구 기여 위험 (PAR)", "모든 자치구가 가장 좋은 자치구 수준이 되면 서울 평균이 얼마나 좋아지는지입니다.",
+            "Population attributable risk (PAR)", "How much the Seoul average would improve if every district reached the best district."),
+    "paf": ("인구 기여 분율 (PAF, %)", "PAR을 서울 평균에 대한 비율로 나타낸 값입니다.", "Population attributable fraction (PAF, %)", "PAR as a percentage of the Seoul average."),
+    "icer": ("점증적 비용-효과비 (ICER)", "건강 1단위(QALY)를 더 얻는 데 드는 추가 비용입니다.", "Incremental cost-effectiveness ratio (ICER)", "Extra cost per extra unit of health (QALY)."),
+    "qaly": ("질보정수명 (QALY)", "삶의 질로 보정한 생존 연수입니다. 완전한 건강 1년 = 1 QALY.", "Quality-adjusted life year (QALY)", "Years of life weighted by quality of life; one year in full health = 1."),
+    "ceac": ("비용-효과 수용 곡선", "지불의사 금액별로 각 대안이 가장 비용-효과적일 확률입니다.", "Cost-effectiveness acceptability curve", "Probability that each option is the most cost-effective, by willingness to pay."),
+    "evpi": ("완전정보의 기대가치 (EVPI)", "불확실성을 모두 없앨 경우 기대되는 1인당 이득으로, 추가 연구의 가치 상한입니다.",
+             "Expected value of perfect information (EVPI)", "Expected gain per person from removing all uncertainty: an upper bound on the value of more research."),
+    "execution_rate": ("예산 집행률", "집행액 ÷ 예산(확보)액. 집행액이 공개된 연도만 계산합니다.", "Budget execution rate", "Executed ÷ budgeted amount, only for years with a published executed amount."),
+    "valid_day": ("유효 착용일", "밴드를 10시간 이상 착용한 날입니다.", "Valid wear day", "A day with at least 10 hours of wear."),
+    "ci": ("95% 신뢰구간", "같은 조사를 반복하면 95%의 경우 참값을 포함하는 범위입니다.", "95% confidence interval", "A range that would contain the true value in 95% of repeated studies."),
+    "suppressed": ("비공개 (n<10)", "참여자가 10명 미만인 칸은 개인 식별을 막기 위해 숫자를 가립니다.", "Withheld (n<10)", "Cells with fewer than 10 participants are withheld to protect individuals."),
+}
+
+COLUMNS: dict[str, tuple[str, str]] = {
+    "name_ko": ("자치구", "District"), "name_en": ("자치구", "District"), "district": ("자치구", "District"),
+    "value": ("값", "Value"), "se": ("표준오차", "Standard error"), "seoul_average": ("서울 평균", "Seoul average"),
+    "difference": ("서울 평균과 차이", "Difference from Seoul"), "rank": ("순위", "Rank"), "n_ranked": ("순위 대상 수", "Districts ranked"),
+    "flag": ("판정", "Assessment"), "dimension": ("비교 기준", "Compared across"), "measure": ("지표", "Measure"),
+    "estimate": ("추정값", "Estimate"), "ci_low": ("95% 신뢰구간 하한", "95% CI low"), "ci_high": ("95% 신뢰구간 상한", "95% CI high"),
+    "before": ("사업 전", "Before"), "after": ("사업 후", "After"), "gap_change": ("격차 변화", "Gap change"),
+    "gap_change_ci_low": ("격차 변화 하한", "Gap change CI low"), "gap_change_ci_high": ("격차 변화 상한", "Gap change CI high"),
+    "verdict": ("판정", "Verdict"), "funding_source": ("재원", "Funding source"), "category": ("비목", "Category"),
+    "category_en": ("비목", "Category"), "item": ("항목", "Item"), "year": ("연도", "Year"), "programme": ("사업", "Programme"),
+    "planned_krw": ("예산액 (원)", "Budget (KRW)"), "executed_krw": ("집행액 (원)", "Executed (KRW)"),
+    "unused_krw": ("불용액 (원)", "Unused (KRW)"), "execution_rate": ("집행률", "Execution rate"),
+    "average_rate": ("기간 평균 집행률", "Average rate over the window"), "current_rate": ("당해 집행률", "Current-year rate"),
+    "complete_window": ("4년 자료 있음", "Four years of data"), "chronic_underexecution": ("만성 저집행", "Chronic under-execution"),
+    "n": ("인원", "Persons"), "organisation": ("기관", "Organisation"), "strategy": ("대안", "Option"),
+    "change_krw": ("증감 (원)", "Change (KRW)"), "n_items": ("항목 수", "Items"),
+    "n_items_without_execution": ("집행액 없는 항목 수", "Items without an executed amount"),
+    "planned_without_execution_krw": ("집행액 없는 예산 (원)", "Budget without an executed amount (KRW)"),
+    "current_year": ("당해 연도", "Current year"), "n_years": ("집행 자료 연수", "Years with execution data"),
+    "participants": ("참여자 수", "Participants"), "enrolled": ("등록자 수", "Enrolled"), "week": ("주차", "Week"),
+    "arm": ("참여 유형", "Arm"), "sex": ("성별", "Sex"), "age_band": ("연령대", "Age band"), "share": ("비율", "Share"),
+    "parameter": ("입력값", "Input"), "swing": ("결과 변동 폭", "Swing in the result"), "cost": ("비용 (원)", "Cost (KRW)"),
+    "qalys": ("QALY", "QALYs"), "life_years": ("생존 연수", "Life years"), "icer": ("ICER (원/QALY)", "ICER (KRW/QALY)"),
+    "status": ("상태", "Status"), "pvalue": ("p값", "p-value"),
+}
+
+VALUES: dict[str, tuple[str, str]] = {
+    # funding sources
+    "national": ("국비", "National"), "provincial": ("도비", "Provincial"), "city": ("시비", "City"),
+    "other": ("기타", "Other"),
+    # budget categories of the smart-band ledger (seed 002)
+    "public_operations": ("공공운영비", "Public operations"), "other_compensation": ("기타보상금", "Other compensation (band supply)"),
+    "office_management": ("사무관리비", "Office management"), "research_services": ("연구용역비", "Research services"),
+    "asset_acquisition": ("자산및물품취득비", "Asset acquisition"), "it_development": ("전산개발비", "IT development"),
+    # programmes and organisations of the ledgers
+    "smartband_9988": ("손목닥터 9988", "Smart band 9988"),
+    "ilsandong_ict_smart_health": ("일산동구보건소 ICT 건강생활실천", "Ilsandong-gu health centre ICT platform"),
+    "seoul_public_health_foundation": ("서울시공공보건의료재단", "Seoul Public Health Foundation"),
+}
+"""Coded values staff meet in tables, with their names."""
+
+_MEASURE_ALIASES = {"d": "difference", "r": "ratio", "ti": "theil"}
+
+
+def term(key: str, lang: str = "ko") -> tuple[str, str]:
+    """(label, one-line explanation) of a measure in ``lang``; KeyError for an unknown measure."""
+    ko, ko_x, en, en_x = TERMS[_MEASURE_ALIASES.get(key, key)]
+    return (en, en_x) if lang == "en" else (ko, ko_x)
+
+
+def value_name(code: str, lang: str = "ko") -> str | None:
+    """The staff name of a coded value (funding source, category, programme), or None."""
+    pair = VALUES.get(code)
+    return None if pair is None else (pair[1] if lang == "en" else pair[0])
+
+
+def column(name: str, lang: str = "ko") -> str:
+    """Staff header of a table column (the raw name only when nothing is known about it)."""
+    pair = COLUMNS.get(name)
+    if pair is None:
+        return TERMS[name][2 if lang == "en" else 0] if name in TERMS else name
+    return pair[1] if lang == "en" else pair[0]
+
+
+def panel_html(keys: list[str] | tuple[str, ...], lang: str = "ko") -> str:
+    """A compact glossary block (definition list) for the given measures."""
+    title = "용어 설명" if lang == "ko" else "Glossary"
+    items = "".join(f"<dt>{html.escape(term(k, lang)[0])}</dt><dd>{html.escape(term(k, lang)[1])}</dd>" for k in keys)
+    return (f"<details class='ev-glossary'><summary>{title}</summary><dl style='font-size:13px'>{items}</dl></details>")
+
+
+# existing labels keep their wording (figures and tests use them); new measures get the glossary names
+register({k: {"ko": v[0], "en": v[2]} for k, v in TERMS.items() if t(k, "ko") == k})

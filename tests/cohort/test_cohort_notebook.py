@@ -1,0 +1,45 @@
+"""notebooks/30_cohort_engagement.ipynb runs with papermill and leaves the tables and results dashboards need."""
+from __future__ import annotations
+
+
+import nbformat
+import pytest
+
+NB = "30_cohort_engagement"
+
+
+def test_notebook_has_parameters_and_no_outputs(repo_root):
+    nb = nbformat.read(repo_root / "notebooks" / f"{NB}.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "parameters" in code[0].metadata.get("tags", [])
+    for name in ("output_dir", "lang", "participants_path", "daily_path", "step_goal", "suppression_threshold"):
+        assert f"{name} =" in code[0].source
+    assert "plots.setup(lang)" in code[1].source and f'notebook="{NB}"' in code[1].source
+    assert all(not c.get("outputs") for c in code)
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_notebook_runs_and_records(repo_root, run_notebook, lang):
+    import pandas as pd
+
+    from evaluation.publish import results_store as store
+
+    results, out, _ = run_notebook(NB, lang=lang)
+    for key in ("participants_enrolled", "participants_active_last_week", "valid_day_rate", "mean_daily_steps",
+                "goal_share", "retention_24w"):
+        assert key in results
+    p = pd.read_parquet(repo_root / "data_samples" / "participants.parquet")
+    assert results["participants_enrolled"]["value"] == p.enrolled_on.notna().sum()
+    lo, hi = results["mean_daily_steps"]["ci"]
+    assert lo < results["mean_daily_steps"]["value"] < hi
+    assert 0 < results["retention_24w"]["value"] < 1
+    for name in ("steps_by_week", "goal_share_by_week", "enrolment_by_district", "retention", "weekly_active",
+                 "steps_by_week_since_enrolment"):
+        assert name in store.tables(out)
+    # nothing staff see shows a small cell
+    sbw = store.query(out, "SELECT count(*) AS k FROM steps_by_week WHERE n < 10 AND NOT suppressed")
+    assert sbw.k.iloc[0] == 0
+    # the overview dashboard plots `estimate` of steps_by_week against `week`: one metric only
+    assert store.query(out, "SELECT DISTINCT metric FROM steps_by_week").metric.tolist() == ["mean_steps"]
+    assert len(list((out / "figures").glob("*.png"))) >= 6

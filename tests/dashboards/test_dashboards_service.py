@@ -1,0 +1,423 @@
+"""The dashboards as a service, served for real on loopback (no browser): token leaks, access, kernel
+ownership, the kernel cap, lifecycle (SIGTERM/SIGINT) and, behind ``slow``, a soak with abandoned tabs.
+
+The server runs over an empty output root: every dashboard then renders its "no run yet" message, which
+still takes a kernel per page -- all these tests need. Culling is shortened with a config override
+(``--MappingKernelManager.cull_idle_timeout``) so the soak returns to idle in seconds; ``voila.json``
+keeps the service settings (60 s).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import psutil
+import pytest
+
+from evaluation.dashboards import _serve
+
+TOKEN = "svc-test-token-7c1e5a"
+KERNEL_RE = re.compile(r'"kernelId": "([0-9a-f-]{36})"')
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict
+    body: str
+
+
+class Visitor:
+    """One browser's worth of cookies, speaking plain HTTP (redirects are not followed)."""
+
+    def __init__(self, base: str):
+        self.base, self.jar = base, CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect)
+
+    def request(self, path: str, *, method: str = "GET", data: bytes | None = None,
+                headers: dict | None = None, timeout: float = 120) -> Reply:
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers or {})
+        try:
+            with self.opener.open(req, timeout=timeout) as r:
+                return Reply(r.status, dict(r.headers), r.read().decode("utf-8", "replace"))
+        except urllib.error.HTTPError as e:
+            return Reply(e.code, dict(e.headers), e.read().decode("utf-8", "replace"))
+
+    def cookie(self, name: str) -> str | None:
+        return next((c.value for c in self.jar if c.name == name), None)
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+    def login(self) -> None:
+        r = self.request(f"/voila/render/cost.ipynb?token={TOKEN}")
+        assert r.status == 302, r
+
+    def open_page(self, name: str = "cost") -> str:
+        """Load a live dashboard (its kernel is handed to this visitor); returns the kernel id."""
+        if not any(c.name.startswith("username-") for c in self.jar):
+            self.login()
+        r = self.request(f"/voila/render/{name}.ipynb?live=1")
+        assert r.status == 200, (r.status, r.body[:300])
+        return KERNEL_RE.search(r.body).group(1)
+
+    def shutdown(self, kernel_id: str) -> int:
+        """What the page's ``beforeunload`` beacon sends."""
+        body = f"_xsrf={self.cookie('_xsrf') or ''}".encode()
+        return self.request(f"/voila/api/shutdown/{kernel_id}", method="POST", data=body,
+                            headers={"Content-Type": "application/x-www-form-urlencoded"}).status
+
+
+def _websocket(url: str, cookie: str | None, *, read: bool) -> tuple[int, str | None]:
+    """Open a websocket; (101, first message or None) on success, (HTTP status, None) when refused."""
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    async def go():
+        req = HTTPRequest(url, headers={"Cookie": cookie} if cookie else {})
+        try:
+            ws = await websocket_connect(req)
+        except HTTPClientError as e:
+            return e.code, None
+        msg = await asyncio.wait_for(ws.read_message(), 20) if read else None
+        ws.close()
+        await asyncio.sleep(0.2)
+        return 101, msg
+
+    return asyncio.run(go())
+
+
+def _health(base: str) -> dict:
+    with urllib.request.urlopen(base + "/voila/health", timeout=10) as r:
+        return json.load(r)
+
+
+def _wait_health(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the dashboard server exited with {proc.returncode}")
+        try:
+            _health(base)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(base)
+
+
+def _wait_until(predicate, timeout: float, step: float = 0.5):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+def _kernel_alive(kernel_id: str) -> bool:
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            if any(kernel_id in part for part in p.info["cmdline"] or []):
+                return True
+        except psutil.Error:
+            continue
+    return False
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _rss(pid: int) -> int:
+    total = 0
+    for p in _tree(pid):
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+@dataclass
+class Service:
+    base: str
+    proc: subprocess.Popen
+    log: Path
+
+
+def _start(tmp: Path, *, max_kernels: int, cull: int, extra: tuple[str, ...] = ()) -> Service:
+    port = _free_port()
+    log = tmp / "voila.log"
+    (tmp / "outputs").mkdir(exist_ok=True)
+    proc = _serve.start(port=port, output_root=tmp / "outputs", token=TOKEN, max_kernels=max_kernels,
+                        extra=(f"--MappingKernelManager.cull_idle_timeout={cull}",
+                               "--MappingKernelManager.cull_interval=2", *extra),
+                        stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_health(base, proc)
+    except Exception:
+        _serve.stop(proc)
+        raise
+    return Service(base, proc, log)
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    # culling after 30 s: long enough that no kernel a test holds is culled on a loaded machine
+    svc = _start(tmp_path_factory.mktemp("dash-service"), max_kernels=3, cull=30)
+    yield svc
+    assert _serve.stop(svc.proc) == 0
+
+
+def test_command_line_and_kernels_never_carry_the_token(service):
+    visitor = Visitor(service.base)
+    kernel = visitor.open_page()
+    procs = _tree(service.proc.pid)
+    kernels = [p for p in procs if "ipykernel_launcher" in " ".join(p.cmdline())]
+    assert kernels, "no kernel found under the Voila process"
+    for p in procs:  # what `ps` shows every local user
+        assert TOKEN not in " ".join(p.cmdline())
+    for p in kernels:  # notebook code can read its environment
+        assert not any(TOKEN in v for v in p.environ().values())
+    assert visitor.shutdown(kernel) == 204
+
+
+@pytest.mark.parametrize("path", [
+    "/", "/voila/render/overview.ipynb", f"/voila/render/overview.ipynb?token={TOKEN}x",
+    "/voila/render/districts.ipynb?token=", "/login", "/voila/tree",
+])
+def test_without_a_valid_token_staff_get_the_bilingual_no_access_page(service, path):
+    r = Visitor(service.base).request(path)
+    assert r.status == 403, (path, r.status, r.headers.get("Location"))
+    assert "접근 권한이 없습니다" in r.body and "link expired" in r.body
+    assert "password" not in r.body.lower()  # not Jupyter's login / "Setup a Password" form
+
+
+def test_token_login_redirects_to_a_token_free_address_with_a_cookie(service):
+    v = Visitor(service.base)
+    r = v.request(f"/voila/render/overview.ipynb?lang=ko&token={TOKEN}")
+    assert r.status == 302 and r.headers["Location"] == "/voila/render/overview.ipynb?lang=ko"
+    assert any(c.name.startswith("username-") and c.value for c in v.jar)
+    page = v.request(r.headers["Location"])
+    assert page.status == 200 and (KERNEL_RE.search(page.body) or "data-ev-static" in page.body)
+    assert TOKEN not in page.body
+    assert v.cookie("ev_visitor") and v.cookie("_xsrf")
+    # the address alone, without the cookie, opens nothing
+    assert Visitor(service.base).request(r.headers["Location"]).status == 403
+
+
+@pytest.mark.parametrize("path", [
+    "/voila/templates/..", "/voila/templates/x", "/voila/templates/seoul/static/../../../../etc/passwd",
+    "/voila/templates//static/x", "/voila/templates/seoul/nostatic/x", "/voila/templates/nosuch/static/x.js",
+    "/voila/static/../../../etc/passwd", "/voila/files/../voila.json", "/voila/files/overview.ipynb",
+    "/voila/query/00000000-0000-0000-0000-000000000000", "/api/kernels/00000000-0000-0000-0000-000000000000",
+    "/voila/api/shutdown/00000000-0000-0000-0000-000000000000", "/api/kernels", "/voila/api/contents/",
+])
+def test_unauthenticated_paths_answer_403_or_404_never_500(service, path):
+    r = Visitor(service.base).request(path)
+    assert r.status in (403, 404), (path, r.status, r.body[:200])
+
+
+def test_query_socket_answers_only_the_page_its_kernel_was_handed_to(service):
+    owner, other = Visitor(service.base), Visitor(service.base)
+    kernel = owner.open_page()
+    other_kernel = other.open_page()
+    url = service.base.replace("http", "ws") + f"/voila/query/{kernel}"
+    assert _websocket(url, None, read=False)[0] == 403
+    assert _websocket(url, other.cookie_header(), read=False)[0] == 403
+    status, message = _websocket(url, owner.cookie_header(), read=True)
+    assert status == 101
+    info = json.loads(message)
+    assert info["SCRIPT_NAME"] == "/voila/render/cost.ipynb" and info["QUERY_STRING"] == "live=1"
+    assert "token" not in message.lower()
+    assert owner.shutdown(kernel) == 204 and other.shutdown(other_kernel) == 204
+
+
+def test_one_visitor_cannot_use_or_shut_down_anothers_kernel(service):
+    owner, other = Visitor(service.base), Visitor(service.base)
+    kernel = owner.open_page()
+    other_kernel = other.open_page()
+    assert other.shutdown(kernel) == 403
+    xsrf = {"X-XSRFToken": other.cookie("_xsrf")}
+    assert other.request(f"/api/kernels/{kernel}", method="DELETE", headers=xsrf).status == 403
+    assert other.request(f"/api/kernels/{kernel}").status == 403
+    channels = service.base.replace("http", "ws") + f"/api/kernels/{kernel}/channels"
+    assert _websocket(channels, other.cookie_header(), read=False)[0] == 403
+    assert _kernel_alive(kernel)
+    assert owner.request(f"/api/kernels/{kernel}").status == 200  # what the page itself asks
+    assert owner.shutdown(kernel) == 204
+    assert _wait_until(lambda: not _kernel_alive(kernel), 20)
+    assert other.shutdown(other_kernel) == 204
+
+
+def test_past_the_kernel_cap_staff_get_the_busy_page(service):
+    # start from no visitor kernels (the tests above shut theirs; strays are culled after 30 s)
+    assert _wait_until(lambda: _health(service.base)["kernels"]["visitors"] == 0, 60)
+    assert _wait_until(lambda: "cost" in _health(service.base)["snapshots"], 90)
+    cap = _health(service.base)["max_kernels"]
+    visitors = [Visitor(service.base) for _ in range(cap + 1)]
+    kernels = [v.open_page() for v in visitors[:cap]]
+    visitors[cap].login()  # the token login itself is only a redirect, never refused for load
+    busy = visitors[cap].request("/voila/render/cost.ipynb?live=1")
+    assert busy.status == 503 and busy.headers.get("Retry-After") == "10"
+    assert "잠시 후 다시 시도해 주세요" in busy.body and "http-equiv='refresh'" in busy.body
+    # the address staff open still shows the default view at once; its live frame retries by itself
+    snapshot = visitors[cap].request("/voila/render/cost.ipynb")
+    assert snapshot.status == 200 and "data-ev-static" in snapshot.body and not KERNEL_RE.search(snapshot.body)
+    assert visitors[0].shutdown(kernels[0]) == 204
+    assert _wait_until(lambda: _health(service.base)["kernels"]["visitors"] < cap, 20)
+    last = KERNEL_RE.search(visitors[cap].request("/voila/render/cost.ipynb?live=1").body).group(1)
+    for v, k in [*zip(visitors[1:cap], kernels[1:]), (visitors[cap], last)]:
+        assert v.shutdown(k) == 204
+
+
+def test_static_default_view_is_served_at_once_when_no_kernel_is_ready(service):
+    # rendered in a subprocess at start, alongside the pools
+    assert _wait_until(lambda: "districts" in _health(service.base)["snapshots"], 90)
+    v, kernels = Visitor(service.base), []
+    for _ in range(3):  # on a loaded machine the pool's refill may win the race once; never three times
+        kernels.append(v.open_page("districts"))  # takes the pool's only kernel; its refill takes seconds
+        r = v.request("/voila/render/districts.ipynb?lang=ko")
+        if "data-ev-static" in r.body:
+            break
+    assert r.status == 200 and "data-ev-static" in r.body and not KERNEL_RE.search(r.body)
+    assert "아직 완료된 평가 실행이 없습니다" in r.body  # the same view the live dashboard shows (no run here)
+    assert "data-render-ms=" in r.body  # the first-render marker the benchmark and staff see at once
+    assert "src='/voila/render/districts.ipynb?lang=ko&amp;live=1'" in r.body  # the live page takes over
+    assert TOKEN not in r.body
+    assert all(v.shutdown(k) == 204 for k in kernels)
+
+
+def test_the_log_never_holds_the_token(service):
+    # runs last in this module: every request above (302 logins, 403s with a wrong token) is in the log
+    Visitor(service.base).request(f"/voila/templates/x?token={TOKEN}")
+    Visitor(service.base).request("/voila/render/nosuch.ipynb", headers={"Referer": f"/x?token={TOKEN}"})
+    text = service.log.read_text()
+    assert "GET /voila/render/" in text  # the access log is there ...
+    assert TOKEN not in text  # ... without the token
+
+
+def _cli(tmp_path: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, _serve.TOKEN_ENV: TOKEN,
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
+    (tmp_path / "outputs").mkdir()
+    return subprocess.Popen([sys.executable, "-m", "evaluation.cli", "dashboard", "--port", str(port),
+                             "--output-root", str(tmp_path / "outputs")], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def _signal_stops_everything(tmp_path: Path, sig: int) -> None:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    cli = _cli(tmp_path, port)
+    try:
+        _wait_health(base, cli)
+        Visitor(base).open_page()  # one kernel handed out, the pools preheated
+        tree = _tree(cli.pid)[1:]
+        assert len([p for p in tree if "ipykernel_launcher" in " ".join(p.cmdline())]) >= 2
+        cli.send_signal(sig)
+        out, _ = cli.communicate(timeout=90)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    assert cli.returncode == 0
+    assert TOKEN not in out  # a token from the environment is not printed (stdout goes to the journal)
+    gone, alive = psutil.wait_procs(tree, timeout=10)
+    assert not alive, [p.cmdline() for p in alive]
+    with pytest.raises(OSError):
+        urllib.request.urlopen(base + "/voila/health", timeout=5)
+
+
+def test_snapshot_walks_the_widget_tree_the_dashboard_builds(tmp_path):
+    import ipywidgets as W
+
+    from evaluation.dashboards import _static
+
+    tree = W.VBox([W.HTML("<h2>제목</h2>"),
+                   W.HBox([W.Dropdown(options=[("강남구", "11680")], description="자치구"),
+                           W.ToggleButtons(options=[("한국어", "ko"), ("English", "en")], value="ko")],
+                          layout=W.Layout(flex_flow="row wrap")),
+                   W.Image(value=b"\x89PNG", format="png")])
+    out = _static.widget_html(tree)
+    assert "<h2>제목</h2>" in out and "flex-flow:row wrap" in out
+    assert "자치구 <select disabled><option selected>강남구</option>" in out
+    assert "<button disabled class=selected>한국어</button><button disabled>English</button>" in out
+    assert "src='data:image/png;base64,iVBORw=='" in out
+    text = _static.snapshot("cost", root=str(tmp_path))
+    assert "아직 완료된 평가 실행이 없습니다" in text and "data-render-ms=" in text
+    with pytest.raises(ValueError, match="unknown dashboard"):
+        _static.snapshot("nosuch", root=str(tmp_path))
+
+
+def test_sigterm_to_evaluation_dashboard_stops_voila_and_every_kernel(tmp_path):
+    _signal_stops_everything(tmp_path, signal.SIGTERM)
+
+
+@pytest.mark.slow
+def test_sigint_to_evaluation_dashboard_stops_voila_and_every_kernel(tmp_path):
+    _signal_stops_everything(tmp_path, signal.SIGINT)
+
+
+@pytest.mark.slow
+def test_soak_and_abandoned_tabs_return_to_idle_within_the_cull_interval(tmp_path):
+    """N sequential visits (tab closed normally) and M abandoned tabs (socket dropped, no beacon): live
+    kernels and RSS come back within 10% of the idle state within cull timeout + interval (+ refill)."""
+    cull, interval, visits, abandoned = 10, 2, 15, 10
+    svc = _start(tmp_path, max_kernels=100, cull=cull)
+    try:
+        def idle_pools():
+            k = _health(svc.base)["kernels"]
+            return k if k["visitors"] == 0 and k["pooled"] >= 4 else None
+
+        idle = _wait_until(idle_pools, 120)
+        assert idle, _health(svc.base)
+        time.sleep(2)
+        idle_rss = _rss(svc.proc.pid)
+        ws = svc.base.replace("http", "ws")
+        for i in range(visits):
+            v = Visitor(svc.base)
+            kernel = v.open_page("overview" if i % 2 else "cost")
+            assert v.shutdown(kernel) == 204
+        for i in range(abandoned):
+            v = Visitor(svc.base)
+            kernel = v.open_page("districts" if i % 2 else "cost")
+            status, _ = _websocket(f"{ws}/api/kernels/{kernel}/channels", v.cookie_header(), read=False)
+            assert status == 101  # the tab connected, then vanished without its beacon
+        assert _health(svc.base)["kernels"]["visitors"] >= 1
+        # the culler needs at most timeout + interval; the pools refill after fill_delay (2 s) + a kernel start
+        back = _wait_until(lambda: (idle_pools() or {}).get("total") == idle["total"], cull + interval + 60)
+        assert back, _health(svc.base)
+        rss = _rss(svc.proc.pid)
+        assert abs(rss - idle_rss) <= 0.10 * idle_rss, (rss / 2**20, idle_rss / 2**20)
+    finally:
+        assert _serve.stop(svc.proc) == 0
