@@ -18,7 +18,7 @@ from ._contract import ARM_VALUES, BINARY_VALUES, BY_NAME, ROUND_ALIASES, SEX_VA
 MISSING = {"", "-", ".", "na", "n/a", "nan", "none", "null", "미측정", "결측", "미실시", "미응답", "무응답"}
 _BAD = object()
 _UNIT_TAIL = re.compile(r"\s*(cm|mmhg|mg/dl|kg/m2|kg/m²|일/주|일|회/주|회|점)\s*$", re.I)
-_DATE = re.compile(r"^(\d{4})[-./\s년]+(\d{1,2})[-./\s월]+(\d{1,2})\s*일?(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_DATE = re.compile(r"^(\d{4})[-./\s년]+(\d{1,2})[-./\s월]+(\d{1,2})\s*일?\.?(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 

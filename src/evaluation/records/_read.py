@@ -265,6 +265,7 @@ def _conflicts(meas: pd.DataFrame, grids: list[Grid]) -> list[dict[str, object]]
     if not len(meas) or "round" not in meas:
         return []
     keyed = meas[meas["participant_id"].notna() & meas["round"].notna()]
+    keyed = keyed[~keyed.duplicated(["_grid", "participant_id", "round"])]  # repeats within a sheet are 'duplicate'
     again = keyed.duplicated(["participant_id", "round"], keep=False)
     if not again.any():
         return []
