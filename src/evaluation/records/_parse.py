@@ -36,15 +36,22 @@ def _missing_mask(col: pd.Series) -> np.ndarray:
     return m
 
 
-def _by_value(col: pd.Series, fn: Callable[[object], object], dtype: object = object) -> tuple[np.ndarray, np.ndarray]:
-    """Apply ``fn`` once per distinct value; returns (values, bad mask). ``fn`` returns ``_BAD`` for unreadable."""
+def _by_value(col: pd.Series, fn: Callable[[object], object], kind: str = "object") -> tuple[np.ndarray, np.ndarray]:
+    """Apply ``fn`` once per distinct value; returns (values, bad mask). ``fn`` returns ``_BAD`` for unreadable.
+
+    ``kind``: 'object', 'date' (datetime64[ns]) or 'float'; the typed array is built on the distinct values.
+    """
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
     mapped = [fn(u) for u in uniques]
     bad_u = np.array([m is _BAD for m in mapped], dtype=bool)
-    vals_u = np.array([None if m is _BAD else m for m in mapped] + [None], dtype=object)
-    out = vals_u[codes]  # code -1 picks the trailing None
-    bad = np.append(bad_u, False)[codes]
-    return out, bad
+    vals = [None if m is _BAD else m for m in mapped] + [None]  # code -1 picks the trailing None
+    if kind == "date":
+        typed = pd.to_datetime(pd.Series(vals, dtype=object), errors="coerce").to_numpy("datetime64[ns]")
+    elif kind == "float":
+        typed = pd.to_numeric(pd.Series(vals, dtype=object), errors="coerce").to_numpy(float)
+    else:
+        typed = np.array(vals, dtype=object)
+    return typed[codes], np.append(bad_u, False)[codes]
 
 
 def parse_date(v: object) -> object:
@@ -130,13 +137,19 @@ def _id_text(col: pd.Series) -> np.ndarray:
 
 
 def _numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    missing = _missing_mask(col)
     num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    retry = np.isnan(num) & ~missing
-    if retry.any():  # thousands separators, a unit after the number ("85 cm", "3일")
-        cleaned = col[retry].astype(str).str.strip().str.replace(",", "", regex=False).str.replace(_UNIT_TAIL, "", regex=True)
+    empty = np.isnan(num)
+    if not empty.any():
+        return num, empty
+    pos = np.flatnonzero(empty)
+    missing = _missing_mask(col.iloc[pos])
+    retry = pos[~missing]
+    if len(retry):  # thousands separators, a unit after the number ("85 cm", "3일")
+        cleaned = col.iloc[retry].astype(str).str.strip().str.replace(",", "", regex=False).str.replace(_UNIT_TAIL, "", regex=True)
         num[retry] = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    return num, np.isnan(num) & ~missing
+    bad = np.zeros(len(num), bool)
+    bad[retry] = np.isnan(num[retry])
+    return num, bad
 
 
 def parse(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
@@ -161,13 +174,9 @@ def parse(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
                 vals = np.where(whole, vals, np.nan)
             out[name], bad[name] = vals, b
             continue
-        vals, b = _by_value(col, _parser(f.kind))
-        if f.kind == "date":
-            out[name] = pd.to_datetime(pd.Series(vals, dtype=object), errors="coerce").to_numpy("datetime64[ns]")
-        elif f.kind in ("round", "binary"):
-            out[name] = pd.to_numeric(pd.Series(vals, dtype=object), errors="coerce").to_numpy(float)
-        else:
-            out[name] = pd.array(vals, dtype="string")
+        kind = "date" if f.kind == "date" else "float" if f.kind in ("round", "binary") else "object"
+        vals, b = _by_value(col, _parser(f.kind), kind)
+        out[name] = pd.array(vals, dtype="string") if kind == "object" else vals
         bad[name] = b
     return pd.DataFrame(out, index=data.index), bad
 

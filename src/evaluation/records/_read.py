@@ -99,10 +99,11 @@ def _scan_identifiers(grid: Grid) -> None:
     if grid.raw_other is not None:
         checks += [(name, grid.raw_other[name], False) for name in grid.raw_other.columns]
     for name, col, is_id in checks:
-        text = col[col.map(type).eq(str)] if col.dtype == object else col.astype(str)
+        # distinct values only (ids repeat on every round); numbers cannot hold a hyphenated identifier
+        uniq = pd.Series(pd.unique(col.dropna().to_numpy(dtype=object)), dtype=object)
+        text = uniq[uniq.map(type).eq(str)].astype(str) if len(uniq) else uniq
         if text.empty:
             continue
-        text = text.astype(str)
         if text.str.contains(_RRN).any():
             raise RecordsFileError(grid.file, "pii_rrn_values", name, "values look like resident registration numbers "
                                    "(주민등록번호); the file is refused, nothing is stored")
@@ -155,7 +156,6 @@ def read_records(
     file_rows: list[dict[str, object]] = []
     enrol_parts, meas_parts, grids = [], [], []
     refused: list[str] = []
-    rows_read = 0
     for path in _expand(files):
         shown = (names or {}).get(str(path), str(path))
         try:
@@ -179,7 +179,6 @@ def read_records(
         for g in found:
             gi = len(grids)
             grids.append(g)
-            rows_read += len(g.data)
             typed, bad = parse(g.data)
             if hkey is not None and "participant_id" in typed:
                 typed["participant_id"] = pd.array(pseudonymise(typed["participant_id"].astype(object), hkey), dtype="string")
@@ -235,9 +234,16 @@ def read_records(
     # quarantine every row with an error; a person whose enrolment row is quarantined takes their rounds along
     row_err = err[err["row"].notna()]
     reasons = row_err.groupby(["file", "sheet", "row"])["check"].agg(lambda s: ",".join(sorted(set(s))))
-    key_of = lambda f: list(zip(f["_file"], f["_sheet"], f["_row"].astype("int64")))  # noqa: E731
-    q_enrol = pd.Index(key_of(enrol)).isin(reasons.index) if len(enrol) else np.zeros(0, bool)
-    q_meas = pd.Index(key_of(meas)).isin(reasons.index) if len(meas) else np.zeros(0, bool)
+    reasons.index = pd.MultiIndex.from_arrays([reasons.index.get_level_values(i).astype(object if i < 2 else "int64")
+                                               for i in range(3)]) if len(reasons) else reasons.index
+
+    def flagged(f: pd.DataFrame) -> np.ndarray:
+        if not len(f) or not len(reasons):
+            return np.zeros(len(f), bool)
+        keys = pd.MultiIndex.from_arrays([f["_file"].astype(object), f["_sheet"].astype(object), f["_row"].astype("int64")])
+        return np.asarray(keys.isin(reasons.index), dtype=bool)
+
+    q_enrol, q_meas = flagged(enrol), flagged(meas)
     kept_enrol = enrol[~q_enrol]
     dropped_people = set(enrol.loc[q_enrol, "participant_id"].dropna()) - set(kept_enrol["participant_id"].dropna())
     q_meas_person = meas["participant_id"].isin(dropped_people).to_numpy() & ~q_meas if len(meas) else q_meas
@@ -248,15 +254,15 @@ def read_records(
     ], ignore_index=True)
     kept_meas = _merge_rounds(meas[~(q_meas | q_meas_person)])
     # rows of the files (a row of a long file is both an enrolment and a measurement row: counted once)
-    all_rows = {(g.file, g.sheet, int(r)) for g in grids for r in g.rows}
-    q_rows = set(zip(quarantine["file"], quarantine["sheet"], quarantine["row"].astype(int)))
+    n_rows = sum(len(g.rows) for g in grids)
+    q_rows = len(set(zip(quarantine["file"], quarantine["sheet"], quarantine["row"].astype(int))))
     return Records(
         enrolment=kept_enrol.drop(columns=_META).reset_index(drop=True),
         measurements=kept_meas.drop(columns=_META).reset_index(drop=True),
         errors=err, files=pd.DataFrame(file_rows, columns=["file", "sheet", "kind", "encoding", "header_rows", "rows",
                                                            "columns", "ignored"]),
-        quarantine=quarantine, rows_read=len(all_rows), rows_quarantined=len(q_rows & all_rows),
-        rows_kept=len(all_rows - q_rows), rows_repeated=int(repeated.sum()), files_refused=refused,
+        quarantine=quarantine, rows_read=n_rows, rows_quarantined=q_rows,
+        rows_kept=n_rows - q_rows, rows_repeated=int(repeated.sum()), files_refused=refused,
     )
 
 
