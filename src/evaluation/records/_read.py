@@ -69,7 +69,11 @@ class Records:
             else:
                 row = f"{int(e.row)}행" if lang == "ko" else f"row {int(e.row)}"
             col = e.column or "-"
-            lines.append(f"{where}  {row}  {col}  {message(e.check, lang)} [{e.check}]")
+            text = message(e.check, lang)
+            f = BY_NAME.get(e.field) if isinstance(e.field, str) else None
+            if e.check == "out_of_range" and f is not None and f.low is not None:  # the contract's range, not the value
+                text += f" ({f.low:g}–{f.high:g}{' ' + f.unit if f.unit else ''})"
+            lines.append(f"{where}  {row}  {col}  {text} [{e.check}]")
         return lines
 
     def summary(self, lang: str = "ko") -> str:
