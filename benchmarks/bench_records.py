@@ -88,7 +88,7 @@ def write_xlsx(df: pd.DataFrame, path: Path) -> Path:
         if label:
             sheet.write(4, j, label)
     cols = [df[c].tolist() for c in df.columns]
-    dates = df["date"].dt.to_pydatetime()
+    dates = df["date"].dt.to_pydatetime()  # ndarray of datetime (pandas 2.x)
     for i in range(len(df)):
         r = 5 + i
         for j, col in enumerate(cols):
