@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from evaluation import records
-from records_files import ROWS, SUB, TOP, write_csv, write_xlsx
+from records_files import ROWS, write_csv, write_xlsx
 
 EXPECTED = pd.DataFrame({
     "round": [0.0, 12.0, 0.0, 24.0],
