@@ -50,6 +50,7 @@ system-deps:
 	fi
 
 demo: $(STAMP)
+	$(VENV)/bin/evaluation records build params/demo.yaml  # centre's records (XLSX, CP949 CSV) -> build/demo/participants.parquet
 	$(VENV)/bin/evaluation build params/demo.yaml  # synthetic raw exports -> build/demo/store (incremental)
 	$(VENV)/bin/evaluation run params/demo.yaml
 	@echo

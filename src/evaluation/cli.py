@@ -1,4 +1,4 @@
-"""Command line: ``evaluation run|validate|build|runs|samples|dashboard``.
+"""Command line: ``evaluation run|validate|build|records|runs|samples|dashboard``.
 
 Exit codes: 0 success, 1 a notebook failed, 2 invalid parameters or usage,
 74 (EX_IOERR) writing the run failed (disk full, quota, I/O error),
@@ -85,6 +85,46 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return EXIT_FAILED if result.files_failed else 0
 
 
+def _mapping(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs or []:
+        label, sep, field = pair.partition("=")
+        if not sep or not label.strip() or not field.strip():
+            raise ValueError(f"--map expects LABEL=FIELD, e.g. '최고혈압=sbp' (got {pair!r})")
+        out[label.strip()] = field.strip()
+    return out
+
+
+def _cmd_records_check(args: argparse.Namespace) -> int:
+    from . import records
+
+    try:
+        rec = records.check(args.files, mapping=_mapping(args.map))
+    except ValueError as exc:  # an unknown field in --map
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PARAMS
+    lines = rec.error_lines(args.lang)
+    for line in lines:
+        print(line)
+    print(rec.summary(args.lang), file=sys.stderr if lines else sys.stdout)
+    return EXIT_PARAMS if lines else 0
+
+
+def _cmd_records_build(args: argparse.Namespace) -> int:
+    from . import params, records
+    from .records._build import RecordsRefusedError
+
+    try:
+        result = records.build(args.params)
+    except (params.ParamsError, RecordsRefusedError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PARAMS
+    for line in result.records.error_lines(args.lang):  # damaged rows were quarantined; the rest was built
+        print(line)
+    print(result.summary(args.lang))
+    return 0
+
+
 def _cmd_runs(args: argparse.Namespace) -> int:
     from . import runs
 
@@ -168,6 +208,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verify", action="store_true", help="re-hash every export instead of trusting size and modification time")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("records", help="programme records (enrolment, screening, surveys): check files or build participants")
+    rsub = p.add_subparsers(dest="records_command", required=True)
+    q = rsub.add_parser("check", help="validate records files; exit 0 when valid, 2 with every error (file, row, column)")
+    q.add_argument("files", nargs="+", help="CSV (UTF-8 or CP949) or Excel files, or folders of them")
+    q.add_argument("--map", action="append", metavar="LABEL=FIELD", default=[],
+                   help="a header label the built-in Korean labels do not cover, e.g. '최고혈압=sbp' (repeatable)")
+    q.add_argument("--lang", choices=("ko", "en"), default="ko")
+    q.set_defaults(func=_cmd_records_check)
+    q = rsub.add_parser("build", help="read the params file's records: section into its participants table")
+    q.add_argument("params", help="params/<name>.yaml with a 'records:' section")
+    q.add_argument("--lang", choices=("ko", "en"), default="ko")
+    q.set_defaults(func=_cmd_records_build)
 
     p = sub.add_parser("runs", help="list the runs of a programme, or prune old ones")
     p.add_argument("programme")

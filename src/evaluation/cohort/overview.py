@@ -50,6 +50,8 @@ def baseline_table(
     ``mean`` = share. Columns: variable, label, group, n, mean, sd, smd.
     """
     df = participants.copy()
+    if variables is DEFAULT_VARIABLES:  # habitual_steps is a synthetic latent: tables read from records lack it
+        variables = tuple(v for v in variables if v in df.columns or v == "female")
     if "female" in variables and "female" not in df:
         df["female"] = (df["sex"] == "F").astype(float)
     missing = [v for v in variables if v not in df.columns]

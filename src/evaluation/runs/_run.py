@@ -356,6 +356,10 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
         for spec in cfg.notebooks:
             values = params_mod.notebook_parameters(cfg, spec, base_dir=base, output_dir=staging.resolve())
             plans.append((spec, values))
+        records_record = None
+        if cfg.records is not None and cfg.records.before_run:  # the participants table first: the build's enrolment list
+            from . import records as records_mod
+            records_record = records_mod.for_run(cfg, base, say)
         build_record = None
         if cfg.build is not None:  # stores first: incremental, a no-op when no export changed (evaluation.store)
             from .. import store as build_mod
@@ -377,6 +381,8 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
             "host": platform.node(),
             "notebooks": [],
         }
+        if records_record is not None:
+            manifest["records"] = records_record
         if build_record is not None:
             manifest["build"] = build_record
         failed: str | None = None

@@ -130,6 +130,56 @@ class BuildParams(BaseModel):
         return v
 
 
+class SyntheticRecordsParams(BaseModel):
+    """Demo only: a synthetic cohort written as the centre's records files (:mod:`evaluation.synth.records`)
+    into ``folder``, its truth (every latent and counterfactual column) into ``truth``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n: int = Field(default=1200, gt=0, le=1_000_000, description="people in the synthetic cohort")
+    seed: int = 2023
+    start: str = Field(default="2023-01-02", description="programme year start, YYYY-MM-DD")
+    folder: str = Field(description="where the handed-over files are written (XLSX and CP949 CSV)")
+    truth: str = Field(description="folder for participants_truth.parquet (outside the records folder)")
+
+
+class RecordsParams(BaseModel):
+    """The ``records:`` section: enrolment, screening and survey files -> the participants table
+    (``evaluation records build``; :mod:`evaluation.records`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    files: list[str] = Field(min_length=1, description="records files or folders (CSV in UTF-8/CP949, XLSX)")
+    output: str = Field(description="participants table written (Parquet); quarantine and manifest beside it")
+    columns: dict[str, str] = Field(default_factory=dict, description="file header label -> contract field ('-' ignores)")
+    demo: bool = False
+    pseudonymise_ids: bool = Field(default=True, description="False keeps ids as they are (demo, synthetic ids only)")
+    before_run: bool = Field(default=True, description="`evaluation run` reads the records first")
+    synthetic: SyntheticRecordsParams | None = None
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, v: dict[str, str]) -> dict[str, str]:
+        from .records._contract import BY_NAME
+
+        unknown = sorted({f for f in v.values() if f != "-" and f not in BY_NAME})
+        if unknown:
+            raise ValueError(f"unknown records field(s) {unknown}; known: {sorted(BY_NAME)} (or '-' to ignore a column)")
+        return v
+
+    @field_validator("pseudonymise_ids")
+    @classmethod
+    def _keep_only_in_demo(cls, v: bool, info: Any) -> bool:
+        if not v and not info.data.get("demo", False):
+            raise ValueError("pseudonymise_ids: false is allowed only with demo: true (synthetic ids)")
+        return v
+
+
 class RunParams(BaseModel):
     """The top level of a ``params/*.yaml`` file."""
 
@@ -148,6 +198,7 @@ class RunParams(BaseModel):
     data: DataSpec = Field(default_factory=lambda: DataSpec(kind="programme"),
                            description="kind and period of the participant data (provenance of computed numbers)")
     build: BuildParams | None = None
+    records: RecordsParams | None = None
 
     @field_validator("inputs")
     @classmethod
@@ -276,7 +327,13 @@ def _schema_errors(err: ValidationError) -> list[str]:
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"]) or "(top level)"
         if e["type"] == "extra_forbidden":
-            known = RunParams.model_fields if len(e["loc"]) == 1 else NotebookSpec.model_fields
+            sections = {"records": RecordsParams, "build": BuildParams, "notebooks": NotebookSpec}
+            if len(e["loc"]) == 1:
+                known = RunParams.model_fields
+            elif e["loc"][:2] == ("records", "synthetic"):
+                known = SyntheticRecordsParams.model_fields
+            else:
+                known = sections.get(str(e["loc"][0]), NotebookSpec).model_fields
             lines.append(f"unknown key '{key}' (not in the schema; check spelling{_suggest(str(e['loc'][-1]), known)})")
         elif e["type"] == "missing":
             lines.append(f"missing required key '{key}'")
@@ -325,12 +382,17 @@ def _path_errors(raw: dict[str, Any], base: Path, allow_outside: bool) -> list[s
 
 
 def _made_by_build(raw: dict[str, Any], base: Path, rel: str) -> bool:
-    """An input inside the ``build:`` section's store or synthetic truth folder is made before the notebooks run."""
-    build = raw.get("build")
-    if not isinstance(build, dict):
-        return False
-    synthetic = build.get("synthetic")
-    made = [build.get("store"), synthetic.get("truth") if isinstance(synthetic, dict) else None]
+    """An input inside the ``build:`` section's store or synthetic truth folder, or the ``records:`` section's
+    output or synthetic folders, is made before the notebooks run."""
+    made: list[Any] = []
+    for section, keys in (("build", ("store",)), ("records", ("output",))):
+        sec = raw.get(section)
+        if not isinstance(sec, dict):
+            continue
+        synthetic = sec.get("synthetic")
+        made += [sec.get(k) for k in keys]
+        if isinstance(synthetic, dict):
+            made += [synthetic.get("truth"), synthetic.get("folder")]
     target = (base / rel).resolve()
     return any(isinstance(m, str) and target.is_relative_to((base / m).resolve()) for m in made)
 
