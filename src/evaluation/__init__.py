@@ -4,6 +4,8 @@ The packages follow the data's way, in one direction::
 
     raw exports (band CSV/Parquet, Apple/Samsung/Fitbit/Garmin)
       -> ingest     schema, types, pseudonyms, quarantine with reasons, row accounting
+    programme records (XLSX/CSV: enrolment, screening, surveys)
+      -> records    Korean headers, pandera validation, the same pseudonyms -> the participants table
       -> store      incremental minutes and daily stores with a ledger of export files
          (signals:  per-minute cleaning, non-wear, daily summaries -- run inside the store build)
       -> cohort     DuckDB/Dask aggregation, engagement, Table 1
@@ -31,7 +33,7 @@ __version__ = "0.1.0"
 
 #: the packages in the order of the data flow
 PACKAGES = (
-    "ingest", "store", "signals", "cohort", "effects", "costs", "equity", "runs", "publish", "dashboards",
+    "ingest", "records", "store", "signals", "cohort", "effects", "costs", "equity", "runs", "publish", "dashboards",
     "reference", "synth",
 )
 

@@ -111,7 +111,8 @@ def _cmd_records_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_records_build(args: argparse.Namespace) -> int:
-    from . import params, records
+    from .runs import params
+    from . import records
     from .records._build import RecordsRefusedError
 
     try:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-from ..params import ParamsError
+from ..runs.params import ParamsError
 from ._pivot import to_participants
 from ._read import Records, read_records
 
@@ -88,7 +88,7 @@ def build(params_path: str | Path | Any, *, base_dir: str | Path | None = None) 
     :class:`RecordsRefusedError` when a file is refused as a whole; damaged rows are quarantined
     into ``<output stem>.quarantine.parquet`` and counted in ``<output stem>.records.json``.
     """
-    from .. import params as params_mod
+    from ..runs import params as params_mod
 
     if isinstance(params_path, (str, Path)):
         base = Path(base_dir) if base_dir else params_mod.default_base_dir(Path(params_path))

@@ -102,7 +102,7 @@ def _lookup(table: dict[str, object]) -> Callable[[object], object]:
 
 
 def _district_table() -> dict[str, str]:
-    from .. import districts
+    from ..reference import districts
 
     t = districts.table()
     out: dict[str, str] = {}

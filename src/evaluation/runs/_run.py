@@ -358,7 +358,7 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
             plans.append((spec, values))
         records_record = None
         if cfg.records is not None and cfg.records.before_run:  # the participants table first: the build's enrolment list
-            from . import records as records_mod
+            from .. import records as records_mod
             records_record = records_mod.for_run(cfg, base, say)
         build_record = None
         if cfg.build is not None:  # stores first: incremental, a no-op when no export changed (evaluation.store)

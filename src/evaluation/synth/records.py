@@ -102,7 +102,7 @@ def _excel(path: Path, title: list[str], top: list[tuple[str, int]], below: list
 def write_records(people: pd.DataFrame, folder: str | Path, *, seed: int = 2023,
                   centre: str = "○○구 보건소") -> dict[str, Path]:
     """Write the centre's enrolment, screening and survey files for ``people``; returns their paths."""
-    from .. import districts
+    from ..reference import districts
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,8 @@ pytestmark = pytest.mark.notebook
 
 
 def test_demo_reads_the_centre_files_into_participants(demo_run, repo_root):
-    from evaluation import build, params, records
+    from evaluation import store as build, records
+    from evaluation.runs import params
 
     cfg = params.load(repo_root / "params" / "demo.yaml")
     r = cfg.records

@@ -110,7 +110,7 @@ def test_identifiers_in_the_id_column_are_refused(tmp_path, ids, check):
 
 
 def test_refused_file_stops_the_build_and_writes_nothing(tmp_path):
-    from evaluation import params
+    from evaluation.runs import params
     from evaluation.records._build import RecordsRefusedError
 
     (tmp_path / "notebooks").mkdir()
@@ -128,7 +128,7 @@ def test_refused_file_stops_the_build_and_writes_nothing(tmp_path):
 
 
 def test_records_params_unknown_key_is_an_error(tmp_path):
-    from evaluation import params
+    from evaluation.runs import params
 
     (tmp_path / "notebooks").mkdir()
     cfg = tmp_path / "p.yaml"

@@ -123,14 +123,14 @@ def test_synthetic_centre_files_read_back_to_the_generator_cohort(tmp_path):
             assert ((a.astype(object) == b.astype(object)) | (a.isna() & b.isna())).all(), col
     assert (got.loc[ok, "completed"] == want.loc[ok, "completed"]).all()
     # Table 1 of notebook 10 works on a table read from records (no latent habitual_steps in it)
-    from evaluation import overview
+    from evaluation.cohort import overview
 
     t1 = overview.baseline_table(got.reset_index(), by="arm", reference="comparison")
     assert "habitual_steps" not in set(t1["variable"]) and {"age", "sbp_w0", "income_quintile"} <= set(t1["variable"])
 
 
 def test_build_from_params_writes_the_table_once_and_keeps_truth_apart(tmp_path):
-    from evaluation import params
+    from evaluation.runs import params
 
     (tmp_path / "notebooks").mkdir()
     cfg = tmp_path / "p.yaml"
