@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from evaluation.ingest import vendors
 from evaluation.ingest.vendors import VendorFileError
 
+DATA = Path(__file__).resolve().parent / "data"
+
 KST = "Asia/Seoul"
 RAW_ID = "RID-9f3a-홍길동"
 FORMATS = ("apple_health_xml", "samsung_health_csv", "fitbit_json")
@@ -107,7 +109,7 @@ def test_damaged_exports_are_explained(m, fmt, kind, at, junk, which):
 @settings(max_examples=15, deadline=None)
 @given(cut=st.integers(0, 2086), flip=st.integers(0, 2086))
 def test_damaged_fit_is_explained(cut, flip):
-    src = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "vendor_exports" / "garmin_vivofit_monitoring_fitparse.fit"
+    src = DATA / "vendor_exports" / "garmin_vivofit_monitoring_fitparse.fit"
     data = bytearray(src.read_bytes())
     data[flip] ^= 0xFF
     with tempfile.TemporaryDirectory() as d:
