@@ -60,6 +60,9 @@ def read_vendor(path: str | Path, fmt: Format | str, *, participant_id: str | No
         if fmt == "samsung_health_csv":
             from . import samsung
             return samsung.read_many(files, participant_id=participant_id, **options)
+        if fmt == "fitbit_json":
+            from . import fitbit
+            return fitbit.read_many(files, participant_id=participant_id, source_tz=source_tz, **options)
         return combine([read_vendor(p, fmt, participant_id=participant_id, source_tz=source_tz, **options)
                         for p in files])
     if fmt == "apple_health_xml":
