@@ -787,14 +787,15 @@ def _iter_vendor(path: Path, fmt: str, ctx: _Ctx) -> Iterator[_Part]:
                   f"({'its export date' if export_ns is not None else 'no export date in the file: the time of reading'})"
                   " quarantined as after_export_date")
         warnings.warn(f"{file}: {detail} -- a wrong device clock?", stacklevel=4)
+    vnotes = list(getattr(vf, "notes", []) or [])
     if not n and vf.records_in:
         # a reader that read records and used none must say why, never a bare 'header_only'
         why = ", ".join(f"{k} {v:,}" for k, v in sorted(vf.dropped.items(), key=lambda kv: -kv[1])) or "none given"
         status = "no_usable_records"
-        detail = f"{vf.records_in:,} records read, none used ({why})" + (f"; {vf.notes[0]}" if vf.notes else "")
+        detail = f"{vf.records_in:,} records read, none used ({why})" + (f"; {vnotes[0]}" if vnotes else "")
         warnings.warn(f"{file}: {detail}", stacklevel=4)
     elif not n:
-        detail = "; ".join(vf.notes[:2]) or "the export holds no records"
+        detail = "; ".join(vnotes[:2]) or "the export holds no records"
     acct.file_meta[file] = {"format": fmt, "encoding": "", "status": status, "detail": detail}
     acct.vendor_records[file] = {"records_in": int(vf.records_in), "records_used": used,
                                  **{k: int(v) for k, v in vf.dropped.items()}}
@@ -1015,7 +1016,10 @@ def _one_export_per_id(files: list[Path], fmt: str | None) -> None:
         except (IngestError, OSError):
             continue
         if kind in _ID_LESS:
-            units.append(f)
+            # a folder's Fitbit / Samsung day files are one export, read as one unit
+            unit = f.parent if f.is_file() and kind in ("fitbit_json", "samsung_health_csv") else f
+            if unit not in units:
+                units.append(unit)
     if len(units) > 1:
         shown = ", ".join(str(u) for u in units[:3]) + (f" and {len(units) - 3} more" if len(units) > 3 else "")
         raise ValueError(f"participant_id= names one person, but the paths hold {len(units)} exports without ids "
