@@ -405,3 +405,53 @@ def test_samsung_binning_files_are_read_with_their_folder_not_refused(tmp_path, 
         warnings.simplefilter("error")
         r = ingest.read_exports(samsung_folder.parent, participant_id="P", key=KEY)
     assert r.files["status"].tolist() == ["ok"] and int(r.minutes["steps"].sum()) == 107
+
+
+# -- 10. Google Fit Takeout daily metrics -------------------------------------------------------------
+
+_GFIT_HEADER = ("Start time,End time,Move Minutes count,Calories (kcal),Distance (m),Heart Points,Heart Minutes,"
+                "Average heart rate (bpm),Max heart rate (bpm),Min heart rate (bpm),Average speed (m/s),"
+                "Max speed (m/s),Min speed (m/s),Step count,Walking duration (ms)\n")
+
+
+def _gfit_day(folder: Path, day: str, rows: list[tuple[str, str, str]]) -> Path:
+    """A Takeout 'Daily activity metrics' day file: 15-minute rows, times of day with the UTC offset."""
+    folder.mkdir(parents=True, exist_ok=True)
+    p = folder / f"{day}.csv"
+    p.write_text(_GFIT_HEADER + "".join(f"{a},{b},1,12.3,40.1,,,72.5,80,65,1.1,1.4,0.9,{n},60000\n" for a, b, n in rows),
+                 encoding="utf-8")
+    return p
+
+
+def test_google_fit_takeout_daily_metrics(tmp_path):
+    """Steps per 15-minute row, whole steps per minute, instants from the row's own offset; compared with
+    the csv module and datetime.fromisoformat."""
+    import csv
+    from datetime import datetime
+
+    d = tmp_path / "Takeout" / "Fit" / "Daily activity metrics"
+    rows = [("08:00:00.000+09:00", "08:15:00.000+09:00", "1000"), ("08:15:00.000+09:00", "08:30:00.000+09:00", ""),
+            ("23:45:00.000+09:00", "00:00:00.000+09:00", "31")]
+    _gfit_day(d, "2024-03-05", rows)
+    _gfit_day(d, "2024-03-06", [("07:00:00.000+09:00", "07:15:00.000+09:00", "abc")])
+    (d / "Daily activity metrics.csv").write_text("Date,Move Minutes count,Step count\n2024-03-05,30,1031\n")
+    assert vendors.detect_format(d / "2024-03-05.csv") == "google_fit_csv"
+    assert "day-totals" in vendors.describe_unsupported(d / "Daily activity metrics.csv")
+    vf = vendors.read_vendor(d, "google_fit_csv", participant_id="P")
+    f = vf.frame
+    with open(d / "2024-03-05.csv", newline="", encoding="utf-8") as fh:
+        truth = [r for r in csv.DictReader(fh) if r["Step count"]]
+    assert f["steps"].sum() == sum(int(r["Step count"]) for r in truth) == 1031
+    first = datetime.fromisoformat("2024-03-05T" + truth[0]["Start time"])
+    assert f["ts"].iloc[0] == pd.Timestamp(first).tz_convert(KST)
+    assert f["steps"].iloc[:15].tolist() == [67.0] * 10 + [66.0] * 5  # 1000 over 15 minutes, largest remainder
+    assert f["ts"].iloc[-1] == pd.Timestamp("2024-03-05 23:59", tz=KST)  # 23:45-00:00 stays on its day
+    assert vf.dropped == {"non_step_record": 1, "unparseable_value": 1}
+    with pytest.warns(UserWarning, match="day-totals"):  # the day-totals file beside them is named, not read
+        r = ingest.read_exports(tmp_path / "Takeout", participant_id="P", key=KEY)
+    assert int(r.minutes["steps"].sum()) == 1031
+    assert sorted(r.files["status"]) == ["ok", "unsupported_format"]
+    with pytest.raises(VendorFileError, match="needs its day in the name"):
+        renamed = tmp_path / "steps.csv"
+        renamed.write_text((d / "2024-03-05.csv").read_text())
+        vendors.read_vendor(renamed, "google_fit_csv", participant_id="P")

@@ -78,7 +78,8 @@ def test_detect_format_from_content(ref, tmp_path):
     assert vendors.detect_format(renamed) == "garmin_fit"
     (tmp_path / "empty.csv").write_bytes(b"")
     assert vendors.detect_format(tmp_path / "empty.csv") is None
-    assert set(vendors.FORMATS) == {"apple_health_xml", "samsung_health_csv", "fitbit_json", "fitabase_csv", "garmin_fit"}
+    assert set(vendors.FORMATS) == {"apple_health_xml", "samsung_health_csv", "fitbit_json", "fitabase_csv", "garmin_fit",
+                                    "google_fit_csv"}
 
 
 # -- Apple Health ------------------------------------------------------------------------------

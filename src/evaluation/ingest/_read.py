@@ -1017,7 +1017,7 @@ def _one_export_per_id(files: list[Path], fmt: str | None) -> None:
             continue
         if kind in _ID_LESS:
             # a folder's Fitbit / Samsung day files are one export, read as one unit
-            unit = f.parent if f.is_file() and kind in ("fitbit_json", "samsung_health_csv") else f
+            unit = f.parent if f.is_file() and kind in ("fitbit_json", "samsung_health_csv", "google_fit_csv") else f
             if unit not in units:
                 units.append(unit)
     if len(units) > 1:

@@ -1,5 +1,5 @@
 """Readers for the exports own-device participants bring (Apple Health, Samsung Health, Fitbit,
-Fitabase, Garmin FIT), each onto the minutes contract with a ``source`` column.
+Fitabase, Garmin FIT, Google Fit Takeout), each onto the minutes contract with a ``source`` column.
 
 * :data:`FORMATS` -- the format names;
 * :func:`detect_format` -- a file's (or folder's) format from its content, ``None`` when it is none of these;
@@ -25,11 +25,11 @@ from ._common import REASONS, VendorFileError, VendorFrame, empty_frame
 from ._detect import describe_unsupported, detect_format
 from ._synthetic import write_synthetic
 
-FORMATS = ("apple_health_xml", "samsung_health_csv", "fitbit_json", "fitabase_csv", "garmin_fit")
-Format = Literal["apple_health_xml", "samsung_health_csv", "fitbit_json", "fitabase_csv", "garmin_fit"]
+FORMATS = ("apple_health_xml", "samsung_health_csv", "fitbit_json", "fitabase_csv", "garmin_fit", "google_fit_csv")
+Format = Literal["apple_health_xml", "samsung_health_csv", "fitbit_json", "fitabase_csv", "garmin_fit", "google_fit_csv"]
 SUFFIXES = (".xml", ".xml.gz", ".zip", ".json", ".json.gz", ".fit", ".csv", ".csv.gz")
 """File name endings worth passing to :func:`detect_format` when walking a folder (detection itself is by content)."""
-_NEEDS_ID = {"apple_health_xml", "samsung_health_csv", "fitbit_json"}
+_NEEDS_ID = {"apple_health_xml", "samsung_health_csv", "fitbit_json", "google_fit_csv"}
 
 __all__ = ["FORMATS", "GROUPED", "REASONS", "SUFFIXES", "VendorFileError", "VendorFrame", "combine", "describe_unsupported", "detect_format",
            "group_exports", "read_vendor",
@@ -74,6 +74,9 @@ def read_vendor(path: str | Path, fmt: Format | str, *, participant_id: str | No
     if fmt == "fitbit_json":
         from . import fitbit
         return fitbit.read(path, participant_id=participant_id, source_tz=source_tz, **options)
+    if fmt == "google_fit_csv":
+        from . import google_fit
+        return google_fit.read(path, participant_id=participant_id, **options)
     if fmt == "fitabase_csv":
         from . import fitabase
         if participant_id is not None:
@@ -83,7 +86,7 @@ def read_vendor(path: str | Path, fmt: Format | str, *, participant_id: str | No
     return garmin.read(path, participant_id=participant_id, **options)
 
 
-GROUPED = ("fitbit_json", "samsung_health_csv")
+GROUPED = ("fitbit_json", "samsung_health_csv", "google_fit_csv")
 """Formats whose export is a folder of files read together (steps and heart rate in separate files;
 Samsung duplicates across files)."""
 

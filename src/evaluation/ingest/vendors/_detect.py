@@ -41,6 +41,8 @@ def detect_format(path: str | Path) -> str | None:
     if first.startswith("com.samsung."):
         return "samsung_health_csv"
     header = [c.strip().strip('"') for c in first.split(",")]
+    if "Start time" in header and "End time" in header and "Step count" in header:
+        return "google_fit_csv"
     if header[:1] == ["Id"] and ("ActivityMinute" in header or header[:3] == ["Id", "Time", "Value"]):
         return "fitabase_csv"
     return None
@@ -72,8 +74,9 @@ _JSON_KINDS = (
 _CSV_KINDS = (
     ({"ActivityDate", "TotalSteps"}, "a Fitabase / Fitbit daily-activity table (day totals, not minutes)"),
     ({"ActivityHour", "StepTotal"}, "a Fitabase hourly-steps table (hours, not minutes)"),
-    ({"Move Minutes count"}, "a Google Fit Takeout daily-metrics CSV"),
-    ({"Heart Points"}, "a Google Fit Takeout daily-metrics CSV"),
+    ({"Date", "Move Minutes count"}, "a Google Fit Takeout day-totals table (one row a day, not minutes)"),
+    ({"Move Minutes count"}, "a Google Fit Takeout daily-metrics CSV without its Start time / End time / Step count columns"),
+    ({"Heart Points"}, "a Google Fit Takeout daily-metrics CSV without its Start time / End time / Step count columns"),
     ({"lastSyncTime"}, "a Mi Fit / Zepp Life export table"),
     ({"sourceName", "startDate", "endDate"}, "an Apple Health CSV made by a third-party converter (read export.xml instead)"),
 )

@@ -1,7 +1,7 @@
 """Samsung Health CSV exports -> minutes.
 
 Built from the documented layout (no real export is public; see
-``../shared/reference/vendor_exports/README.md``): line 1 is metadata (``<data type>,<version>,<n>``),
+``tests/data/README.md``): line 1 is metadata (``<data type>,<version>,<n>``),
 line 2 the header, with dotted column names (``com.samsung.health.step_count.start_time``, or bare
 ``start_time`` in some files), rows often end with a trailing comma. Columns are matched by their
 last dotted part.
