@@ -390,10 +390,17 @@ def test_unsupported_formats_are_named_not_given_csv_or_encoding_advice(tmp_path
         assert "format not supported" in detail and what in detail, detail
         assert "header" not in detail and "encoding" not in detail
     assert not any("encoding" in str(x.message) for x in w)
-    # a band CSV with a typo in a column name is still a schema error, not "unsupported"
+    # a band CSV with a typo in a column name is still a schema error, not "unsupported"; so is text in
+    # an encoding we cannot guess (UTF-16 without its mark), while bytes that are no text are named
     band = tmp_path / "band.csv"
     band.write_text("participant_id,tss,steps\nR1,2024-01-01T00:00:00,3\n")
     assert ingest.detect_format(band) == "band_csv"
+    u16 = tmp_path / "u16.csv"
+    u16.write_bytes("participant_id,ts,steps\nR1,2024-01-01T00:00:00,3\n".encode("utf-16-le"))
+    assert ingest.detect_format(u16) == "band_csv"
+    junk = tmp_path / "steps.csv"
+    junk.write_bytes(bytes(range(256)) * 8)
+    assert ingest.detect_format(junk) == "unsupported" and "binary" in vendors.describe_unsupported(junk)
 
 
 def test_samsung_binning_files_are_read_with_their_folder_not_refused(tmp_path, samsung_folder):

@@ -105,6 +105,12 @@ def describe_unsupported(path: str | Path) -> str | None:
     if raw[:12].find(b".FIT") >= 0:
         return "a FIT file with a damaged header"
     if raw.count(b"\x00") > len(raw) // 10 and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        half = max(len(raw) // 2, 1)
+        if max(raw[0::2].count(0), raw[1::2].count(0)) > 0.9 * half:
+            return None  # UTF-16 text without a byte-order mark: the CSV reader's encoding message fits
+        return "a binary file of unknown type"
+    control = sum(raw.count(bytes([c])) for c in (*range(1, 9), *range(14, 27), *range(28, 32)))
+    if control > len(raw) // 20:  # text (CSV, JSON, XML in any encoding we read) has next to none
         return "a binary file of unknown type"
     text = None
     for enc in ("utf-8-sig", "cp949"):
