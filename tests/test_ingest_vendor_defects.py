@@ -231,6 +231,14 @@ def test_apple_old_format_malformed_says_what_it_is(tmp_path):
         vendors.read_vendor(p, "apple_health_xml", participant_id="P")
 
 
+def test_apple_old_export_with_vertical_tabs_is_read(tmp_path):
+    """Older exports hold vertical tabs in source names (expat: 'not well-formed'): removed, counted."""
+    p = tmp_path / "export.xml"
+    p.write_text(_OLD.replace('source="Health"', 'source="Max\x0bs iPhone"'), encoding="utf-8")
+    vf = vendors.read_vendor(p, "apple_health_xml", participant_id="P")
+    assert vf.frame["steps"].sum() == 290 and any("3 control characters" in n for n in vf.notes)
+
+
 def test_apple_dates_stay_strict():
     from evaluation.ingest.vendors.apple import parse_dates
 

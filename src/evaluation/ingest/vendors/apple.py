@@ -7,6 +7,8 @@ records are kept, as compact numeric chunks; dates are parsed vectorised per chu
 
 Rules (see ``_common`` for allocation and per-minute priority):
 
+* control characters that XML forbids (vertical tabs in names of older exports) are removed before
+  parsing, and counted in ``notes``;
 * dates are ``2017-01-22 18:57:52 +0200`` or, in exports of iOS 8/9, ``20151107171924+0100``; the
   old exports' ``source=`` attribute stands for ``sourceName=``. A malformed old export is refused
   with a message that names the old format (early iOS wrote them with unescaped characters);
@@ -195,7 +197,8 @@ def read(path: Path, *, participant_id: str, source_tz: str = "Asia/Seoul") -> V
     parser.StartElementHandler = col.start
     parser.EndElementHandler = col.end
     parser.buffer_text = False
-    with open_binary(path) as fh:
+    with open_binary(path) as raw:
+        fh = _XmlText(raw)
         try:
             parser.ParseFile(fh)
         except expat.ExpatError as exc:
@@ -211,12 +214,33 @@ def read(path: Path, *, participant_id: str, source_tz: str = "Asia/Seoul") -> V
     if col.n_top == 0 and not col.chunks:
         raise VendorFileError(path, None, "no <Record> elements: not an Apple Health export.xml")
     vf = _to_frame(path, col, participant_id)
+    if fh.removed:
+        vf.notes.append(f"{fh.removed:,} control characters (vertical tab ...) removed: not allowed in XML, "
+                        "older iOS exports hold them")
     if col.export_date:
         t, ok = parse_dates([col.export_date])
         vf.export_time = pd.Timestamp(int(t[0]), tz="UTC") if ok[0] else None
     if col.old_format:
         vf.notes.append(f"Apple Health's old export format ({OLD_FORMAT}) read")
     return vf
+
+
+_CONTROL = bytes([*range(0, 9), 11, 12, *range(14, 32)])
+
+
+class _XmlText:
+    """A binary stream with the control characters XML 1.0 forbids removed (older iOS exports hold
+    vertical tabs in device and source names; expat stops at them). UTF-8 multi-byte sequences never
+    contain these bytes, and newlines are kept, so line numbers stay those of the file."""
+
+    def __init__(self, fh):
+        self.fh, self.removed = fh, 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fh.read(n)
+        clean = data.translate(None, _CONTROL)
+        self.removed += len(data) - len(clean)
+        return clean
 
 
 OLD_FORMAT = "iOS 8/9: compact dates such as 20151107171924+0100 and a source= attribute"
