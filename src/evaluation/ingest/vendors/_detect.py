@@ -156,6 +156,9 @@ def _describe_zip(path: Path) -> str:
         return "a Google Takeout archive: unzip it and pass the Fit folder"
     if any("/fitbit/" in n or n.startswith("fitbit/") for n in names):
         return "a zipped Fitbit account export: unzip it and pass the folder"
+    if any(n.endswith(".db") for n in names):
+        return ("a zip holding a database (an Android Health Connect export is a zipped SQLite database), "
+                "which is not read")
     if any(n.endswith(".fit") for n in names):
         return "a zip of FIT files (Garmin Connect export): unzip it and pass the .fit files"
     return "a zip archive without an Apple Health export.xml"
