@@ -325,10 +325,11 @@ def test_steps_after_the_export_date_are_quarantined(tmp_path):
 
 
 def test_one_id_for_several_peoples_exports_is_refused(tmp_path):
-    for person in ("a", "b"):
-        vendors.write_synthetic("apple_health_xml", pd.DataFrame({"ts": pd.date_range("2024-01-01", periods=3, freq="min", tz=KST),
-                                                                  "steps": [1.0, 2.0, 3.0], "heart_rate": np.nan}),
-                                (tmp_path / person).mkdir() or tmp_path / person / "export.xml", participant_id="x")
+    minutes = pd.DataFrame({"ts": pd.date_range("2024-01-01", periods=3, freq="min", tz=KST), "steps": [1.0, 2.0, 3.0],
+                            "heart_rate": np.nan})
+    for person in ("a", "b"):  # a folder tree of two people's Apple exports
+        (tmp_path / person).mkdir()
+        vendors.write_synthetic("apple_health_xml", minutes, tmp_path / person / "export.xml", participant_id="x")
     with pytest.raises(ValueError, match="2 exports without ids.*one_participant=True"):
         ingest.read_exports(tmp_path, participant_id="P", key=KEY)
     r = ingest.read_exports(tmp_path, participant_id="P", key=KEY, one_participant=True)
