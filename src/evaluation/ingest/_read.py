@@ -846,7 +846,9 @@ def _vendor_folder(vendors, folder: Path) -> str | None:
 
 
 def detect_format(path: str | Path, columns: Mapping[str, str] | None = None) -> str:
-    """``"parquet"``, ``"band_csv"`` or a vendor format of ``ingest.vendors`` (by content, not only name)."""
+    """``"parquet"``, ``"band_csv"``, a vendor format of ``ingest.vendors`` (by content, not only name), or
+    ``"unsupported"`` for a format the workbench does not read (``vendors.describe_unsupported`` says
+    what it looks like; reading it gives the file status ``unsupported_format``)."""
     path = Path(path)
     if path.is_dir():
         vendors = _vendors()
