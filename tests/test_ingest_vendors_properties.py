@@ -147,9 +147,10 @@ def test_apple_date_parser_matches_pandas(texts):
     ns, ok = parse_dates(texts)
     ref = pd.to_datetime(pd.Series(texts, dtype=object), format="%Y-%m-%d %H:%M:%S %z", utc=True, errors="coerce")
     ref_ok = ref.notna().to_numpy()
-    # the wall-clock part is pandas' own strict parse; the parser is stricter only in the offset suffix,
-    # which must be Apple's fixed ``' +HHMM'`` at characters 19-24 with minutes < 60
-    canonical = np.array([len(t) == 25 and bool(re.fullmatch(r" [+-][0-9]{2}[0-5][0-9]", t[19:])) for t in texts])
+    # the wall-clock part is pandas' own strict parse; the parser is stricter in the layout: Apple's fixed
+    # two-digit fields (pandas' %S also takes '0 ' for '00') and ``' +HHMM'`` at characters 19-24, minutes < 60
+    canonical = np.array([len(t) == 25 and bool(re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", t[:19]))
+                          and bool(re.fullmatch(r" [+-][0-9]{2}[0-5][0-9]", t[19:])) for t in texts])
     assert not (ok & ~ref_ok).any()
     assert np.array_equal(ok, ref_ok & canonical)
     assert np.array_equal(ns[ok], ref[ok].to_numpy(dtype="datetime64[ns]").view(np.int64))
