@@ -385,7 +385,10 @@ def test_unsupported_formats_are_named_not_given_csv_or_encoding_advice(tmp_path
     zipped = tmp_path / "samsung.zip"
     with zipfile.ZipFile(zipped, "w") as zf:
         zf.writestr("samsunghealth_x_20240101/com.samsung.shealth.tracker.heart_rate.20240101.csv", "x")
+    takeout = tmp_path / "steps_2024-01-01.csv"
+    takeout.write_text("timestamp,steps\n2024-01-01T00:00:00Z,3\n")
     expected = {db: "SQLite database", cda: "clinical-document (CDA) XML", daily: "daily-activity table",
+                takeout: "Fitbit time-series CSV from Google Takeout",
                 garmin_json: "Garmin Connect account-export JSON", zipped: "zipped Samsung Health export"}
     if vendors.detect_format(gfit) is None:  # until Google Fit daily metrics are read (then it is a vendor format)
         expected[gfit] = "Google Fit Takeout daily-metrics CSV"
@@ -403,6 +406,8 @@ def test_unsupported_formats_are_named_not_given_csv_or_encoding_advice(tmp_path
     # an encoding we cannot guess (UTF-16 without its mark), while bytes that are no text are named
     band = tmp_path / "band.csv"
     band.write_text("participant_id,tss,steps\nR1,2024-01-01T00:00:00,3\n")
+    assert ingest.detect_format(band) == "band_csv"
+    band.write_text("participant_id,timestamp,steps\nR1,2024-01-01T00:00:00,3\n")
     assert ingest.detect_format(band) == "band_csv"
     u16 = tmp_path / "u16.csv"
     u16.write_bytes("participant_id,ts,steps\nR1,2024-01-01T00:00:00,3\n".encode("utf-16-le"))

@@ -78,6 +78,10 @@ _CSV_KINDS = (
     ({"Move Minutes count"}, "a Google Fit Takeout daily-metrics CSV without its Start time / End time / Step count columns"),
     ({"Heart Points"}, "a Google Fit Takeout daily-metrics CSV without its Start time / End time / Step count columns"),
     ({"lastSyncTime"}, "a Mi Fit / Zepp Life export table"),
+    ({"timestamp", "beats per minute"}, "a Fitbit time-series CSV from Google Takeout (heart_rate_YYYY-MM-DD.csv), "
+                                        "not read yet; the account export's heart_rate-YYYY-MM-DD.json files are"),
+    ({"timestamp", "steps"}, "a Fitbit time-series CSV from Google Takeout (steps_YYYY-MM-DD.csv), not read yet; "
+                             "the account export's steps-YYYY-MM-DD.json files are"),
     ({"sourceName", "startDate", "endDate"}, "an Apple Health CSV made by a third-party converter (read export.xml instead)"),
 )
 
@@ -136,6 +140,8 @@ def describe_unsupported(path: str | Path) -> str | None:
         return "a JSON file that is not a Fitbit day file (steps-/heart_rate-YYYY-MM-DD.json)"
     first = body.splitlines()[0] if body else ""
     header = {c.strip().strip('"') for c in first.replace("\t", ",").replace(";", ",").split(",")}
+    if header & {"participant_id", "ts"}:
+        return None  # a band CSV (perhaps with a column misnamed): its schema message is the right one
     for needed, what in _CSV_KINDS:
         if needed <= header:
             return what
