@@ -18,8 +18,8 @@ from evaluation.publish import plots  # noqa: E402
 
 
 @pytest.fixture
-def geojson(shared_dir):
-    return shared_dir / "data" / "seoul_districts_2015.geojson"
+def geojson(data_dir):
+    return data_dir / "seoul_districts" / "seoul_districts_2015.geojson"
 
 
 @pytest.fixture

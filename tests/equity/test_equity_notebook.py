@@ -10,7 +10,7 @@ pytestmark = pytest.mark.notebook
 
 
 @pytest.mark.parametrize("lang, with_geometry", [("ko", False), ("en", True)])
-def test_notebook_runs_and_records(repo_root, shared_dir, kernel_name, tmp_path, lang, with_geometry):
+def test_notebook_runs_and_records(repo_root, data_dir, kernel_name, tmp_path, lang, with_geometry):
     import papermill as pm
 
     out = tmp_path / "run"
@@ -20,7 +20,7 @@ def test_notebook_runs_and_records(repo_root, shared_dir, kernel_name, tmp_path,
         "indicators_path": str(repo_root / "data_samples" / "district_indicators.csv"),
         "participants_path": str(repo_root / "data_samples" / "participants.parquet"),
         "daily_path": str(repo_root / "data_samples" / "daily.parquet"),
-        "geojson_path": str(shared_dir / "data" / "seoul_districts_2015.geojson") if with_geometry else "",
+        "geojson_path": str(data_dir / "seoul_districts" / "seoul_districts_2015.geojson") if with_geometry else "",
         "n_boot": 200,
     }
     pm.execute_notebook(str(repo_root / "notebooks" / "60_district_equity.ipynb"), str(tmp_path / "out.ipynb"),

@@ -134,11 +134,9 @@ def test_parquet_and_folders_and_duplicated_participants(tmp_path):
     assert d["steps"].tolist() == [3, 7] and d["date"].dt.day.tolist() == [6, 7]
 
 
-def test_fitabase_csv_through_ingest(tmp_path):
+def test_fitabase_csv_through_ingest(tmp_path, data_dir):
     """A real Fitbit minute export (Furberg et al. 2016, Zenodo 53894): every row accounted for."""
-    src = Path("/work/shared/reference/fitabase/fitabase_minute_steps_hr_5users.csv.gz")
-    if not src.exists():
-        pytest.skip("Fitabase reference data not available")
+    src = data_dir / "fitabase" / "fitabase_minute_steps_hr_5users.csv.gz"
     head = tmp_path / "fitabase_head.csv.gz"
     with gzip.open(src, "rt") as fin, gzip.open(head, "wt") as fout:
         for i, line in enumerate(fin):

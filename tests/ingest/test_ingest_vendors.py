@@ -1,8 +1,8 @@
 """Own-device export readers (evaluation.ingest.vendors) against real exports and known truth.
 
-Real files: ../shared/reference/vendor_exports/ (Apple Health 2017 export of ashtom/hkimport, MIT;
+Real files: tests/data/vendor_exports/ (Apple Health 2017 export of ashtom/hkimport, MIT;
 Apple Health sample of tdda/applehealthdata, MIT; Garmin vivofit monitoring FIT of
-dtcooper/python-fitparse, MIT) and ../shared/reference/fitabase/ (Furberg et al. 2016, Zenodo 53894,
+dtcooper/python-fitparse, MIT) and tests/data/fitabase/ (Furberg et al. 2016, Zenodo 53894,
 CC0). Expected numbers are computed independently here (ElementTree over the XML, pandas over the
 CSVs) or quoted from the READMEs of those folders.
 
@@ -30,8 +30,8 @@ KST = "Asia/Seoul"
 
 
 @pytest.fixture(scope="module")
-def ref(shared_dir) -> Path:
-    return shared_dir / "reference"
+def ref(data_dir) -> Path:
+    return data_dir
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,8 @@ def test_detect_format_from_content(ref, tmp_path):
     assert vendors.detect_format(renamed) == "garmin_fit"
     (tmp_path / "empty.csv").write_bytes(b"")
     assert vendors.detect_format(tmp_path / "empty.csv") is None
-    assert set(vendors.FORMATS) == {"apple_health_xml", "samsung_health_csv", "fitbit_json", "fitabase_csv", "garmin_fit"}
+    assert set(vendors.FORMATS) == {"apple_health_xml", "samsung_health_csv", "fitbit_json", "fitabase_csv", "garmin_fit",
+                                    "google_fit_csv"}
 
 
 # -- Apple Health ------------------------------------------------------------------------------

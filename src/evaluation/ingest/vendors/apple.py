@@ -7,6 +7,11 @@ records are kept, as compact numeric chunks; dates are parsed vectorised per chu
 
 Rules (see ``_common`` for allocation and per-minute priority):
 
+* control characters that XML forbids (vertical tabs in names of older exports) are removed before
+  parsing, and counted in ``notes``;
+* dates are ``2017-01-22 18:57:52 +0200`` or, in exports of iOS 8/9, ``20151107171924+0100``; the
+  old exports' ``source=`` attribute stands for ``sourceName=``. A malformed old export is refused
+  with a message that names the old format (early iOS wrote them with unescaped characters);
 * each record's own ``+HHMM`` offset gives its instant; instants are shown in Asia/Seoul. Apple
   writes the offset of the phone *at export time* on every record, so the wall-clock time in the
   file can be an hour off for events in another DST season, but the instant (what we use) is right;
@@ -67,6 +72,32 @@ def parse_dates(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     n = len(texts)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, bool)
+    ns, ok = _parse_modern(texts)
+    if not ok.all():
+        # iOS 8/9 exports write compact dates (20151107171924+0100): parsed where the modern form failed
+        bad = np.flatnonzero(~ok)
+        ns2, ok2 = _parse_compact([texts[i] for i in bad])
+        ns[bad[ok2]] = ns2[ok2]
+        ok[bad[ok2]] = True
+    return ns, ok
+
+
+def _parse_compact(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Old (iOS 8/9) ``20151107171924+0100`` -> (UTC int64 ns, valid mask), strictly, like the modern form."""
+    n = len(texts)
+    wall = pd.to_datetime(pd.Series(texts, dtype=object).str.slice(0, 14), format="%Y%m%d%H%M%S", errors="coerce")
+    u = np.asarray(texts, dtype="U20").view(np.uint32).reshape(n, 20)
+    d = u[:, 15:19].astype(np.int64) - 48
+    sign = np.where(u[:, 14] == 45, -1, 1)
+    ok = (wall.notna().to_numpy() & (u[:, 19] == 0) & (u[:, 18] != 0) & ((u[:, 14] == 43) | (u[:, 14] == 45))
+          & ((d >= 0) & (d <= 9)).all(axis=1) & (d[:, 2] <= 5))
+    offset_s = sign * ((d[:, 0] * 10 + d[:, 1]) * 3600 + (d[:, 2] * 10 + d[:, 3]) * 60)
+    ns = wall.to_numpy(dtype="datetime64[ns]").view(np.int64) - offset_s * 1_000_000_000
+    return np.where(ok, ns, 0), ok
+
+
+def _parse_modern(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    n = len(texts)
     wall = pd.to_datetime(pd.Series(texts, dtype=object).str.slice(0, 19), format="%Y-%m-%d %H:%M:%S", errors="coerce")
     u = np.asarray(texts, dtype="U26").view(np.uint32).reshape(n, 26)
     d = u[:, 21:25].astype(np.int64) - 48
@@ -91,6 +122,8 @@ class _Collector:
         self.source_keys: dict[tuple[str, str], int] = {}
         self._corr = 0
         self._cur = -1  # index of the open candidate record, -1 if none
+        self.export_date: str | None = None
+        self.old_format = False  # iOS 8/9: ``source=`` instead of ``sourceName=``
         recs, lines, manual = self.recs, self.lines, self.manual
 
         # closures over local names: these run once per XML element, hundreds of thousands of times
@@ -103,6 +136,9 @@ class _Collector:
                     self.flush()  # the previous record is closed: its MetadataEntry children are seen
                 t = attrs.get("type")
                 if t == STEP or t == HEART:
+                    if "sourceName" not in attrs and "source" in attrs:
+                        attrs["sourceName"] = attrs["source"]
+                        self.old_format = True
                     recs.append(attrs)
                     lines.append(parser.CurrentLineNumber)
                     self._cur = len(recs) - 1
@@ -116,6 +152,8 @@ class _Collector:
                 self._cur = -1
                 if tag == "Correlation":
                     self._corr += 1
+                elif tag == "ExportDate":
+                    self.export_date = attrs.get("value")
 
         def end(tag: str) -> None:
             if tag == "Correlation":
@@ -159,7 +197,8 @@ def read(path: Path, *, participant_id: str, source_tz: str = "Asia/Seoul") -> V
     parser.StartElementHandler = col.start
     parser.EndElementHandler = col.end
     parser.buffer_text = False
-    with open_binary(path) as fh:
+    with open_binary(path) as raw:
+        fh = _XmlText(raw)
         try:
             parser.ParseFile(fh)
         except expat.ExpatError as exc:
@@ -167,11 +206,52 @@ def read(path: Path, *, participant_id: str, source_tz: str = "Asia/Seoul") -> V
                                                    expat.errors.XML_ERROR_UNCLOSED_CDATA_SECTION, expat.errors.XML_ERROR_PARTIAL_CHAR)}
             what = (f"XML is cut short: the export looks truncated ({expat.errors.messages[exc.code]})" if exc.code in cut
                     else f"XML is malformed ({expat.errors.messages[exc.code]})")
+            if col.old_format or _looks_old(path):
+                what += (f"; this is Apple Health's old export format ({OLD_FORMAT}), whose exports are often not "
+                         "well-formed XML: export again from a current iOS, or repair the line named")
             raise VendorFileError(path, f"line {exc.lineno}, column {exc.offset}", what) from None
     col.flush()
     if col.n_top == 0 and not col.chunks:
         raise VendorFileError(path, None, "no <Record> elements: not an Apple Health export.xml")
-    return _to_frame(path, col, participant_id)
+    vf = _to_frame(path, col, participant_id)
+    if fh.removed:
+        vf.notes.append(f"{fh.removed:,} control characters (vertical tab ...) removed: not allowed in XML, "
+                        "older iOS exports hold them")
+    if col.export_date:
+        t, ok = parse_dates([col.export_date])
+        vf.export_time = pd.Timestamp(int(t[0]), tz="UTC") if ok[0] else None
+    if col.old_format:
+        vf.notes.append(f"Apple Health's old export format ({OLD_FORMAT}) read")
+    return vf
+
+
+_CONTROL = bytes([*range(0, 9), 11, 12, *range(14, 32)])
+
+
+class _XmlText:
+    """A binary stream with the control characters XML 1.0 forbids removed (older iOS exports hold
+    vertical tabs in device and source names; expat stops at them). UTF-8 multi-byte sequences never
+    contain these bytes, and newlines are kept, so line numbers stay those of the file."""
+
+    def __init__(self, fh):
+        self.fh, self.removed = fh, 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fh.read(n)
+        clean = data.translate(None, _CONTROL)
+        self.removed += len(data) - len(clean)
+        return clean
+
+
+OLD_FORMAT = "iOS 8/9: compact dates such as 20151107171924+0100 and a source= attribute"
+_OLD_RECORD = re.compile(rb'<Record\b[^>]*\ssource="|Date="\d{14}[+-]\d{4}"')
+
+
+def _looks_old(path: Path) -> bool:
+    """The first 64 KiB hold a record of the old (iOS 8/9) form."""
+    from ._common import head_bytes
+
+    return bool(_OLD_RECORD.search(head_bytes(path, 1 << 16)))
 
 
 def _to_frame(path: Path, col: _Collector, participant_id: str) -> VendorFrame:
@@ -234,5 +314,8 @@ def _to_frame(path: Path, col: _Collector, participant_id: str) -> VendorFrame:
     notes.append("Apple writes the export-time UTC offset on every record: instants are right, "
                  "wall-clock times in the file may be an hour off across DST seasons")
     steps_dropped["overlap_lower_priority"] = lost
+    frac = float((a["value"][s] - np.rint(a["value"][s])).sum())
+    if frac:
+        steps_dropped["fractional_count"] = frac
     vf = VendorFrame(frame, col.n_top, dropped, notes, records_used, "apple_health_xml", steps_in, steps_dropped)
     return vf.check()

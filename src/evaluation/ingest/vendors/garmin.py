@@ -1,6 +1,19 @@
-"""Garmin FIT all-day monitoring files -> minutes, decoded by Garmin's official ``garmin-fit-sdk``.
+"""Garmin FIT files -> minutes, decoded by Garmin's official ``garmin-fit-sdk``: all-day monitoring
+files (vivofit, the watch's daily files) and activity files (what Garmin Connect's "Export original"
+gives for a workout: fenix, Forerunner ...).
 
-Rules:
+Activity files (``file_id.type == "activity"``, or ``record`` messages and no ``monitoring`` ones):
+
+* ``record.heart_rate`` samples (about one a second) are averaged per minute;
+* steps come from laps: a walking or running lap's ``total_strides`` (``total_cycles``) times 2 (a
+  stride or cycle is two steps, as for monitoring ``cycles``), spread over the lap's
+  ``[start_time, start_time + total_elapsed_time)`` by the shared proportional rule. Laps without a
+  stride count, or of another sport (cycling ...), give no steps; their minutes have heart rate only;
+* records without heart rate and laps without steps are ``activity_file_record``. A workout is not a
+  day's monitoring: the file covers the workout only, and says so in ``notes``. An activity file with
+  neither heart rate nor steps is refused ("activity file, not daily monitoring").
+
+Monitoring-file rules:
 
 * ``timestamp_16`` (the low 16 bits of the time) is resolved against the last full timestamp of a
   ``monitoring_info`` or ``monitoring`` message, forward modulo 65,536 s (rollover); other messages'
@@ -58,11 +71,13 @@ def _decode(path: Path) -> tuple[list[tuple[str, dict]], dict]:
 
 
 def read(path: Path, *, participant_id: str | None = None, source_tz: str = "Asia/Seoul") -> VendorFrame:
-    """Read one FIT monitoring file. Without ``participant_id`` the device serial number is the id."""
+    """Read one FIT monitoring or activity file. Without ``participant_id`` the device serial number is the id."""
     path = Path(path)
     order, msgs = _decode(path)
     file_id = (msgs.get("file_id_mesgs") or [{}])[0]
     notes: list[str] = []
+    # no export date here: ``time_created`` is when the device opened the file (a monitoring file's day
+    # start, before most of its data), so later minutes are checked against the time of reading instead
     if not participant_id:
         serial = file_id.get("serial_number")
         if serial is None:
@@ -71,6 +86,8 @@ def read(path: Path, *, participant_id: str | None = None, source_tz: str = "Asi
         notes.append("participant id taken from the device serial number (file_id.serial_number)")
     product = file_id.get("garmin_product") or file_id.get("product") or "device"
     label = f"garmin_fit:{product}"
+    if file_id.get("type") == "activity" or (msgs.get("record_mesgs") and not msgs.get("monitoring_mesgs")):
+        return _activity(path, msgs, participant_id, label, notes)
 
     dropped: dict[str, int] = {}
     ref = None  # last full timestamp (FIT seconds)
@@ -160,3 +177,46 @@ def read(path: Path, *, participant_id: str | None = None, source_tz: str = "Asi
     frame = assemble(steps, hr, [participant_id], {0: label})
     vf = VendorFrame(frame, records_in, dropped, notes, used, "garmin_fit", float(np.sum(val)), {})
     return vf.check()
+
+
+STEP_SPORTS = ("walking", "running", "hiking")
+
+
+def _activity(path: Path, msgs: dict, participant_id: str, label: str, notes: list[str]) -> VendorFrame:
+    """An activity (workout) FIT file: heart-rate minutes from records, steps from laps' stride counts."""
+    records = msgs.get("record_mesgs") or []
+    laps = msgs.get("lap_mesgs") or []
+    sessions = msgs.get("session_mesgs") or []
+    sport = next((s_.get("sport") for s_ in sessions if s_.get("sport")), None)
+    hr_t, hr_v = [], []
+    for r in records:
+        bpm, t = r.get("heart_rate"), r.get("timestamp")
+        if isinstance(t, (int, float)) and isinstance(bpm, (int, float)) and 0 < bpm < 255:
+            hr_t.append(int(t))
+            hr_v.append(float(bpm))
+    st, en, val = [], [], []
+    for lap in laps:
+        strides = lap.get("total_strides", lap.get("total_cycles"))
+        t0, dur = lap.get("start_time"), lap.get("total_elapsed_time")
+        if (lap.get("sport") or sport) in STEP_SPORTS and isinstance(strides, (int, float)) and strides >= 0 \
+                and isinstance(t0, (int, float)) and isinstance(dur, (int, float)) and dur >= 0:
+            st.append(int(t0))
+            en.append(int(round(t0 + dur)))
+            val.append(2.0 * float(strides))
+    records_in = len(records) + len(laps)
+    used = len(hr_t) + len(st)
+    if not used:
+        raise VendorFileError(path, None, f"activity file, not daily monitoring: {len(records):,} records and "
+                              f"{len(laps):,} laps hold no heart rate and no step count (sport: {sport or 'unknown'})")
+    dropped: dict[str, int] = {}
+    _add(dropped, "activity_file_record", records_in - used)
+    ns = 1_000_000_000
+    to_ns = lambda a: (np.asarray(a, np.int64) + FIT_EPOCH_S) * ns  # noqa: E731
+    steps, _, _ = allocate_steps(np.zeros(len(st), np.int64), to_ns(st), to_ns(en), np.asarray(val, float),
+                                 np.zeros(len(st), np.int64))
+    hr, _ = minute_heart_rate(np.zeros(len(hr_t), np.int64), to_ns(hr_t), np.asarray(hr_v, float),
+                              np.zeros(len(hr_t), np.int64))
+    notes.append(f"activity file ({sport or 'sport unknown'}), not daily monitoring: it covers the workout only; "
+                 f"{len(hr_t):,} heart-rate samples, steps from {len(st)} of {len(laps)} laps (2 x strides)")
+    frame = assemble(steps, hr, [participant_id], {0: label})
+    return VendorFrame(frame, records_in, dropped, notes, used, "garmin_fit", float(np.sum(val)), {}).check()

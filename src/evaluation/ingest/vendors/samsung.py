@@ -1,7 +1,7 @@
 """Samsung Health CSV exports -> minutes.
 
 Built from the documented layout (no real export is public; see
-``../shared/reference/vendor_exports/README.md``): line 1 is metadata (``<data type>,<version>,<n>``),
+``tests/data/README.md``): line 1 is metadata (``<data type>,<version>,<n>``),
 line 2 the header, with dotted column names (``com.samsung.health.step_count.start_time``, or bare
 ``start_time`` in some files), rows often end with a trailing comma. Columns are matched by their
 last dotted part.
@@ -12,8 +12,15 @@ last dotted part.
   goes to the minute of its ``start_time`` (a row is one measurement or one bin's mean; spreading it
   over its bin would invent minute-level detail). When the row's ``binning_data`` file is in the
   export (``jsons/<data type>/<first char>/<name>``), its per-bin values replace the row;
-* ``com.samsung.shealth.step_daily_trend``: day totals only -> ``daily_total_only``;
-* other data types (weight, sleep ...) -> ``non_step_record``.
+* ``com.samsung.shealth.step_daily_trend`` and ``...tracker.pedometer_day_summary`` (always in a
+  "Download personal data" folder): day totals only -> ``daily_total_only``, kept apart (not an error);
+* ``com.samsung.shealth.alerted_heart_rate``: the watch's high / low heart-rate alert episodes ->
+  ``alert_episode``, kept apart (reading them as samples would bias minute means upwards);
+* other data types (weight, sleep, exercise maxima ...) -> ``non_step_record``.
+
+Data types are matched by their full name (``data_kind``), not by a substring. A file that cannot be
+read, or whose header lacks the columns its type needs (``unrecognised_layout``), is skipped and named
+in ``notes``; the rest of the folder is read. Only a folder none of whose files can be read is refused.
 
 Time zone: Samsung stores instants as UTC and renders ``start_time`` in UTC; ``time_offset``
 (``UTC+0900``) is the owner's zone at the time. ``clock="utc"`` (default) reads ``start_time`` as
@@ -41,12 +48,51 @@ from ._common import (
 )
 
 _OFFSET = re.compile(r"^\s*(?:UTC|GMT)?\s*([+-])(\d{2}):?(\d{2})\s*$")
+_STAMP = re.compile(r"\.(\d{12}(?:\d{2})?)\.csv(?:\.gz)?$", re.I)
+
+
+def export_stamp(files: list[Path]) -> pd.Timestamp | None:
+    """When the export was made, from the files' names (``<data type>.<YYYYMMDDhhmm[ss]>.csv``, the
+    phone's clock at export); the latest stamp, read as UTC (checks allow a day's slack)."""
+    out = []
+    for f in files:
+        m = _STAMP.search(Path(f).name)
+        if m:
+            t = pd.to_datetime(m.group(1), format="%Y%m%d%H%M%S" if len(m.group(1)) == 14 else "%Y%m%d%H%M",
+                               errors="coerce")
+            if not pd.isna(t):
+                out.append(t.tz_localize("UTC"))
+    return max(out) if out else None
 
 
 def _col(df: pd.DataFrame, suffix: str) -> pd.Series | None:
     for c in df.columns:
         if c == suffix or str(c).endswith("." + suffix):
             return df[c]
+    return None
+
+
+_SET_APART = {
+    "daily_total_only": "day totals only (step_daily_trend / pedometer_day_summary), not placed in minutes",
+    "alert_episode": "high / low heart-rate alert episodes (alerted_heart_rate), not routine samples",
+}
+
+
+def data_kind(dtype: str) -> str | None:
+    """What a Samsung data type holds: ``"steps"`` (step intervals), ``"hr"`` (heart-rate samples),
+    a reason code of records kept apart (``daily_total_only``, ``alert_episode``), or ``None`` (other
+    data: weight, sleep, exercise ...). By the type's full name, not a substring such as
+    "pedometer" or "heart_rate", which day summaries, alerts and exercise maxima share."""
+    last = dtype.strip().lower().rsplit(".", 2)
+    name = ".".join(last[-2:]) if len(last) >= 2 else dtype.lower()
+    if name in ("tracker.pedometer_step_count", "health.step_count"):
+        return "steps"
+    if name in ("tracker.heart_rate", "health.heart_rate"):
+        return "hr"
+    if name.endswith(("step_daily_trend", "pedometer_day_summary")):
+        return "daily_total_only"
+    if name.endswith("alerted_heart_rate"):
+        return "alert_episode"
     return None
 
 
@@ -133,22 +179,32 @@ def read_many(files: list[Path], *, participant_id: str,
     dropped: dict[str, int] = {}
     notes: list[str] = []
     records_in = 0
+    skipped: list[VendorFileError] = []
     for path in files:
-        dtype, df = _load(Path(path))
+        try:
+            dtype, df = _load(Path(path))
+        except VendorFileError as exc:
+            # one damaged file does not cost the folder its other files (it is named in notes)
+            skipped.append(exc)
+            notes.append(f"{Path(path).name}: file skipped ({exc.where + ': ' if exc.where else ''}{exc.problem})")
+            continue
         n = len(df)
         records_in += n
-        if "step_daily_trend" in dtype:
-            _add(dropped, "daily_total_only", n)
-            notes.append(f"{Path(path).name}: day totals only ({n} rows), not placed in minutes")
+        kind = data_kind(dtype)
+        if kind in _SET_APART:
+            _add(dropped, kind, n)
+            notes.append(f"{Path(path).name}: {_SET_APART[kind]} ({n} rows), kept apart from the minutes")
             continue
-        kind = "hr" if "heart_rate" in dtype else ("steps" if ("step_count" in dtype or "pedometer" in dtype) else None)
         if kind is None:
             _add(dropped, "non_step_record", n)
             continue
         value = _col(df, "heart_rate" if kind == "hr" else "count")
         start = _col(df, "start_time")
         if value is None or start is None:
-            raise VendorFileError(path, "line 2", f"header lacks start_time or {'heart_rate' if kind == 'hr' else 'count'}")
+            _add(dropped, "unrecognised_layout", n)
+            notes.append(f"{Path(path).name}, line 2: header lacks start_time or "
+                         f"{'heart_rate' if kind == 'hr' else 'count'}; its {n} rows skipped, the folder goes on")
+            continue
         end = _col(df, "end_time")
         empty = pd.Series([None] * n, index=df.index, dtype=object)
         parts.append(pd.DataFrame({
@@ -160,8 +216,11 @@ def read_many(files: list[Path], *, participant_id: str,
             "binning": _col(df, "binning_data") if _col(df, "binning_data") is not None else empty,
             "dtype": dtype,
         }))
+    if skipped and len(skipped) == len(files):
+        raise skipped[0]
+    stamp = export_stamp(files)
     if not parts:
-        return VendorFrame(empty_frame(), records_in, dropped, notes, 0, "samsung_health_csv").check()
+        return VendorFrame(empty_frame(), records_in, dropped, notes, 0, "samsung_health_csv", export_time=stamp).check()
     r = pd.concat(parts, ignore_index=True)
     n = len(r)
     reason = np.full(n, "", dtype=object)
@@ -219,8 +278,11 @@ def read_many(files: list[Path], *, participant_id: str,
     finite_steps = ~hr & np.isfinite(v)
     steps_dropped = {c: float(v[finite_steps & (reason == c)].sum()) for c in count_reasons(reason[finite_steps])}
     steps_dropped["overlap_lower_priority"] = lost
+    frac = float((v[s] - np.rint(v[s])).sum())
+    if frac:
+        steps_dropped["fractional_count"] = frac
     if len(devices) > 1:
         notes.append(f"{len(devices)} devices; labels device1.. by steps, largest first")
     frame = assemble(steps, hrm, [participant_id], labels)
     return VendorFrame(frame, records_in, dropped, notes, int(used_s.sum() + used_h.sum()), "samsung_health_csv",
-                       float(v[finite_steps].sum()), steps_dropped).check()
+                       float(v[finite_steps].sum()), steps_dropped, stamp).check()
