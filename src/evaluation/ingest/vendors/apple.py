@@ -82,6 +82,16 @@ def parse_dates(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return ns, ok
 
 
+# pandas' wall-clock parse also takes one-digit fields ("00:00:0 ") and non-ASCII digits ("0０"); Apple
+# writes neither, so every digit position must hold an ASCII digit
+_MODERN_DIGITS = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)
+
+
+def _ascii_digits(u: np.ndarray, positions) -> np.ndarray:
+    cols = u[:, list(positions)]
+    return ((cols >= 48) & (cols <= 57)).all(axis=1)
+
+
 def _parse_compact(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Old (iOS 8/9) ``20151107171924+0100`` -> (UTC int64 ns, valid mask), strictly, like the modern form."""
     n = len(texts)
@@ -90,7 +100,7 @@ def _parse_compact(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     d = u[:, 15:19].astype(np.int64) - 48
     sign = np.where(u[:, 14] == 45, -1, 1)
     ok = (wall.notna().to_numpy() & (u[:, 19] == 0) & (u[:, 18] != 0) & ((u[:, 14] == 43) | (u[:, 14] == 45))
-          & ((d >= 0) & (d <= 9)).all(axis=1) & (d[:, 2] <= 5))
+          & ((d >= 0) & (d <= 9)).all(axis=1) & (d[:, 2] <= 5) & _ascii_digits(u, range(14)))
     offset_s = sign * ((d[:, 0] * 10 + d[:, 1]) * 3600 + (d[:, 2] * 10 + d[:, 3]) * 60)
     ns = wall.to_numpy(dtype="datetime64[ns]").view(np.int64) - offset_s * 1_000_000_000
     return np.where(ok, ns, 0), ok
@@ -103,7 +113,8 @@ def _parse_modern(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     d = u[:, 21:25].astype(np.int64) - 48
     sign = np.where(u[:, 20] == 45, -1, 1)
     ok = (wall.notna().to_numpy() & (u[:, 25] == 0) & (u[:, 24] != 0) & (u[:, 19] == 32)
-          & ((u[:, 20] == 43) | (u[:, 20] == 45)) & ((d >= 0) & (d <= 9)).all(axis=1) & (d[:, 2] <= 5))
+          & ((u[:, 20] == 43) | (u[:, 20] == 45)) & ((d >= 0) & (d <= 9)).all(axis=1) & (d[:, 2] <= 5)
+          & _ascii_digits(u, _MODERN_DIGITS))
     offset_s = sign * ((d[:, 0] * 10 + d[:, 1]) * 3600 + (d[:, 2] * 10 + d[:, 3]) * 60)
     ns = wall.to_numpy(dtype="datetime64[ns]").view(np.int64) - offset_s * 1_000_000_000
     return np.where(ok, ns, 0), ok
