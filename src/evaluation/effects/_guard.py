@@ -27,9 +27,12 @@ from ._results import EffectWarning, diagnostic
 SHOW_ROWS = 5  # rows named in an error message
 
 
-def row_list(mask: np.ndarray | pd.Series) -> str:
-    """'row(s) [3, 17, ...] (N in all)': the first positions where ``mask`` is true."""
+def row_list(mask: np.ndarray | pd.Series, positions: Sequence[int] | None = None) -> str:
+    """'row(s) [3, 17, ...] (N in all)': the first positions where ``mask`` is true (``positions`` maps
+    them back to the caller's table when the check runs on a subset)."""
     pos = np.flatnonzero(np.asarray(mask, dtype=bool))
+    if positions is not None:
+        pos = np.asarray(positions)[pos]
     shown = pos[:SHOW_ROWS].tolist()
     more = f", {len(pos)} in all" if len(pos) > SHOW_ROWS else ""
     return f"row(s) {shown}{more}"
@@ -88,7 +91,7 @@ def require_binary(df: pd.DataFrame, column: str, where: str, role: str = "treat
         raise TypeError(f"{where}: {role} column {column!r} must be numeric 0/1 or boolean, got dtype {df[column].dtype}")
     bad = ~np.isnan(v) & ~np.isin(v, (0.0, 1.0))
     if bad.any():
-        raise ValueError(f"{where}: {role} column {column!r} must be 0 or 1; {row_list(bad)} hold other codes")
+        raise ValueError(f"{where}: {role} column {column!r} must take values 0 and 1; {row_list(bad)} hold other codes")
     if need_both:
         obs = v[~np.isnan(v)]
         n1 = int((obs == 1).sum())
@@ -99,7 +102,8 @@ def require_binary(df: pd.DataFrame, column: str, where: str, role: str = "treat
     return v
 
 
-def normalise_codes(s: pd.Series, codes: Mapping[object, str], column: str, where: str) -> pd.Series:
+def normalise_codes(s: pd.Series, codes: Mapping[object, str], column: str, where: str,
+                    positions: Sequence[int] | None = None) -> pd.Series:
     """Map the documented codes of a categorical column to canonical ones (strings matched after
     stripping and lower-casing; numbers as numbers). Unknown codes and missing values are refused,
     naming the rows: silently treating them as one category gives wrong answers."""
@@ -126,7 +130,7 @@ def normalise_codes(s: pd.Series, codes: Mapping[object, str], column: str, wher
     if bad.any():
         known = ", ".join(sorted({str(k) for k in codes}))
         raise ValueError(f"{where}: column {column!r} has {int(bad.sum())} missing or unknown code(s) in "
-                         f"{row_list(bad)}; the documented codes are {known}")
+                         f"{row_list(bad, positions)}; the documented codes are {known}")
     return out.astype(object)
 
 
@@ -157,16 +161,16 @@ def require_ids(df: pd.DataFrame, column: str, where: str, role: str = "cluster"
 
 @dataclass
 class Drops:
-    """Units (or rows, draws) set aside, counted by reason, for ``diagnostics`` and one warning."""
+    """Units (or rows, draws) set aside, counted by reason, for ``diagnostics`` and one warning.
+
+    Each reason's text names what is counted (e.g. "units observed in one period only")."""
 
     where: str
-    unit: str = "rows"
     counts: dict[str, int] = field(default_factory=dict)
     texts: dict[str, tuple[str, str]] = field(default_factory=dict)
-    total: int | None = None
 
     def add(self, reason: str, n: int, ko: str, en: str) -> None:
-        """Count ``n`` dropped for ``reason`` (ko / en describe the reason, without the count)."""
+        """Count ``n`` dropped for ``reason`` (ko / en describe what is counted, without the number)."""
         self.counts[reason] = self.counts.get(reason, 0) + int(n)
         self.texts[reason] = (ko, en)
 
@@ -176,12 +180,11 @@ class Drops:
 
     def rows(self) -> list[dict]:
         """One diagnostics row per reason (``dropped:<reason>``), failing when something was dropped."""
-        of = f" / {self.total}" if self.total is not None else ""
         out = []
         for reason, k in self.counts.items():
             ko, en = self.texts[reason]
             out.append(diagnostic(f"dropped:{reason}", float(k), "0", k == 0,
-                                  f"{ko}: {k}{of} 제외", f"{en}: {k}{of} {self.unit} dropped"))
+                                  f"{ko} {k}개 제외", f"{en}: {k} dropped"))
         return out
 
     def warn(self, stacklevel: int = 3) -> None:
@@ -189,8 +192,7 @@ class Drops:
         parts = [(r, k) for r, k in self.counts.items() if k]
         if not parts:
             return
-        ko = "; ".join(f"{self.texts[r][0]} {k}" for r, k in parts)
+        ko = "; ".join(f"{self.texts[r][0]} {k}개" for r, k in parts)
         en = "; ".join(f"{self.texts[r][1]}: {k}" for r, k in parts)
-        of = f" of {self.total}" if self.total is not None else ""
-        warnings.warn(f"{self.where}: {ko} 제외 / {self.n}{of} {self.unit} dropped ({en}); counts in diagnostics",
-                      EffectWarning, stacklevel=stacklevel)
+        warnings.warn(f"{self.where}: 제외 {ko} / dropped {en} (counts in diagnostics)", EffectWarning,
+                      stacklevel=stacklevel)

@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from ._ifs import ESTIMATORS, overlap_fails, regression_singular
-from ._results import ROUND, EffectResult, check_columns, check_numeric, normal_ci
+from ._results import ROUND, EffectResult, EffectWarning, check_columns, check_numeric, normal_ci
 from ._staggered_design import Design, _fmt, note, prepare
 
 ControlGroup = Literal["nevertreated", "notyettreated"]
@@ -39,7 +39,7 @@ TRIM_LEVEL = 0.995  # DRDID / R did: comparison units with a propensity score >=
 SE_FLOOR = np.sqrt(np.finfo(float).eps) * 10  # R did reports an SE at or below this as NA (a constant)
 
 
-class StaggeredDiDWarning(UserWarning):
+class StaggeredDiDWarning(EffectWarning):
     """A staggered DiD result needs a second look: units or cohorts dropped or recoded, a pre-trend test rejects."""
 
 
