@@ -8,7 +8,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 from ._guard import Drops, require_binary, require_constant_within, require_finite, require_ids, require_unique, require_varies
-from ._results import EffectResult, check_columns, check_numeric, diagnostics_frame, normal_ci
+from ._results import EffectResult, check_columns, check_numeric, diagnostic, diagnostics_frame, normal_ci, warn_failed
 
 
 @dataclass(repr=False)
@@ -61,7 +61,8 @@ def did_2x2(
     with CR1 SEs on ``cluster`` (HC1 if none). ``means`` holds the four cell
     means over every available row.
 
-    Refused, naming the column and rows: an infinite or constant outcome, codes other than 0/1, missing
+    A constant outcome gives 0 with SE NaN, a warning and a ``constant_outcome`` row in ``diagnostics``.
+    Refused, naming the column and rows: an infinite outcome, codes other than 0/1, missing
     unit or cluster ids, duplicated unit-period rows, a unit both treated and control. Rows with a missing
     outcome / treatment / period and panel units seen in one period only are dropped, counted by reason
     in ``diagnostics`` and warned once (:class:`EffectWarning`).
@@ -78,7 +79,13 @@ def did_2x2(
     drops.add("missing_values", len(df) - len(d), "결측 결과·처치·기간 행", "rows with a missing outcome, treatment or period")
     for c in (treated, post):
         require_binary(d, c, "did_2x2", "treatment" if c == treated else "period")
-    require_varies(d[outcome].to_numpy(float), outcome, "did_2x2")
+    try:
+        require_varies(d[outcome].to_numpy(float), outcome, "did_2x2")
+        constant = False
+    except ValueError:
+        # the DiD of a constant is exactly 0 (the four means agree), so the estimate stands, but its SE is
+        # rounding noise: reported as NaN with a warning rather than a CI that excludes 0
+        constant = True
     d[treated] = d[treated].astype(int)
     d[post] = d[post].astype(int)
     means = d.groupby([treated, post])[outcome].mean().unstack(post).rename(columns={0: "pre", 1: "post"})
@@ -112,8 +119,18 @@ def did_2x2(
             res = sm.OLS(d[outcome].astype(float), X).fit(cov_type="HC1")
             how = "OLS y ~ treated*post, HC1 SE"
         est, se, n = float(res.params["did"]), float(res.bse["did"]), len(d)
+    rows = drops.rows()
+    if constant:
+        se = float("nan")
+        rows.append(diagnostic("constant_outcome", float(len(d)), "varies", False,
+                               f"결과 {outcome!r}가 사용한 {len(d)}행 모두에서 같습니다: 이중차분은 0이고 표준오차·신뢰구간은 "
+                               "의미가 없어 비워 둡니다.",
+                               f"outcome {outcome!r} is constant in all {len(d)} rows used: the DiD is 0 by "
+                               "construction; the SE and CI are not meaningful and are left empty."))
     drops.warn()
+    if constant:
+        warn_failed(diagnostics_frame(rows[-1:]), "did_2x2")
     return DiDResult(
         estimate=est, se=se, ci=normal_ci(est, se, alpha), n=n, method=f"2x2 DiD ({how})",
-        label=f"DiD {outcome}", alpha=alpha, means=means, model_=res, diagnostics=diagnostics_frame(drops.rows()),
+        label=f"DiD {outcome}", alpha=alpha, means=means, model_=res, diagnostics=diagnostics_frame(rows),
     )
