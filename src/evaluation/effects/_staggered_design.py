@@ -134,7 +134,10 @@ def prepare(
     complete_row = d[[outcome] + covariates].notna().all(axis=1)
     n_rows_missing = int((~complete_row).sum())
     units_with_missing = set(d.loc[~complete_row, unit])
+    n_units_input = d[unit].nunique()
     d = d[complete_row]
+    # units whose every row has a missing outcome or covariate vanish here: count them with the balancing
+    n_all_missing = n_units_input - d[unit].nunique()
     labels = np.sort(d[time].unique())
     if len(labels) < 2:
         raise ValueError(f"{where}: need at least two periods with data, got {list(labels)}")
@@ -221,14 +224,14 @@ def prepare(
     # balanced panel: a unit must have a complete row in every remaining period
     Yw = d.pivot(index=unit, columns=time, values=outcome).reindex(columns=labels)
     full = Yw.notna().all(axis=1)
-    n_incomplete = int((~full).sum())
-    n_units_before = len(Yw)
+    n_incomplete = int((~full).sum()) + n_all_missing
+    n_units_before = len(Yw) + n_all_missing
+    n_by_missing = int(pd.Index(Yw.index[~full.to_numpy()]).isin(list(units_with_missing)).sum()) + n_all_missing
     Yw = Yw[full]
     units = Yw.index
     if len(units) == 0:
         raise ValueError(f"{where}: no unit is observed in every period; the panel is empty once balanced")
     share = n_incomplete / max(n_units_before, 1)
-    n_by_missing = int(sum(u in units_with_missing for u in Yw.index[~full]))
     n_absent = n_incomplete - n_by_missing
     notes.append(note("incomplete_panel", round(share, 4), 0.1, share <= 0.1,
                       f"일부 기간이 빠진 {n_incomplete}명({share:.1%}) 제외(균형 패널): 결측 결과·공변량 때문 "
