@@ -3,7 +3,6 @@ before the fix (measured on commit 48b7a56) and checks the behaviour now. The CE
 ``test_costs_psa_nan.py``."""
 from __future__ import annotations
 
-import sys
 import warnings
 from pathlib import Path
 
@@ -15,10 +14,6 @@ from evaluation import effects
 from evaluation.effects import EffectWarning
 from evaluation.effects._propensity import _ps_design, design_matrix
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_effects_did_edge_cases import design  # noqa: E402
-from test_effects_inputs import _kpi_people  # noqa: E402
-
 LALONDE = Path(__file__).parent / "data" / "lalonde_matchit.csv"  # MatchIt's data/lalonde.tab (614 rows)
 COVS = ["age", "educ", "race", "married", "nodegree", "re74", "re75"]
 
@@ -26,6 +21,39 @@ COVS = ["age", "educ", "race", "married", "nodegree", "re74", "re75"]
 @pytest.fixture(scope="module")
 def lalonde() -> pd.DataFrame:
     return pd.read_csv(LALONDE)
+
+
+def design(n: int = 30, seed: int = 0, labels=(1, 2, 3, 4, 5, 6), cohorts=(3, 5)) -> pd.DataFrame:
+    """Staggered panel (as tests/test_effects_did_edge_cases.py): cohorts 3 and 5 plus never treated (0),
+    ``n`` units each; the effect grows with exposure (1 + 0.3 e)."""
+    rng = np.random.default_rng(seed)
+    gl = list(cohorts) + [0]
+    rows = []
+    for u in range(n * len(gl)):
+        g = gl[u % len(gl)]
+        a = rng.normal()
+        for k, t in enumerate(labels, start=1):
+            gk = labels.index(g) + 1 if g in labels else None
+            y = a + 0.2 * k + ((1.0 + 0.3 * (k - gk)) if gk and k >= gk else 0.0) + rng.normal(0, 0.5)
+            rows.append((u, t, g, y))
+    return pd.DataFrame(rows, columns=["unit", "period", "first", "y"])
+
+
+def _kpi_people(n: int, k_normalised: int, k_behaviour: int) -> pd.DataFrame:
+    """n women at risk only through SBP 140 at baseline; k_normalised reach SBP 120 at weeks 12 and 24;
+    k_behaviour walk more days (as tests/test_effects_inputs.py)."""
+    base = {"dbp": 70.0, "glucose": 90.0, "waist": 80.0, "tg": 100.0, "hdl": 60.0,
+            "breakfast_days": 3, "salt_high": 0, "smoker": 0, "heavy_drinker": 0}
+    rows = []
+    for i in range(n):
+        r = {"participant_id": f"p{i}", "treated": True, "sex": "F", "dropout_week": np.inf}
+        for wk in (0, 12, 24):
+            for m, v in base.items():
+                r[f"{m}_w{wk}"] = v
+            r[f"sbp_w{wk}"] = 120.0 if (wk > 0 and i < k_normalised) else 140.0
+            r[f"walk_days_w{wk}"] = 4 if (wk > 0 and i < k_behaviour) else 2
+        rows.append(r)
+    return pd.DataFrame(rows)
 
 
 def quiet(fn, *args, **kw):
