@@ -320,3 +320,26 @@ def test_staggered_did_warns_with_counts_when_balancing_drops_units():
     with pytest.warns(EffectWarning, match="5 for a missing outcome or covariate, 0 with no row"):
         effects.staggered_did(d3, "unit", "period", "first", "y")
     assert issubclass(effects.StaggeredDiDWarning, EffectWarning)
+
+
+def test_staggered_did_counts_and_warns_trimmed_comparison_units():
+    """A binary covariate with 300 treated and 1 comparison unit at x1 = 1: the saturated score there is
+    300/301 = 0.9967, above DRDID's trimming level 0.995 and below the 0.999 overlap guard, so that comparison
+    unit gets weight 0 in each of the 3 cells of cohort 3. Before: trimmed silently. Now counted
+    (``trimmed_comparison_units`` = 3 unit-cells) and warned."""
+    rng = np.random.default_rng(0)
+    spec = [(3.0, 1)] * 300 + [(np.inf, 1)] + [(3.0, 0)] * 50 + [(np.inf, 0)] * 60
+    rows = []
+    for u, (g, x) in enumerate(spec):
+        a = rng.normal()
+        for k in (1, 2, 3, 4):
+            rows.append((u, k, g, a + 0.2 * k + (1.0 if k >= g else 0.0) + rng.normal(0, 0.5), float(x)))
+    d = pd.DataFrame(rows, columns=["unit", "period", "first", "y", "x1"])
+    with pytest.warns(EffectWarning, match="3 comparison unit-cells with a propensity score >= 0.995 were trimmed"):
+        r = effects.staggered_did(d, "unit", "period", "first", "y", covariates=["x1"])
+    diag = r.diagnostics.set_index("check")
+    assert diag.loc["trimmed_comparison_units", "value"] == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EffectWarning)
+        r_reg = effects.staggered_did(d, "unit", "period", "first", "y", covariates=["x1"], est_method="reg")
+    assert r_reg.diagnostics.set_index("check").loc["trimmed_comparison_units", "value"] == 0  # no score, no trim

@@ -74,6 +74,7 @@ class Design:
     dropped_periods: list = field(default_factory=list)
     warn: list[str] = field(default_factory=list)
     all_labels: np.ndarray | None = None  # labels before periods were dropped (cohort positions may exceed T)
+    n_trimmed: int = 0  # comparison unit-cells trimmed (score >= 0.995), filled in by the cell estimation
 
     @property
     def T(self) -> int:
