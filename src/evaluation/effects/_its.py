@@ -141,7 +141,6 @@ def its(
                              f"{row_list(nonpos)} are not")
     d, miss_row = complete_cases(df[cols], cols, "its")
     require_unique(d, [time], "its")
-    require_varies(d[outcome].to_numpy(float), outcome, "its")
     d = d.sort_values(time).reset_index(drop=True)
     if len(d) < 8:
         raise ValueError(f"its: need at least 8 time points, got {len(d)}")
@@ -157,9 +156,10 @@ def its(
         X = pd.concat([X, fourier_terms(t, seasonality, period)], axis=1)
     y = d[outcome].to_numpy(float)
     z = stats.norm.ppf(1 - alpha / 2)
+    if family in ("quasipoisson", "poisson") and (y < 0).any():
+        raise ValueError(f"its: {outcome!r} has negative counts")
+    require_varies(y, outcome, "its")
     if family in ("quasipoisson", "poisson"):
-        if (y < 0).any():
-            raise ValueError(f"its: {outcome!r} has negative counts")
         off = np.log(d[offset].to_numpy(float)) if offset else None
         model = sm.GLM(y, X, family=sm.families.Poisson(), offset=off)
         res = model.fit(scale="X2" if family == "quasipoisson" else None)
