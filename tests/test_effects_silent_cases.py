@@ -86,7 +86,7 @@ def test_every_documented_female_code_gets_the_womens_cut_offs(code):
     assert r.share("eligible_at_baseline", 0) == 1.0
 
 
-@pytest.mark.parametrize("code", [None, np.nan, "", "X", 3, "unknown", 0])
+@pytest.mark.parametrize("code", [None, np.nan, "", "X", 3, "unknown", 0, True])
 def test_unknown_or_missing_sex_is_refused_naming_the_row_not_the_value(code):
     """Before: a missing or unknown code silently got the women's cut-offs (12/12 eligible here)."""
     d = _man_with_waist_87("M")

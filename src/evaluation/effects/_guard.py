@@ -118,7 +118,9 @@ def normalise_codes(s: pd.Series, codes: Mapping[object, str], column: str, wher
                 return lookup[k] if k in lookup else lookup.get(float(k))
             except ValueError:
                 return None
-        if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA:
+        if x is None or x is pd.NA or isinstance(x, (bool, np.bool_)):
+            return None  # True / False are not codes (True would otherwise read as 1)
+        if isinstance(x, float) and np.isnan(x):
             return None
         try:
             return lookup.get(float(x))
