@@ -314,6 +314,8 @@ def test_staggered_did_warns_with_counts_when_balancing_drops_units():
                                            r"missing outcome or covariate, 32 with no row in some period"):
         r = effects.staggered_did(d2, "unit", "period", "first", "y")
     assert r.n_units == 58 and r.n_dropped == 32
+    diag = r.diagnostics.set_index("check")
+    assert diag.loc["dropped:missing_period", "value"] == 32 and diag.loc["dropped:missing_value", "value"] == 0
     # a missing outcome is the other reason
     d3 = d.copy()
     d3.loc[d3["unit"].isin(gone[:5]) & (d3["period"] == 4), "y"] = np.nan

@@ -240,6 +240,11 @@ def prepare(
                       f"{n_incomplete} units ({share:.1%}) missing a period dropped to balance the panel: "
                       f"{n_by_missing} for a missing outcome or covariate, {n_absent} with no row in some period "
                       f"({n_rows_missing} rows with a missing outcome or covariate)"))
+    for reason, k, ko, en in (("missing_value", n_by_missing, "결측 결과·공변량 때문에 균형 패널에서 제외한 단위",
+                               "units dropped to balance the panel for a missing outcome or covariate"),
+                              ("missing_period", n_absent, "기간 행이 없어 균형 패널에서 제외한 단위",
+                               "units dropped to balance the panel for a period with no row")):
+        notes.append(note(f"dropped:{reason}", k, 0, k == 0, f"{ko} {k}개", f"{en}: {k}"))
     if n_incomplete:
         warn.append(f"{n_incomplete} of {n_units_before} units ({share:.1%}) dropped to balance the panel: "
                     f"{n_by_missing} for a missing outcome or covariate, {n_absent} with no row in some period")
