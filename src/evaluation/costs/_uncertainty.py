@@ -6,6 +6,10 @@ cost-effectiveness plane, the acceptability curve (CEAC: probability that each
 strategy has the highest net monetary benefit at a threshold), the acceptability
 frontier (CEAF: the strategy with the highest *expected* NMB and its probability)
 and the expected value of perfect information (EVPI).
+
+Draws with a NaN or infinite cost or effect in any strategy (a failed model run) are left out of
+every summary (CE plane, CEAC, CEAF, EVPI, ICER of means), counted in ``n_dropped`` and
+``diagnostics`` and warned once (:class:`~evaluation.effects.EffectWarning`); all draws bad is an error.
 """
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..effects._guard import Drops, require_finite
+from ..effects._results import diagnostics_frame
 from ._cea import icer as _icer
 from ._cea import nmb as _nmb
 
@@ -62,10 +68,38 @@ class CESamples:
             raise ValueError(f"costs {self.costs_.shape} and effects {self.effects_.shape} must be equal 2-D arrays")
         if self.costs_.shape[1] != len(self.strategies):
             raise ValueError(f"{len(self.strategies)} strategy names for {self.costs_.shape[1]} columns")
+        # a draw with a NaN / inf cost or effect in any strategy (a model run that failed) has no NMB to
+        # compare: before this, argmax sent every such draw to the first strategy in the CEAC
+        self.valid_ = (np.isfinite(self.costs_) & np.isfinite(self.effects_)).all(axis=1)
+        bad = int((~self.valid_).sum())
+        total = len(self.valid_)
+        if total and bad == total:
+            raise ValueError(f"{self.source}: all {total} draws have a non-finite (NaN or inf) cost or effect; "
+                             "nothing to summarise (did every model run fail?)")
+        self._drops = Drops(f"CESamples({self.source})")
+        self._drops.add("nonfinite_draws", bad, "비용·효과가 NaN/무한대인 추출", "draws with a NaN or infinite cost or effect")
+        self._drops.warn(stacklevel=4)
+        self._c, self._e = self.costs_[self.valid_], self.effects_[self.valid_]
 
     @property
     def n_samples(self) -> int:
+        """Draws used by every summary (those with finite costs and effects for all strategies)."""
+        return int(self.valid_.sum())
+
+    @property
+    def n_draws(self) -> int:
+        """All draws, including those left out for a non-finite cost or effect."""
         return self.costs_.shape[0]
+
+    @property
+    def n_dropped(self) -> int:
+        """Draws left out of every summary for a NaN or infinite cost or effect."""
+        return self.n_draws - self.n_samples
+
+    @property
+    def diagnostics(self) -> pd.DataFrame:
+        """Draws dropped (``dropped:nonfinite_draws``), in the effects' diagnostics layout."""
+        return diagnostics_frame(self._drops.rows())
 
     def _index(self, name: str) -> int:
         if name not in self.strategies:
@@ -75,11 +109,11 @@ class CESamples:
     def summary(self) -> pd.DataFrame:
         """Mean and 95% percentile interval of cost and effect per strategy."""
         q = lambda a: np.percentile(a, [2.5, 97.5], axis=0)  # noqa: E731
-        cl, ch = q(self.costs_)
-        el, eh = q(self.effects_)
+        cl, ch = q(self._c)
+        el, eh = q(self._e)
         return pd.DataFrame({
-            "strategy": self.strategies, "cost": self.costs_.mean(0), "cost_lo": cl, "cost_hi": ch,
-            "effect": self.effects_.mean(0), "effect_lo": el, "effect_hi": eh, "n_samples": self.n_samples,
+            "strategy": self.strategies, "cost": self._c.mean(0), "cost_lo": cl, "cost_hi": ch,
+            "effect": self._e.mean(0), "effect_lo": el, "effect_hi": eh, "n_samples": self.n_samples,
         })
 
     def icer(self):
@@ -90,8 +124,8 @@ class CESamples:
     def ce_plane(self, reference: str | None = None) -> pd.DataFrame:
         """Incremental cost and effect of each strategy vs ``reference`` per sample (long table)."""
         ref = self._index(reference) if reference is not None else 0
-        dc = self.costs_ - self.costs_[:, [ref]]
-        de = self.effects_ - self.effects_[:, [ref]]
+        dc = self._c - self._c[:, [ref]]
+        de = self._e - self._e[:, [ref]]
         frames = []
         for j, name in enumerate(self.strategies):
             if j == ref:
@@ -123,7 +157,7 @@ class CESamples:
         return pd.DataFrame(rows)
 
     def nmb(self, wtp: float | Sequence[float]) -> np.ndarray:
-        return _nmb(self.costs_, self.effects_, wtp)
+        return _nmb(self._c, self._e, wtp)
 
     def ceac(self, wtp: Sequence[float] | None = None) -> pd.DataFrame:
         """Probability each strategy has the highest NMB, per threshold (long: wtp, strategy, prob)."""
@@ -131,7 +165,7 @@ class CESamples:
         rows = []
         k = len(self.strategies)
         for wi in w:
-            best = _best(self.effects_ * wi - self.costs_, self.effects_)
+            best = _best(self._e * wi - self._c, self._e)
             p = np.bincount(best, minlength=k) / self.n_samples
             rows.extend({"wtp": wi, "strategy": s, "prob": p[j]} for j, s in enumerate(self.strategies))
         return pd.DataFrame(rows)
@@ -140,7 +174,7 @@ class CESamples:
         """Frontier: per threshold the strategy with the highest expected NMB and its CEAC probability."""
         w = wtp_grid() if wtp is None else np.atleast_1d(np.asarray(wtp, dtype=float))
         ce = self.ceac(w)
-        mean_c, mean_e = self.costs_.mean(0), self.effects_.mean(0)
+        mean_c, mean_e = self._c.mean(0), self._e.mean(0)
         rows = []
         for wi in w:
             j = int(_best((mean_e * wi - mean_c)[None, :], mean_e[None, :])[0])
@@ -153,7 +187,7 @@ class CESamples:
         w = wtp_grid() if wtp is None else np.atleast_1d(np.asarray(wtp, dtype=float))
         out = []
         for wi in w:
-            nb = self.effects_ * wi - self.costs_
+            nb = self._e * wi - self._c
             out.append({"wtp": wi, "evpi": float(nb.max(axis=1).mean() - nb.mean(axis=0).max()) * population})
         return pd.DataFrame(out)
 
@@ -210,6 +244,10 @@ def bootstrap_ce(
     if n_boot < 1:
         raise ValueError(f"n_boot must be >= 1, got {n_boot}")
     df = data[[arm, cost, effect]]
+    require_finite(df, [cost, effect], "bootstrap_ce")
+    if df[arm].isna().any():
+        raise ValueError(f"bootstrap_ce: column {arm!r} is missing in row(s) "
+                         f"{np.flatnonzero(df[arm].isna().to_numpy())[:5].tolist()}")
     bad = df[[cost, effect]].isna().any(axis=1)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])

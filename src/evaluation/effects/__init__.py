@@ -14,6 +14,13 @@ and ``plot()``::
     effects.weekly_panel(daily, participants)   # participant-weeks with first_week, for staggered_did
     effects.its(series, "events", "month", "ban", offset="pop", seasonality=2)
     effects.e_value(0.8, (0.7, 0.9))
+
+Inputs an estimator cannot interpret never become a number: the shared guard (``_guard``, also used
+by ``costs`` and ``equity``) refuses infinite values, constant outcomes, codes other than 0/1 or the
+documented category codes, duplicated unit-period rows, units both treated and control, all-treated
+data and missing ids with an error naming the column and the first rows; rows or units it can set
+aside (missing values, balancing, trimming) are counted by reason in ``diagnostics`` and warned once
+as an :class:`EffectWarning`.
 """
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from ._guard import require_finite, require_unique, require_varies, row_list
 from ._results import ROUND, check_columns, check_numeric, complete_cases, diagnostic, diagnostics_frame, warn_failed
 
 Family = Literal["quasipoisson", "poisson", "ols"]
@@ -124,11 +125,22 @@ def its(
     family : ``"quasipoisson"`` (Poisson with Pearson-estimated scale), ``"poisson"`` or
         ``"ols"`` (Newey-West HAC SEs with ``maxlags``; default ``floor(4 (T/100)^(2/9))``).
     impact : ``"level"`` (step only, as in Lopez Bernal et al.) or ``"level+slope"``.
+
+    Refused, naming the column and rows: infinite outcomes or offsets, offsets <= 0, two rows for one time
+    point, a constant outcome. Time points with a missing value are dropped and counted in ``diagnostics``.
     """
     cols = [outcome, time, intervention] + ([offset] if offset else [])
     check_columns(df, cols, "its")
     check_numeric(df, cols, "its")
+    require_finite(df, [outcome], "its", "outcome")
+    if offset:
+        require_finite(df, [offset], "its", "offset")
+        nonpos = (pd.to_numeric(df[offset], errors="coerce") <= 0).to_numpy()
+        if nonpos.any():
+            raise ValueError(f"its: offset column {offset!r} must be positive (its log enters the model); "
+                             f"{row_list(nonpos)} are not")
     d, miss_row = complete_cases(df[cols], cols, "its")
+    require_unique(d, [time], "its")
     d = d.sort_values(time).reset_index(drop=True)
     if len(d) < 8:
         raise ValueError(f"its: need at least 8 time points, got {len(d)}")
@@ -144,9 +156,10 @@ def its(
         X = pd.concat([X, fourier_terms(t, seasonality, period)], axis=1)
     y = d[outcome].to_numpy(float)
     z = stats.norm.ppf(1 - alpha / 2)
+    if family in ("quasipoisson", "poisson") and (y < 0).any():
+        raise ValueError(f"its: {outcome!r} has negative counts")
+    require_varies(y, outcome, "its")
     if family in ("quasipoisson", "poisson"):
-        if (y < 0).any():
-            raise ValueError(f"its: {outcome!r} has negative counts")
         off = np.log(d[offset].to_numpy(float)) if offset else None
         model = sm.GLM(y, X, family=sm.families.Poisson(), offset=off)
         res = model.fit(scale="X2" if family == "quasipoisson" else None)

@@ -22,6 +22,11 @@ than counted as not eligible. The same rule decides "at least one criterion move
 to normal" and "at least one behaviour improved": yes as soon as one observed item
 says so; no only when every relevant item is observed and says no.
 
+Sex is read from documented codes (:data:`SEX_CODES`: M/F, male/female, 남/여, KNHANES 1/2); any other
+code or a missing sex is an error naming the rows. ``dropout_week`` is weeks after enrolment, ``inf``
+for people who never dropped out; a missing value is unknown, so the person is undetermined for
+completion and dropout (counted in ``n_undetermined``), neither completed nor dropped out.
+
 Shares carry a 95% CI and a one-sample test against a published benchmark share
 computed by the SAME method, so the two never disagree: ``ci="wilson"``
 (default) pairs the Wilson interval with the score test (z uses the benchmark's
@@ -44,8 +49,9 @@ import pandas as pd
 from scipy.stats import binomtest
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
+from ..reference.mets_criteria import SEX_CODES, risk_flags, sex_codes  # noqa: F401  (SEX_CODES: documented here too)
 from ..reference.mets_criteria import kleene_any as _any
-from ..reference.mets_criteria import risk_flags
+from ._guard import require_finite
 from ._results import ROUND, check_columns, diagnostic, diagnostics_frame
 
 RTM_CAUTION = {
@@ -55,6 +61,10 @@ RTM_CAUTION = {
            "inflated by regression to the mean (people measured high tend to measure lower next time). "
            "Without a comparison group these shares are not programme effects."),
 }
+
+
+MEASURES = ("sbp", "dbp", "glucose", "waist", "tg", "hdl", "walk_days", "breakfast_days", "salt_high", "smoker",
+            "heavy_drinker")
 
 
 def at_risk(flags: pd.DataFrame) -> pd.Series:
@@ -190,8 +200,13 @@ def kpis(
     check_columns(participants, need, "kpis")
     benchmarks = benchmarks or {}
     d = participants
+    pos = np.arange(len(d))
     if joiners_only and treated in d.columns:
-        d = d[d[treated].astype(bool)]
+        keep = d[treated].astype(bool).to_numpy()
+        d, pos = d[keep], pos[keep]
+    require_finite(participants, [c for c in d.columns if c.rsplit("_w", 1)[0] in MEASURES], "kpis", "measure")
+    # refuse unknown or missing codes up front, naming the rows of the table passed in
+    d = d.assign(sex=sex_codes(d["sex"], "kpis", pos).to_numpy())
     base = risk_flags(d, 0)
     risk = at_risk(base)
     rows = [_row("eligible_at_baseline", 0, risk, benchmarks.get("eligible_at_baseline"), min_n, ci)]
@@ -205,10 +220,15 @@ def kpis(
         rows.append(_row("behaviour_improvement", wk, behaviour_improved(d, wk),
                          benchmarks.get("behaviour_improvement"), min_n, ci))
     if "dropout_week" in d.columns:
-        dw = d["dropout_week"].astype(float)
+        # inf = never dropped out; NaN = unknown -> undetermined for both indicators (three-valued rule).
+        # Before, an unknown dropout week counted as "did not complete" AND "did not drop out".
+        dw = pd.to_numeric(d["dropout_week"], errors="coerce").astype(float)
+        known = dw.notna()
         for wk in weeks:
-            rows.append(_row("completion", wk, (dw > wk).astype(float), benchmarks.get("completion"), min_n, ci))
-            rows.append(_row("dropout", wk, (dw <= wk).astype(float), benchmarks.get("dropout"), min_n, ci))
+            rows.append(_row("completion", wk, (dw > wk).astype("boolean").where(known, pd.NA),
+                             benchmarks.get("completion"), min_n, ci))
+            rows.append(_row("dropout", wk, (dw <= wk).astype("boolean").where(known, pd.NA),
+                             benchmarks.get("dropout"), min_n, ci))
     res = KPIResult(pd.DataFrame(rows))
     if verbose:
         print(RTM_CAUTION[lang])

@@ -55,6 +55,10 @@ LABELS = {
     "eff_chk_effective_sample_size": {"ko": "비교군 유효표본크기", "en": "Comparison effective sample size"},
     "eff_chk_undetermined": {"ko": "판정 불가(결측)", "en": "Undetermined (missing)"},
     "eff_chk_suppressed": {"ko": "소표본 비공개", "en": "Suppressed (small cell)"},
+    # input guard (issue 21): drops counted by reason, constant outcomes, trimming
+    "eff_chk_dropped": {"ko": "제외", "en": "Dropped"},
+    "eff_chk_constant_outcome": {"ko": "결과값이 모두 같음", "en": "Constant outcome"},
+    "eff_chk_trimmed_comparison_units": {"ko": "트리밍된 비교 단위", "en": "Trimmed comparison units"},
 }
 
 # units of the clinical measures (participants table columns ``<measure>_w<week>``)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
+from ._guard import require_finite
 from ._results import ROUND, EffectResult, check_columns, complete_cases, diagnostic, diagnostics_frame, normal_ci, warn_failed
 
 
@@ -87,6 +88,8 @@ def trajectory(
     """Fit the weekly-steps mixed model; see the module docstring. Units: steps/day. Participants with a
     missing index date, group or covariate are dropped with a warning and counted in ``diagnostics``."""
     check_columns(participants, ["participant_id", "index_date", group, *covariates], "trajectory(participants)")
+    check_columns(daily, ["participant_id", "date", "steps"], "trajectory(daily)")
+    require_finite(daily, ["steps"], "trajectory(daily)", "outcome")
     participants, miss_row = complete_cases(participants, ["index_date", group, *covariates], "trajectory")
     w = weekly_steps(daily, participants, window=window, group=group, covariates=covariates)
     if w.empty:

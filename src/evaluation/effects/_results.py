@@ -84,7 +84,11 @@ def diagnostics_view(results: dict[str, Any], lang: str = "ko") -> pd.DataFrame:
 
 def complete_cases(df: pd.DataFrame, columns: list[str], where: str) -> tuple[pd.DataFrame, dict]:
     """Rows with every column observed, and the diagnostics row counting the rest (R's ``na.omit``:
-    drop incomplete units, warn with the count, instead of failing deep in a solver)."""
+    drop incomplete units, warn with the count, instead of failing deep in a solver). An infinite value
+    is not "missing": it is refused, naming the column and rows (:func:`._guard.require_finite`)."""
+    from ._guard import require_finite
+
+    require_finite(df, list(columns), where)
     d = df.dropna(subset=list(columns))
     dropped = len(df) - len(d)
     per_col = {c: int(df[c].isna().sum()) for c in columns if df[c].isna().any()}

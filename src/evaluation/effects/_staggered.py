@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._ifs import ESTIMATORS, overlap_fails, regression_singular
-from ._results import ROUND, EffectResult, check_columns, check_numeric, normal_ci
+from ._ifs import ESTIMATORS, logit_fit, overlap_fails, regression_singular
+from ._results import ROUND, EffectResult, EffectWarning, check_columns, check_numeric, normal_ci
 from ._staggered_design import Design, _fmt, note, prepare
 
 ControlGroup = Literal["nevertreated", "notyettreated"]
@@ -39,7 +39,7 @@ TRIM_LEVEL = 0.995  # DRDID / R did: comparison units with a propensity score >=
 SE_FLOOR = np.sqrt(np.finfo(float).eps) * 10  # R did reports an SE at or below this as NA (a constant)
 
 
-class StaggeredDiDWarning(UserWarning):
+class StaggeredDiDWarning(EffectWarning):
     """A staggered DiD result needs a second look: units or cohorts dropped or recoded, a pre-trend test rejects."""
 
 
@@ -248,6 +248,10 @@ def _cells(dz: Design, control_group: str, est_method: str, base_period: str, an
             if est_method in ("dr", "reg") and regression_singular(X, D):
                 skipped.append((dz.label(g), dz.label(c), "singular covariates among comparison units"))
                 continue
+            if est_method in ("dr", "ipw"):
+                # DRDID's trimming gives comparison units with a score >= TRIM_LEVEL weight 0: count them
+                e = 1.0 / (1.0 + np.exp(-np.clip(X @ logit_fit(X, D), -35, 35)))
+                dz.n_trimmed += int(((D == 0) & (e >= TRIM_LEVEL)).sum())
             try:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     att, inf_sub = fn(dy, D, X, trim_level=TRIM_LEVEL)
@@ -452,6 +456,14 @@ def _diagnostics(dz: Design, skipped: list, no_post: list, pretest: dict, why_no
     else:
         rows.insert(0, note("pre_trend", np.nan, alpha, None, f"처치 전 추세 검정 불가: {why_no_pretest}",
                             f"pre-trend test not available: {why_no_pretest}"))
+    k = dz.n_trimmed
+    rows.append(note("trimmed_comparison_units", k, 0, k == 0,
+                     f"성향점수 >= {TRIM_LEVEL}인 비교 단위 {k}개(집단-시점 칸별 합계)의 가중치를 0으로 둠(DRDID 트리밍)",
+                     f"{k} comparison unit-cells with a propensity score >= {TRIM_LEVEL} given weight 0 "
+                     "(DRDID trimming; summed over group-time cells)"))
+    if k:
+        messages.append(f"{k} comparison unit-cells with a propensity score >= {TRIM_LEVEL} were trimmed "
+                        "(weight 0; summed over group-time cells)")
     labs = _fmt([dz.label(g) for g in no_post])
     rows.append(note("cohorts_without_post_period", len(no_post), 0, not no_post,
                      f"처치 후 기간이 없는 코호트 {len(no_post)}개({labs or '없음'})는 집단별 집계에서 제외",

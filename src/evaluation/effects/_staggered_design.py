@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._guard import require_finite, require_varies
+
 NEVER = np.inf  # cohort position of never-treated units (and of units used only as controls)
 
 
@@ -72,6 +74,7 @@ class Design:
     dropped_periods: list = field(default_factory=list)
     warn: list[str] = field(default_factory=list)
     all_labels: np.ndarray | None = None  # labels before periods were dropped (cohort positions may exceed T)
+    n_trimmed: int = 0  # comparison unit-cells trimmed (score >= 0.995), filled in by the cell estimation
 
     @property
     def T(self) -> int:
@@ -119,6 +122,11 @@ def prepare(
                          "treated period in every row")
     if np.isneginf(d[group]).any():
         raise ValueError(f"{where}: {group!r} is -inf; use inf (or 0) for never-treated units")
+    # an infinite outcome or covariate would turn its cohort's cells into NaN, and the cohort would be
+    # dropped for "no post-treatment period"; name the real cause instead
+    require_finite(d, [outcome], where, "outcome")
+    require_finite(d, covariates, where, "covariate")
+    require_varies(d[outcome].to_numpy(float), outcome, where)
 
     notes: list[dict] = []
     warn: list[str] = []
@@ -126,7 +134,11 @@ def prepare(
     # lacks a period and leaves with the balancing below, where it is counted
     complete_row = d[[outcome] + covariates].notna().all(axis=1)
     n_rows_missing = int((~complete_row).sum())
+    units_with_missing = set(d.loc[~complete_row, unit])
+    n_units_input = d[unit].nunique()
     d = d[complete_row]
+    # units whose every row has a missing outcome or covariate vanish here: count them with the balancing
+    n_all_missing = n_units_input - d[unit].nunique()
     labels = np.sort(d[time].unique())
     if len(labels) < 2:
         raise ValueError(f"{where}: need at least two periods with data, got {list(labels)}")
@@ -213,17 +225,29 @@ def prepare(
     # balanced panel: a unit must have a complete row in every remaining period
     Yw = d.pivot(index=unit, columns=time, values=outcome).reindex(columns=labels)
     full = Yw.notna().all(axis=1)
-    n_incomplete = int((~full).sum())
-    n_units_before = len(Yw)
+    n_incomplete = int((~full).sum()) + n_all_missing
+    n_units_before = len(Yw) + n_all_missing
+    n_by_missing = int(pd.Index(Yw.index[~full.to_numpy()]).isin(list(units_with_missing)).sum()) + n_all_missing
     Yw = Yw[full]
     units = Yw.index
     if len(units) == 0:
         raise ValueError(f"{where}: no unit is observed in every period; the panel is empty once balanced")
     share = n_incomplete / max(n_units_before, 1)
+    n_absent = n_incomplete - n_by_missing
     notes.append(note("incomplete_panel", round(share, 4), 0.1, share <= 0.1,
-                      f"일부 기간이 빠진 {n_incomplete}명({share:.1%}) 제외(균형 패널; 결측 행 {n_rows_missing}개)",
-                      f"{n_incomplete} units ({share:.1%}) missing a period dropped to balance the panel "
+                      f"일부 기간이 빠진 {n_incomplete}명({share:.1%}) 제외(균형 패널): 결측 결과·공변량 때문 "
+                      f"{n_by_missing}명, 기간 행 없음 {n_absent}명(결측 행 {n_rows_missing}개)",
+                      f"{n_incomplete} units ({share:.1%}) missing a period dropped to balance the panel: "
+                      f"{n_by_missing} for a missing outcome or covariate, {n_absent} with no row in some period "
                       f"({n_rows_missing} rows with a missing outcome or covariate)"))
+    for reason, k, ko, en in (("missing_value", n_by_missing, "결측 결과·공변량 때문에 균형 패널에서 제외한 단위",
+                               "units dropped to balance the panel for a missing outcome or covariate"),
+                              ("missing_period", n_absent, "기간 행이 없어 균형 패널에서 제외한 단위",
+                               "units dropped to balance the panel for a period with no row")):
+        notes.append(note(f"dropped:{reason}", k, 0, k == 0, f"{ko} {k}개", f"{en}: {k}"))
+    if n_incomplete:
+        warn.append(f"{n_incomplete} of {n_units_before} units ({share:.1%}) dropped to balance the panel: "
+                    f"{n_by_missing} for a missing outcome or covariate, {n_absent} with no row in some period")
     X = {c: d.pivot(index=unit, columns=time, values=c).reindex(index=units, columns=labels).to_numpy(float)
          for c in covariates}
     G = G_all.reindex(units).to_numpy(float)

@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..publish import i18n, suppression
 from . import _labels  # noqa: F401
+from ..effects._guard import require_finite, require_ids, row_list
 from ._validate import ridit
 
 Kernel = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -263,6 +264,14 @@ def gap_change(
     for col in ("before", "after", group):
         if col not in periods.columns:
             raise ValueError(f"periods table: column {col!r} not found")
+    # a missing group would become the group "nan"; a missing or infinite outcome would make its group's
+    # mean NaN and every measure with it: refuse, naming the rows
+    require_ids(periods, group, "gap_change", "group")
+    require_finite(periods, ["before", "after"], "gap_change", "outcome")
+    miss = periods[["before", "after"]].isna().any(axis=1).to_numpy()
+    if miss.any():
+        raise ValueError(f"gap_change: 'before' or 'after' is missing in {int(miss.sum())} {row_list(miss)}; "
+                         "participant_periods leaves such people out, drop them before passing periods")
     table = ORDERED_KERNELS if ordered else UNORDERED_KERNELS
     measures = list(measures) if measures is not None else list(table)
     unknown = [m for m in measures if m not in table]

@@ -2,7 +2,9 @@
 
 Each measure takes a tidy table with one row per group and column names; this
 module turns those into sorted numpy arrays and raises a clear ``ValueError``
-naming the column and row when something is off.
+naming the column and row when something is off (missing or infinite values, negative
+populations or SEs, duplicated groups), in the wording of the estimators' shared input
+guard (:mod:`evaluation.effects._guard`).
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from ..effects._guard import row_list
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,11 @@ def _numeric(data: pd.DataFrame, col: str) -> np.ndarray:
     arr = s.to_numpy(dtype=float)
     bad = ~np.isfinite(arr)
     if bad.any():
+        # the shared guard's wording (column and rows, never the value)
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"column {col!r}, row {i}: expected a finite number, found {s.iloc[i]!r}")
+        kind = "missing" if np.isnan(arr[i]) else "infinite"
+        raise ValueError(f"column {col!r}, row {i}: expected a finite number, found a {kind} value; "
+                         f"{int(bad.sum())} non-finite in {row_list(bad)}")
     return arr
 
 

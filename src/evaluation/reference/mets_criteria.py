@@ -14,7 +14,7 @@ hdl         HDL < 40 (men) / < 50 (women)                    mg/dL
 =========== =============================================== =========
 
 Metabolic syndrome: three or more criteria. Measures are columns ``<measure>_w<week>`` (``sbp_w0``,
-``waist_w24``, ...) and ``sex`` (``"M"`` for men).
+``waist_w24``, ...) and ``sex`` in one of the documented codes (:data:`SEX_CODES`; anything else is an error).
 
 Missing measures follow three-valued logic (SQL / pandas' nullable booleans): a criterion is at risk or
 normal when its own measures decide it (BP is at risk when either observed pressure is high), unknown
@@ -53,6 +53,23 @@ def kleene_any(frame: pd.DataFrame) -> pd.Series:
                      dtype="boolean")
 
 
+# documented sex codes (strings matched case-insensitively after stripping); KNHANES codes sex 1 = male, 2 = female
+SEX_CODES: dict[object, str] = {
+    "M": "M", "male": "M", "man": "M", "남": "M", "남자": "M", "남성": "M", 1: "M",
+    "F": "F", "female": "F", "woman": "F", "여": "F", "여자": "F", "여성": "F", 2: "F",
+}
+
+
+def sex_codes(s: pd.Series, where: str = "kpis", positions=None) -> pd.Series:
+    """``"M"`` / ``"F"`` from the documented codes :data:`SEX_CODES` (M/F, male/female in any case, 남/여,
+    1/2 as KNHANES). Anything else, a missing value included, is an error naming the rows: the waist and HDL
+    cut-offs differ by sex, and before this every code other than exactly "M" got the women's cut-offs
+    (a man coded "male" with a waist of 87 cm was flagged at risk)."""
+    from ..effects._guard import normalise_codes  # the estimators' one input guard; imported late (heavy)
+
+    return normalise_codes(s, SEX_CODES, "sex", where, positions)
+
+
 def _by_sex(male: pd.Series, cutoff: tuple[float, float]) -> pd.Series:
     return pd.Series(np.where(male, cutoff[0], cutoff[1]), index=male.index)
 
@@ -61,7 +78,7 @@ def risk_flags(df: pd.DataFrame, week: int) -> pd.DataFrame:
     """The five criteria at ``week`` as nullable booleans (``pd.NA`` only where that criterion's own
     measures cannot decide it)."""
     s = f"_w{week}"
-    male = df["sex"] == "M"
+    male = sex_codes(df["sex"], "risk_flags") == "M"
     out = pd.DataFrame(index=df.index)
     out["bp"] = kleene_any(pd.DataFrame({"s": _ge(df[f"sbp{s}"], CUTOFFS["sbp"]),
                                          "d": _ge(df[f"dbp{s}"], CUTOFFS["dbp"])}))
