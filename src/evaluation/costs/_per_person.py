@@ -19,7 +19,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ._ledger import validate_ledger
+from ._ledger import FUNDING_SOURCES, validate_ledger
 from ._unit_costs import MIN_N
 
 TOTAL = "total"
@@ -80,7 +80,8 @@ def cost_per_person(ledger: pd.DataFrame, *, periods: Mapping[str, Sequence[int]
         missing = sorted(set(years) - set(int(y) for y in sub["year"].dropna()))
         if missing:
             raise ValueError(f"{name}: period {period!r} asks for year(s) {missing} the ledger does not hold")
-        groups = [(src, g) for src, g in sub.groupby("funding_source", observed=True)] + [(TOTAL, sub)]
+        order = {s: i for i, s in enumerate(FUNDING_SOURCES)}
+        groups = sorted(sub.groupby("funding_source", observed=True), key=lambda sg: order[sg[0]]) + [(TOTAL, sub)]
         for src, g in groups:
             executed = g["executed_krw"].sum(min_count=1)
             n_without = int(g["executed_krw"].isna().sum())

@@ -18,6 +18,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from ._kpi import RTM_CAUTION, TEST_NAMES, CIMethod, share_test
 from ._results import ROUND, diagnostic, diagnostics_frame
@@ -64,6 +65,19 @@ class ReportedRateResult:
     def difference(self) -> float:
         """Reported minus national rate (proportion points)."""
         return self.reported_rate - self.national_rate
+
+    @property
+    def n_needed(self) -> int | None:
+        """Smallest denominator (persons) at which the score test would call this difference significant
+        at 5%: ``n >= 1.96^2 p0 (1 - p0) / (p - p0)^2`` with the rates as printed (None when they are equal).
+
+        A planning figure: it ignores the rounding of ``k`` (and is the normal approximation for the exact test).
+        """
+        d = self.reported_rate - self.national_rate
+        if d == 0:
+            return None
+        z = float(norm.ppf(1 - ALPHA / 2))
+        return int(np.ceil(z * z * self.national_rate * (1 - self.national_rate) / (d * d)))
 
     @property
     def significant(self) -> bool:
