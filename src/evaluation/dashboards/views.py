@@ -20,6 +20,7 @@ from ..publish import glossary, staff_table
 from ..publish.i18n import register, t
 from ..publish.plots import thousands
 from ..publish.provenance import Provenance
+from . import _records_view
 from ._app import DashboardApp, card, figure, message, panel
 from ._data import RunData
 
@@ -195,6 +196,8 @@ def _district_metric(run: RunData, district: str, metric: str, unit: str) -> dic
 
 
 def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Widget]:
+    if not _records_view.has_wearable(run):  # e.g. the mobile-healthcare programme: records and reported figures only
+        return _records_view.render_overview(run, lang, district)
     seoul_only = t("seoul_only", lang) if district else ""
     if district:
         enrolled = _district_total(run, district)
@@ -297,6 +300,8 @@ def render_districts(run: RunData, lang: str, district: str | None, choice: str 
     official = bool(choice and choice.startswith(OFFICIAL))
     profile_name, measures_name = ("official_profile", "official_inequality") if official else ("district_profile", "inequality_measures")
     profile = run.table(profile_name)
+    if profile is None and not _records_view.has_wearable(run):
+        return _records_view.render_districts(run, lang, district, choice)
     if profile is None or choice is None:
         return [_missing(lang, t("dash_districts", lang))]
     indicator = choice[len(OFFICIAL):] if official else choice
@@ -410,16 +415,21 @@ def render_cost(run: RunData, lang: str, district: str | None) -> list[W.Widget]
     if icer_entry is not None and icer_entry.get("value") is None and quadrant:
         icer_entry = dict(icer_entry, value=t(f"quadrant_{quadrant['value']}", lang), unit="")
     no_exec = {"value": t("no_execution_data", lang), "unit": "", "provenance": (run.find("budget_total_krw") or {}).get("provenance")}
+    own_exec = run.find("execution_rate")  # the programme's own ledger, when its seed gives executed amounts
     cards = W.HBox([
         card(t("budget_total", lang), run.find("budget_total_krw"), unit="KRW", lang=lang),
-        card(t("execution_rate", lang), no_exec, lang=lang),
+        card(t("execution_rate", lang), own_exec or no_exec, unit="share" if own_exec else None, lang=lang),
         card(t("cost_per_participant", lang), run.find("cost_per_participant_krw"), unit="KRW", lang=lang),
         card(t("cost_per_completer", lang), run.find("cost_per_completer_krw"), unit="KRW", lang=lang),
         card(t("cost_per_risk_reduced", lang), run.find("cost_per_risk_reduced_krw"), unit="KRW", lang=lang),
         card(t("icer", lang), icer_entry, unit="KRW", lang=lang),
         card(t("prob_ce", lang), run.find("prob_cost_effective_at_wtp"), unit="share", lang=lang),
     ], layout=W.Layout(flex_flow="row wrap"))
-    body: list[W.Widget] = [cards]
+    body: list[W.Widget] = [cards] + _records_view.cost_panels(run, lang)
+    own = run.table("execution_programme")
+    if own is not None:
+        body.append(panel(t("execution_own", lang), [_execution_chart(own, lang),
+                                                     W.HTML(f"<small>{html.escape(_source(run, 'execution_programme', lang))}</small>")]))
     ledger = run.table("ledger_by_category")
     body.append(panel(t("ledger_by_category", lang), [_ledger_chart(ledger, lang), W.HTML(f"<small>{html.escape(_source(run, 'ledger_by_category', lang))}</small>")]
                       if ledger is not None else _missing(lang, t("ledger_by_category", lang))))
