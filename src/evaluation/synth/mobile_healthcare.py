@@ -28,7 +28,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ..reference.mets_criteria import CRITERIA
+from ..reference.mets_criteria import CRITERIA, CUTOFFS
 
 PROGRAMME = "mobile_healthcare_ilsandong"
 #: seed 003 (2023-12): reported rates of the programme and of the national programme
@@ -40,11 +40,15 @@ COMPARISON_RATES = {"behaviour_improvement": 0.45, "risk_reduction": 0.50}
 BASELINE_RISK = {"bp": 0.45, "glucose": 0.35, "waist": 0.40, "tg": 0.30, "hdl": 0.25}
 WEEKS = (0, 12, 24)
 
-# ranges (inclusive) used to place a measure at risk or normal; cut-offs in mets_criteria
-_RISK = {"sbp": (130, 165), "glucose": (100, 135), "tg": (150, 260)}
-_NORMAL = {"sbp": (100, 128), "dbp": (60, 83), "glucose": (75, 98), "tg": (60, 148)}
-_WAIST = {"M": ((90.0, 104.0), (75.0, 89.0)), "F": ((85.0, 99.0), (68.0, 84.0))}
-_HDL = {"M": ((28, 39), (41, 70)), "F": ((32, 49), (51, 80))}
+# ranges (inclusive) that place a measure at risk or normal, built on the cut-offs of mets_criteria
+# (defined once there): at risk from the cut-off up, normal strictly on the safe side of it
+_C = CUTOFFS
+_RISK = {"sbp": (int(_C["sbp"]), int(_C["sbp"]) + 35), "glucose": (int(_C["glucose"]), int(_C["glucose"]) + 35),
+         "tg": (int(_C["tg"]), int(_C["tg"]) + 110)}
+_NORMAL = {"sbp": (100, int(_C["sbp"]) - 2), "dbp": (60, int(_C["dbp"]) - 2), "glucose": (75, int(_C["glucose"]) - 2),
+           "tg": (60, int(_C["tg"]) - 2)}
+_WAIST = {s: ((w, w + 14.0), (w - 15.0, w - 1.0)) for s, w in (("M", _C["waist"][0]), ("F", _C["waist"][1]))}
+_HDL = {s: ((h - 12, int(h) - 1), (int(h) + 1, int(h) + 30)) for s, h in (("M", _C["hdl"][0]), ("F", _C["hdl"][1]))}
 
 
 def _draw_int(rng: np.random.Generator, lo_hi: tuple[int, int], size: int) -> np.ndarray:
