@@ -26,6 +26,8 @@ register({
                                     "사업 현황과 예산·비용 대시보드에서 이 사업의 결과를 보십시오.",
                               "en": "This programme has no wearable data and no figures by Seoul district, so no district map is drawn. "
                                     "See the programme overview and the budget and cost dashboards for its results."},
+    "no_district": {"ko": "이 사업에는 자치구별 자료가 없어 전체 값을 보여 드립니다.",
+                    "en": "This programme has no figures by district; showing the programme as a whole."},
     "kpi_reported": {"ko": "보고된 성과 (근거 문서)", "en": "Reported results (seed document)"},
     "kpi_records": {"ko": "참여자 기록으로 계산한 성과", "en": "Results computed from participant records"},
     "kpi_vs_comparison": {"ko": "비교군 대비 차이 (95% 신뢰구간)", "en": "Difference from the comparison group (95% CI)"},
@@ -58,7 +60,7 @@ def notice(key: str, lang: str) -> W.HTML:
                   f"color:#1f3b66'>{html.escape(t(key, lang))}</div>")
 
 
-def _with_national(entry: dict | None, national: dict | None, lang: str) -> str:
+def _with_national(national: dict | None, lang: str) -> str:
     if not national or national.get("value") is None:
         return ""
     return f"{t('national_rate', lang)} {float(national['value']):.1%}"
@@ -73,14 +75,14 @@ def _rates_chart(run: RunData, lang: str) -> W.Widget | None:
             e = run.find(key)
             if e and e.get("value") is not None and e.get("ci") and None not in e["ci"]:
                 n = run.find(nat)
-                rows.append({"label": t(f"{kind}_{ind}", lang), "value": float(e["value"]), "lo": float(e["ci"][0]),
+                rows.append({"label": t(f"{kind}_{ind}", lang), "kind": kind, "value": float(e["value"]), "lo": float(e["ci"][0]),
                              "hi": float(e["ci"][1]), "national": float(n["value"]) if n and n.get("value") is not None else np.nan})
     if not rows:
         return None
     df = pd.DataFrame(rows)
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     x = np.arange(len(df))
-    ax.bar(x, df["value"], color=["#1565c0" if "보고" in s or "reported" in s else "#607d8b" for s in df["label"]], alpha=0.85)
+    ax.bar(x, df["value"], color=["#1565c0" if k == "reported" else "#607d8b" for k in df["kind"]], alpha=0.85)
     ax.errorbar(x, df["value"], yerr=[df["value"] - df["lo"], df["hi"] - df["value"]], fmt="none", color="k", capsize=4)
     ax.scatter(x, df["national"], marker="D", color="#c62828", zorder=3, label=t("national_rate", lang))
     ax.set_xticks(x, df["label"], fontsize=8)
@@ -93,6 +95,8 @@ def _rates_chart(run: RunData, lang: str) -> W.Widget | None:
 def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Widget]:
     """Overview of a run without wearable data: enrolment, reported and records KPIs, the comparison, cost cards."""
     body: list[W.Widget] = [notice("no_wearable", lang)]
+    if district:
+        body.append(notice("no_district", lang))
     body.append(W.HBox([
         card(t("enrolled", lang), run.find("participants_enrolled"), lang=lang),
         card(t("completed", lang), run.find("participants_completed"), lang=lang),
@@ -100,11 +104,11 @@ def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Wid
         card(t("comparison_size", lang), run.find("comparison_group_size"), lang=lang),
     ], layout=W.Layout(flex_flow="row wrap")))
     reported = [card(t(k, lang), run.find(key), unit="share", lang=lang,
-                     scope=_with_national(run.find(key), run.find(nat), lang))
+                     scope=_with_national(run.find(nat), lang))
                 for k, key, nat in (("reported_behaviour", "reported_behaviour_rate", "national_behaviour_rate"),
                                     ("reported_risk", "reported_risk_rate", "national_risk_rate"))]
     records = [card(t(k, lang), run.find(key), unit="share", lang=lang,
-                    scope=_with_national(run.find(key), run.find(nat), lang))
+                    scope=_with_national(run.find(nat), lang))
                for k, key, nat in (("records_behaviour", "kpi_behaviour_improvement_share", "national_behaviour_rate"),
                                    ("records_risk", "kpi_risk_reduction_share", "national_risk_rate"))]
     body.append(panel(t("kpi_reported", lang), [W.HBox(reported, layout=W.Layout(flex_flow="row wrap")),
