@@ -42,8 +42,8 @@ HEADLINES: list[str] = [
     "participants_enrolled", "retention_24w", "mean_daily_steps", "att_steps", "budget_total_krw",
     "cost_per_participant_krw", "prob_cost_effective_at_wtp", "official_all_cause_mortality_bgv",
     # the mobile-healthcare programme (notebooks 70 and 71)
-    "reported_risk_rate", "national_risk_rate", "reported_risk_pvalue", "reported_behaviour_rate", "national_behaviour_rate",
-    "reported_behaviour_pvalue", "cost_per_participant_2023_krw", "cost_per_participant_2022h2_2024_krw",
+    "reported_risk_rate", "national_risk_rate", "reported_behaviour_rate", "national_behaviour_rate",
+    "cost_per_participant_2023_krw", "cost_per_participant_2022h2_2024_krw",
     "cost_per_risk_reduced_2022h2_2024_krw", "cost_per_behaviour_improved_2022h2_2024_krw",
     "kpi_risk_reduction_share", "kpi_behaviour_improvement_share", "kpi_risk_reduction_difference",
     "kpi_behaviour_improvement_difference",
