@@ -7,6 +7,7 @@ wearable data and shows these instead, every number with its provenance badge.
 from __future__ import annotations
 
 import html
+from typing import Callable
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
@@ -37,6 +38,9 @@ register({
     "records_risk": {"ko": "건강위험요인 감소율 (기록)", "en": "Risk-factor reduction (records)"},
     "national_rate": {"ko": "전국", "en": "national"},
     "comparison_size": {"ko": "비교군 인원", "en": "Comparison group"},
+    "no_model": {"ko": "이 사업에는 경제성 모형(ICER, 비용-효과 수용 곡선)이 없습니다. 근거 문서의 집행액으로 1인당 비용을 보여 드립니다.",
+                 "en": "This programme has no economic model (ICER, acceptability curve). Showing cost per person from the executed amounts in the seed document."},
+    "budget_secured": {"ko": "확보액 (예산)", "en": "Secured budget"},
     "cost_per_person_table": {"ko": "집행액 기준 1인당 비용 (재원별, 상한값)", "en": "Executed cost per person (by funding source, upper bound)"},
     "execution_own": {"ko": "이 사업의 예산 집행 (확보액 대비)", "en": "This programme's budget execution (against the secured amount)"},
     "rtm_note": {"ko": "보고된 비율은 위험군 등록자의 전후 비교라 평균으로의 회귀가 섞여 있습니다. 효과는 비교군 대비 차이로 보십시오.",
@@ -75,7 +79,8 @@ def _rates_chart(run: RunData, lang: str) -> W.Widget | None:
             e = run.find(key)
             if e and e.get("value") is not None and e.get("ci") and None not in e["ci"]:
                 n = run.find(nat)
-                rows.append({"label": t(f"{kind}_{ind}", lang), "kind": kind, "value": float(e["value"]), "lo": float(e["ci"][0]),
+                rows.append({"label": t(f"{kind}_{ind}", lang), "kind": kind,
+                             "source": Provenance.coerce(e["provenance"]).label(lang) if e.get("provenance") else "", "value": float(e["value"]), "lo": float(e["ci"][0]),
                              "hi": float(e["ci"][1]), "national": float(n["value"]) if n and n.get("value") is not None else np.nan})
     if not rows:
         return None
@@ -89,6 +94,10 @@ def _rates_chart(run: RunData, lang: str) -> W.Widget | None:
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0%}")
     ax.legend(fontsize=8, loc="lower right")
+    word = {"reported": ("보고", "reported"), "records": ("기록", "records")}
+    kinds = {word[k][0 if lang == "ko" else 1]: src for k, src in zip(df["kind"], df["source"])}
+    fig.text(0.01, -0.06, ("출처: " if lang == "ko" else "Sources: ") + " · ".join(f"{k} — {v}" for k, v in kinds.items()),
+             fontsize=7, color="#555")
     return figure(fig)
 
 
@@ -122,10 +131,10 @@ def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Wid
                             ("records_risk", "kpi_risk_reduction_difference")) if run.find(key)]
     if diffs:
         body.append(panel(t("kpi_vs_comparison", lang), W.HBox(diffs, layout=W.Layout(flex_flow="row wrap"))))
-    body.append(W.HBox([
-        card(t("cost_per_participant", lang), run.find("cost_per_participant_krw"), unit="KRW", lang=lang),
-        card(t("cost_per_risk_reduced", lang), run.find("cost_per_risk_reduced_krw"), unit="KRW", lang=lang),
-    ], layout=W.Layout(flex_flow="row wrap")))
+    costs = [card(t(k, lang), run.find(key), unit="KRW", lang=lang, scope=_label(run.find(key), lang))
+             for k, key in (("cost_per_participant", "cost_per_participant_krw"), ("cost_per_risk_reduced", "cost_per_risk_reduced_krw"))
+             if run.find(key) is not None]
+    body.append(W.HBox(costs, layout=W.Layout(flex_flow="row wrap")))
     return body
 
 
@@ -151,8 +160,31 @@ def render_districts(run: RunData, lang: str, district: str | None, choice: str 
     return body
 
 
-def cost_panels(run: RunData, lang: str) -> list[W.Widget]:
-    """Cost per person by period and funding source, and the programme's own execution, when the run has them."""
+def render_cost(run: RunData, lang: str, execution_chart: Callable[[pd.DataFrame, str], W.Widget]) -> list[W.Widget]:
+    """Budget and cost of a run without wearable data or an economic model: the cards it has, executed cost
+    per person by period and funding source, and the programme's own execution by year and source."""
+    entries = [("budget_secured", run.find("budget_total_krw"), "KRW"), ("execution_rate", run.find("execution_rate"), "share"),
+               ("cost_per_participant", run.find("cost_per_participant_krw"), "KRW"),
+               ("cost_per_risk_reduced", run.find("cost_per_risk_reduced_krw"), "KRW")]
+    cards = [card(t(k, lang), e, unit=u, lang=lang, scope=_label(e, lang)) for k, e, u in entries if e is not None]
+    body: list[W.Widget] = [notice("no_model", lang), W.HBox(cards, layout=W.Layout(flex_flow="row wrap"))]
+    body += _cost_table(run, lang)
+    own = run.table("execution_programme")
+    if own is not None:
+        prov = run.table_provenance("execution_programme")
+        foot = Provenance.coerce(prov).text(lang) if prov else ""
+        body.append(panel(t("execution_own", lang), [execution_chart(own, lang), W.HTML(f"<small>{html.escape(foot)}</small>")]))
+    return body
+
+
+def _label(entry: dict | None, lang: str) -> str:
+    """The result's own label (it names the period and says "upper bound"), in the page's language."""
+    if not entry:
+        return ""
+    return str(entry.get(f"label_{lang}") or entry.get("label") or "")
+
+
+def _cost_table(run: RunData, lang: str) -> list[W.Widget]:
     out: list[W.Widget] = []
     per = run.table("cost_per_person")
     if per is not None:
@@ -160,7 +192,9 @@ def cost_panels(run: RunData, lang: str) -> list[W.Widget]:
         foot = Provenance.coerce(prov).text(lang) if prov else ""
         i = 0 if lang == "ko" else 1
         wide = per.pivot_table(index=["period", "funding_source"], columns="denominator", values="krw_per_person", sort=False)
-        wide = wide.reset_index()
+        order = {s: j for j, s in enumerate(SOURCES)}  # national, provincial, city, district, other, total
+        periods = {p: j for j, p in enumerate(dict.fromkeys(per["period"]))}
+        wide = wide.reset_index().sort_values(["period", "funding_source"], key=lambda c: c.map(periods if c.name == "period" else order))
         wide["funding_source"] = wide["funding_source"].map(lambda s: SOURCES.get(s, (s, s))[i])
         wide = wide.rename(columns={**{k: v[i] for k, v in DENOMINATORS.items()},
                                     "period": "기간" if lang == "ko" else "Period",

@@ -414,22 +414,19 @@ def render_cost(run: RunData, lang: str, district: str | None) -> list[W.Widget]
     icer_entry = run.find("icer_krw_per_qaly")
     if icer_entry is not None and icer_entry.get("value") is None and quadrant:
         icer_entry = dict(icer_entry, value=t(f"quadrant_{quadrant['value']}", lang), unit="")
+    if not _records_view.has_wearable(run):  # no economic model either: the reported figures' costs only
+        return _records_view.render_cost(run, lang, _execution_chart)
     no_exec = {"value": t("no_execution_data", lang), "unit": "", "provenance": (run.find("budget_total_krw") or {}).get("provenance")}
-    own_exec = run.find("execution_rate")  # the programme's own ledger, when its seed gives executed amounts
     cards = W.HBox([
         card(t("budget_total", lang), run.find("budget_total_krw"), unit="KRW", lang=lang),
-        card(t("execution_rate", lang), own_exec or no_exec, unit="share" if own_exec else None, lang=lang),
+        card(t("execution_rate", lang), no_exec, lang=lang),
         card(t("cost_per_participant", lang), run.find("cost_per_participant_krw"), unit="KRW", lang=lang),
         card(t("cost_per_completer", lang), run.find("cost_per_completer_krw"), unit="KRW", lang=lang),
         card(t("cost_per_risk_reduced", lang), run.find("cost_per_risk_reduced_krw"), unit="KRW", lang=lang),
         card(t("icer", lang), icer_entry, unit="KRW", lang=lang),
         card(t("prob_ce", lang), run.find("prob_cost_effective_at_wtp"), unit="share", lang=lang),
     ], layout=W.Layout(flex_flow="row wrap"))
-    body: list[W.Widget] = [cards] + _records_view.cost_panels(run, lang)
-    own = run.table("execution_programme")
-    if own is not None:
-        body.append(panel(t("execution_own", lang), [_execution_chart(own, lang),
-                                                     W.HTML(f"<small>{html.escape(_source(run, 'execution_programme', lang))}</small>")]))
+    body: list[W.Widget] = [cards]
     ledger = run.table("ledger_by_category")
     body.append(panel(t("ledger_by_category", lang), [_ledger_chart(ledger, lang), W.HTML(f"<small>{html.escape(_source(run, 'ledger_by_category', lang))}</small>")]
                       if ledger is not None else _missing(lang, t("ledger_by_category", lang))))
