@@ -47,6 +47,10 @@ register({
                  "en": "Reported rates are before/after shares among people enrolled at risk (regression to the mean); read the effect from the difference against the comparison group."},
 })
 
+CODES = {"participant": ("참여자", "participant"), "waiting_list": ("대기자 (비교군)", "waiting list (comparison)"),
+         "comparison": ("비교군", "comparison"), "at_risk": ("건강위험군", "at health risk"),
+         "chronic": ("만성질환자 (고혈압·당뇨)", "hypertension / diabetes")}
+HEADERS = {"arm": ("구분", "Arm"), "group": ("대상", "Group"), "n": ("인원", "Persons")}
 SOURCES = {"national": ("국비", "National"), "provincial": ("도비", "Provincial"), "city": ("시비", "City"),
            "district": ("구비", "District"), "other": ("기타", "Other"), "total": ("합계", "Total")}
 DENOMINATORS = {"participants": ("참여자 1인당", "Per participant"),
@@ -156,7 +160,13 @@ def render_districts(run: RunData, lang: str, district: str | None, choice: str 
     if groups is not None:
         prov = run.table_provenance("records_by_group")
         foot = Provenance.coerce(prov).text(lang) if prov else ""
-        body.append(W.HTML(staff_table.to_html(groups.drop(columns=["suppressed"], errors="ignore"), lang, footnote=foot)))
+        i = 0 if lang == "ko" else 1
+        view = groups.drop(columns=["suppressed"], errors="ignore")
+        for col in ("arm", "group"):
+            if col in view.columns:
+                view[col] = view[col].map(lambda c: CODES.get(str(c), (str(c), str(c)))[i])
+        view = view.rename(columns={k: v[i] for k, v in HEADERS.items()})
+        body.append(W.HTML(staff_table.to_html(view, lang, footnote=foot, units={HEADERS["n"][i]: "persons"})))
     return body
 
 
