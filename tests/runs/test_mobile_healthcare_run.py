@@ -63,6 +63,7 @@ def test_results_carry_their_provenance(mhc_run):
     assert rep["cost_per_participant_2023_krw"]["value"] == 202020
     assert rep["cost_per_participant_2022h2_2024_krw"]["value"] == 495556
     assert rep["execution_rate"]["value"] == pytest.approx(490.6 / 531, abs=1e-4)
+    assert rep["reported_risk_pvalue"]["value"] == pytest.approx(3.94e-05, rel=0.01)  # not rounded to 0 when published
     assert rec["kpi_risk_reduction_share"]["provenance"]["kind"] == "synthetic"
     lo, hi = rec["kpi_risk_reduction_share"]["ci"]
     assert lo <= 0.651 <= hi  # the synthetic records' CI covers the reported rate
