@@ -19,7 +19,7 @@ UV_SYNC := $(UV) sync --locked --quiet
 # all cores; `make test PYTEST_ARGS=` runs serially
 PYTEST_ARGS ?= -n auto --dist loadgroup
 
-.PHONY: demo test setup system-deps dashboard bench clean-outputs lock lab
+.PHONY: demo demo-mhc test setup system-deps dashboard bench clean-outputs lock lab
 
 setup: $(TEST_STAMP)
 
@@ -53,11 +53,20 @@ demo: $(STAMP)
 	$(VENV)/bin/evaluation records build params/demo.yaml  # centre's records (XLSX, CP949 CSV) -> build/demo/participants.parquet
 	$(VENV)/bin/evaluation build params/demo.yaml  # synthetic raw exports -> build/demo/store (incremental)
 	$(VENV)/bin/evaluation run params/demo.yaml
+	$(VENV)/bin/evaluation run params/mobile_healthcare.yaml  # the second programme (seed 003), no wearable data
 	@echo
 	@echo "Report:     outputs/smartband_9988/latest/reports/  (HTML, no code)"
+	@echo "            outputs/mobile_healthcare_ilsandong/latest/reports/  (mobile healthcare, seed 003)"
 	@echo "Results:    outputs/smartband_9988/latest/results.json"
 	@echo "JupyterLab: make lab"
 	@echo "Dashboards: $(VENV)/bin/evaluation dashboard   (prints the URL with its access token)"
+
+# Only the mobile-healthcare programme (reported figures of seed 003 + synthetic participant records, ~2 minutes).
+demo-mhc: $(STAMP)
+	$(VENV)/bin/evaluation run params/mobile_healthcare.yaml
+	@echo
+	@echo "Report:     outputs/mobile_healthcare_ilsandong/latest/reports/  (HTML, no code)"
+	@echo "Dashboards: $(VENV)/bin/evaluation dashboard   (programme menu: 일산동구보건소 모바일 헬스케어)"
 
 # Prints how long set-up (install + system packages) and the tests took.
 test:

@@ -19,6 +19,7 @@ from ._ledger import (FUNDING_SOURCES, LEDGER_COLUMNS, SEED_LEDGERS, ledger_tota
                       seed_ledger, to_krw, validate_ledger)
 from ._markov import KOREA_DISCOUNT_RATE, MarkovModel, Strategy
 from . import _mets_model as mets_model  # the illustrative MetS model of the cost notebook
+from ._per_person import PerPersonCostResult, cost_per_person
 from ._outcomes import ProgrammeOutcomes, programme_outcomes
 from ._psa import PSAResult, psa
 from ._tornado import TornadoResult, one_way, tornado
@@ -28,7 +29,7 @@ from ._unit_costs import UnitCostResult, attributable_count, unit_costs
 __all__ = [
     "Beta", "CESamples", "DEFAULT_WTP_KRW", "Dirichlet", "ExecutionResult", "FUNDING_SOURCES", "Fixed", "Gamma",
     "IcerTable", "KOREA_DISCOUNT_RATE", "LEDGER_COLUMNS", "LogNormal", "MarkovModel", "Normal", "PSAResult", "ProgrammeOutcomes",
-    "SEED_LEDGERS", "Strategy", "TornadoResult", "UnitCostResult", "attributable_count", "bootstrap_ce",
+    "SEED_LEDGERS", "Strategy", "TornadoResult", "UnitCostResult", "PerPersonCostResult", "cost_per_person", "attributable_count", "bootstrap_ce",
     "budget_execution", "ceac", "ceaf", "chronic_underexecution", "evpi", "icer", "ledger_totals", "load_ledgers",
     "nmb", "one_way", "pairwise", "programme_outcomes", "psa", "read_ledger", "seed_ledger", "to_krw", "tornado", "unit_costs",
     "validate_ledger", "wtp_grid",

@@ -127,8 +127,9 @@ class DashboardApp:
         self.root = _data.output_root() if root is None else _data.Path(root)
         plots.setup(lang, seaborn=False)
         progs = _data.programmes(self.root)
-        self.programme = W.Dropdown(options=[(_data.programme_title(p, self.root), p) for p in progs],
-                                    value=progs[0] if progs else None, description=t("programme", lang))
+        # by title, as staff read the menu (folder keys would put a newer programme first by accident)
+        menu = sorted((_data.programme_title(p, self.root), p) for p in progs)
+        self.programme = W.Dropdown(options=menu, value=menu[0][1] if menu else None, description=t("programme", lang))
         self.run = W.Dropdown(description=t("run", lang))
         self.language = W.ToggleButtons(options=[("한국어", "ko"), ("English", "en")], value=lang)
         self.district = W.Dropdown(description=t("district", lang)) if with_district else None

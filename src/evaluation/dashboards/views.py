@@ -20,6 +20,7 @@ from ..publish import glossary, staff_table
 from ..publish.i18n import register, t
 from ..publish.plots import thousands
 from ..publish.provenance import Provenance
+from . import _records_view
 from ._app import DashboardApp, card, figure, message, panel
 from ._data import RunData
 
@@ -195,6 +196,8 @@ def _district_metric(run: RunData, district: str, metric: str, unit: str) -> dic
 
 
 def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Widget]:
+    if not _records_view.has_wearable(run):  # e.g. the mobile-healthcare programme: records and reported figures only
+        return _records_view.render_overview(run, lang, district)
     seoul_only = t("seoul_only", lang) if district else ""
     if district:
         enrolled = _district_total(run, district)
@@ -297,6 +300,8 @@ def render_districts(run: RunData, lang: str, district: str | None, choice: str 
     official = bool(choice and choice.startswith(OFFICIAL))
     profile_name, measures_name = ("official_profile", "official_inequality") if official else ("district_profile", "inequality_measures")
     profile = run.table(profile_name)
+    if profile is None and not _records_view.has_wearable(run):
+        return _records_view.render_districts(run, lang, district, choice)
     if profile is None or choice is None:
         return [_missing(lang, t("dash_districts", lang))]
     indicator = choice[len(OFFICIAL):] if official else choice
@@ -409,6 +414,8 @@ def render_cost(run: RunData, lang: str, district: str | None) -> list[W.Widget]
     icer_entry = run.find("icer_krw_per_qaly")
     if icer_entry is not None and icer_entry.get("value") is None and quadrant:
         icer_entry = dict(icer_entry, value=t(f"quadrant_{quadrant['value']}", lang), unit="")
+    if not _records_view.has_wearable(run):  # no economic model either: the reported figures' costs only
+        return _records_view.render_cost(run, lang, _execution_chart)
     no_exec = {"value": t("no_execution_data", lang), "unit": "", "provenance": (run.find("budget_total_krw") or {}).get("provenance")}
     cards = W.HBox([
         card(t("budget_total", lang), run.find("budget_total_krw"), unit="KRW", lang=lang),

@@ -34,7 +34,9 @@ from ._prepost import PrePostResult, prepost_steps
 from ._propensity import MatchResult, balance_table, matched_att
 from ._results import EffectResult
 from ._results import DIAGNOSTIC_COLUMNS, EffectWarning, diagnostics_frame, diagnostics_view
-from ._kpi import at_risk
+from ._kpi import at_risk, share_test
+from ._contrast import kpi_contrast, share_difference
+from ._reported import ReportedKPIResult, ReportedRateResult, reported_kpis, reported_vs_national
 from ._sensitivity import EValueResult, e_value, placebo_outcome, placebo_timing
 from ._staggered import Aggregate, StaggeredResult, staggered_did
 from ._wide import long_measures
@@ -50,6 +52,8 @@ __all__ = [
     "weekly_steps",
 ]
 __all__ += ["DIAGNOSTIC_COLUMNS", "EffectWarning", "at_risk", "diagnostics_frame", "diagnostics_view"]
+__all__ += ["ReportedKPIResult", "ReportedRateResult", "kpi_contrast", "reported_kpis", "reported_vs_national",
+            "share_difference", "share_test"]
 
 from ._staggered import StaggeredDiDWarning  # noqa: E402  (warning class for staggered_did diagnostics)
 

@@ -143,6 +143,33 @@ class KPIResult:
 
 
 CIMethod = Literal["wilson", "exact"]
+TEST_NAMES = {"wilson": "score (Wilson)", "exact": "exact binomial (Clopper-Pearson)"}
+
+
+def share_test(k: int, n: int, benchmark: float | None, ci: CIMethod = "wilson") -> dict[str, float]:
+    """95% CI of the share ``k / n`` and its two-sided test against ``benchmark``, by one method.
+
+    ``ci="wilson"``: Wilson interval and the score test it inverts (z from the benchmark's variance);
+    ``ci="exact"``: Clopper-Pearson and twice the smaller one-sided exact binomial p. Returns
+    ``ci_low``, ``ci_high`` (proportions), ``z`` (NaN for exact) and ``pvalue`` (NaN without a benchmark
+    strictly between 0 and 1).
+    """
+    if n <= 0 or not 0 <= k <= n:
+        raise ValueError(f"share_test: need 0 <= k <= n and n > 0, got k={k}, n={n}")
+    out = {"ci_low": np.nan, "ci_high": np.nan, "z": np.nan, "pvalue": np.nan}
+    out["ci_low"], out["ci_high"] = proportion_confint(k, n, alpha=0.05, method="wilson" if ci == "wilson" else "beta")
+    if benchmark is not None and 0 < benchmark < 1:
+        if ci == "wilson":
+            # score test: the variance under the null (p0), the test the Wilson interval inverts
+            z, p = proportions_ztest(k, n, value=benchmark, prop_var=benchmark)
+            out["z"], out["pvalue"] = float(z), float(p)
+        else:
+            # twice the smaller one-sided exact p-value: the test Clopper-Pearson inverts
+            # (scipy's default two-sided "minlike" p can disagree with the interval at the edge)
+            one = min(binomtest(k, n, benchmark, alternative="less").pvalue,
+                      binomtest(k, n, benchmark, alternative="greater").pvalue)
+            out["pvalue"] = float(min(1.0, 2 * one))
+    return {key: float(v) for key, v in out.items()}
 
 
 def _row(indicator: str, week: int, flags: pd.Series, benchmark: float | None, min_n: int,
@@ -153,21 +180,10 @@ def _row(indicator: str, week: int, flags: pd.Series, benchmark: float | None, m
            "share": k / n if n else np.nan, "ci_low": np.nan, "ci_high": np.nan,
            "benchmark": benchmark if benchmark is not None else np.nan, "z": np.nan, "pvalue": np.nan,
            "n_undetermined": int(flags.isna().sum()),
-           "test": "score (Wilson)" if ci == "wilson" else "exact binomial (Clopper-Pearson)",
+           "test": TEST_NAMES[ci],
            "suppressed": n < min_n}
     if n and not row["suppressed"]:
-        row["ci_low"], row["ci_high"] = proportion_confint(k, n, alpha=0.05, method="wilson" if ci == "wilson" else "beta")
-        if benchmark is not None and 0 < benchmark < 1:
-            if ci == "wilson":
-                # score test: the variance under the null (p0), the test the Wilson interval inverts
-                z, p = proportions_ztest(k, n, value=benchmark, prop_var=benchmark)
-                row["z"], row["pvalue"] = float(z), float(p)
-            else:
-                # twice the smaller one-sided exact p-value: the test Clopper-Pearson inverts
-                # (scipy's default two-sided "minlike" p can disagree with the interval at the edge)
-                one = min(binomtest(k, n, benchmark, alternative="less").pvalue,
-                          binomtest(k, n, benchmark, alternative="greater").pvalue)
-                row["pvalue"] = float(min(1.0, 2 * one))
+        row.update(share_test(k, n, benchmark, ci))
     if row["suppressed"]:
         row.update({"count": np.nan, "share": np.nan})
     return row

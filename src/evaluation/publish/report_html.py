@@ -29,6 +29,11 @@ READING_ORDER: list[tuple[str, str, str, str, str]] = [
      "등록 규모, 자치구·성별·연령 구성.", "Enrolment, districts, sex and age."),
     ("30_cohort_engagement", "참여와 유지", "Engagement and retention",
      "주별 활동, 유지율, 착용률.", "Weekly activity, retention and wear."),
+    ("70_mhc_reported", "보고된 성과와 비용 (모바일 헬스케어)", "Reported results and costs (mobile healthcare)",
+     "보건소가 보고한 개선율을 전국 비율과 검정하고, 집행액으로 1인당 비용을 계산합니다.",
+     "The centre's reported rates tested against the national ones; executed cost per participant and per person improved."),
+    ("71_mhc_records", "참여자 기록으로 본 성과 (모바일 헬스케어)", "Results from participant records (mobile healthcare)",
+     "기록으로 다시 계산한 성과지표와 비교군(대기자) 대비 차이.", "KPIs recomputed from the records, and the difference from the waiting list."),
     ("20_signal_quality", "웨어러블 자료 품질 (기술)", "Wearable data quality (technical)",
      "분 단위 자료의 정제 결과와 품질 지표.", "Cleaning of the minute data and quality checks."),
 ]
@@ -36,6 +41,12 @@ READING_ORDER: list[tuple[str, str, str, str, str]] = [
 HEADLINES: list[str] = [
     "participants_enrolled", "retention_24w", "mean_daily_steps", "att_steps", "budget_total_krw",
     "cost_per_participant_krw", "prob_cost_effective_at_wtp", "official_all_cause_mortality_bgv",
+    # the mobile-healthcare programme (notebooks 70 and 71)
+    "reported_risk_rate", "national_risk_rate", "reported_behaviour_rate", "national_behaviour_rate",
+    "cost_per_participant_2023_krw", "cost_per_participant_2022h2_2024_krw",
+    "cost_per_risk_reduced_2022h2_2024_krw", "cost_per_behaviour_improved_2022h2_2024_krw",
+    "kpi_risk_reduction_share", "kpi_behaviour_improvement_share", "kpi_risk_reduction_difference",
+    "kpi_behaviour_improvement_difference",
 ]
 """Headline keys shown on the index, in this order, when the run has them."""
 
