@@ -176,13 +176,16 @@ def _labels(run_dir: Path) -> dict[str, Any]:
 def render_run(run_dir: str | Path, *, workers: int | None = None) -> ViewsResult:
     """Render every kernel-free view of a published run into ``<run>/views/`` (replacing older ones).
 
-    ``workers``: processes rendering at once (default: every core). Each builds a dashboard once per
+    ``workers``: processes rendering at once (default: every core; 1, in this process, for a run without
+    tables). Each builds a dashboard once per
     language and walks its states, so the widget code, fonts and tables load once per job, not per page.
     """
     run_dir = Path(run_dir).resolve()
     if not (run_dir / "results.json").is_file() or not (run_dir / "manifest.json").is_file():
         raise FileNotFoundError(f"{run_dir} is not a published run (no results.json / manifest.json)")
-    workers = max(1, workers or os.cpu_count() or 1)
+    if workers is None:  # a run without tables draws no figure: not worth starting worker processes
+        workers = (os.cpu_count() or 1) if any((run_dir / "tables").glob("*.parquet")) else 1
+    workers = max(1, workers)
     t0 = time.perf_counter()
     out = run_dir / f"{VIEWS_DIR}.tmp-{os.getpid()}"
     shutil.rmtree(out, ignore_errors=True)
