@@ -2,23 +2,25 @@
 
 Serves the dashboards exactly as ``evaluation dashboard`` does (``dashboards._serve.start``: voila.json,
 preheated pools, culling after 60 s, the kernel cap) over the latest demo run (``make demo`` first, or
-``--output-root``), then:
+``--output-root``); a run published by ``evaluation run`` carries its kernel-free views (issue 23), so
+visitors get pre-rendered pages; ``--no-views`` serves a kernel per visitor, as before, for the ratio.
 
-1. **bursts** of 1, 10 and 30 viewers opening the overview at once in headless Chromium. The time is
-   from navigation to the page's own first-render marker (``[data-render-ms]``). Chromium runs at the
-   lowest CPU priority (``nice 19``), so the server's work goes first; the CPU seconds of browsers and
-   of Voila + kernels are printed separately. The same bursts are repeated with plain HTTP clients
-   ("server only": time until Voila has sent the whole executed page, no browser at all). Ratios are
-   against the single viewer measured in the same run.
-2. **soak**: ``--visits`` sequential visits, each a new visitor that loads a dashboard and closes the tab
-   (the page's unload beacon shuts its kernel down).
-3. **abandoned tabs**: ``--abandoned`` visitors that load a page, connect to their kernel and vanish
-   without the beacon; the culler must take the kernels back. Prints how long until live kernels and
-   RSS are back within 10% of idle.
+1. **bursts** of 1, 10 and 30 viewers opening the overview at once in headless Chromium (at ``nice 19``,
+   so the server's work goes first). *First screen*: navigation to the page's render marker
+   (``[data-render-ms]``). *Every control*: until every menu answers (a view: its form is bound,
+   ``[data-ev-ready]``; a snapshot: the live widgets took over). *Switch*: on views, every tab then chooses
+   a district, then English, at once: seconds until the new state's page is there. Peak live kernels and
+   server RSS (Voila + kernels) are sampled every 0.25 s. The same bursts with plain HTTP clients
+   ("server only") come first. Ratios are against the single viewer measured in the same run.
+2. **soak**: ``--visits`` sequential visits as served (a kernel's tab is closed with the page's beacon),
+   then the browser bursts again.
+3. **abandoned tabs**: ``--abandoned`` visitors that load a live page (``?live=1``), connect to their
+   kernel and vanish without the beacon; the culler must take the kernels back. Prints how long until
+   live kernels and RSS are back within 10% of idle.
 
 For each: p50, p95, max, errors, live kernels and RSS of Voila + kernels afterwards.
 
-    .venv/bin/python benchmarks/bench_dashboards.py [--bursts 1,10,30] [--visits 200] [--abandoned 50]
+    .venv/bin/python benchmarks/bench_dashboards.py [--bursts 1,10,30] [--visits 200] [--abandoned 50] [--no-views]
 """
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ keeps the service settings (60 s).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -525,3 +526,24 @@ def test_a_published_run_renders_its_views(tmp_path):
     assert _prerender.has_views(result.run_dir)
     index = json.loads((result.run_dir / "views" / "index.json").read_text(encoding="utf-8"))
     assert index["run_id"] == result.run_dir.name and index["pages"] == 2 * 26 + 2 * 26 + 2
+
+
+def test_shared_figures_change_nothing(demo_run):
+    """The district-independent maps drawn once per indicator (``shared_figures``) give byte-identical pages."""
+    from evaluation.dashboards import _prerender, _static
+
+    root = str(demo_run.run_dir.parent.parent)
+
+    def pages(shared: bool) -> list[str]:
+        with (_prerender.shared_figures() if shared else contextlib.nullcontext({"shared": 0})) as counts:
+            app = _prerender._build("districts", "ko", root)
+            choice = next(v for _, v in app.choice.options if not v.startswith("official:"))  # has two maps
+            app.choice.value = choice
+            out = []
+            for district in ("", "11305", "11680"):
+                app.district.value = district
+                out.append(_static.widget_html(app.widget))
+        assert (counts["shared"] > 0) == shared
+        return out
+
+    assert pages(True) == pages(False)

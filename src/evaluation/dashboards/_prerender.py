@@ -19,6 +19,7 @@ Run as ``python -m evaluation.dashboards._prerender RUN_DIR [--workers N]``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -30,7 +31,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 VIEWS_DIR = "views"
 INDEX = "index.json"
@@ -80,6 +81,55 @@ def state_key(lang: str, district: str = "", indicator: str = "") -> str:
     return f"{lang}|{district}|{indicator}"
 
 
+@contextlib.contextmanager
+def shared_figures() -> Iterator[dict[str, int]]:
+    """Draw each district-independent figure once while many districts are rendered.
+
+    ``equity.tile_map`` takes no district: the same table and options give the same map whichever district is
+    chosen, so the map (and its PNG) is made once per indicator and language instead of 26 times. Only
+    figures returned by ``tile_map`` are shared; every other figure (e.g. the ranking, which outlines the
+    chosen district) is drawn for each state. ``test_shared_figures_change_nothing`` checks the pages are
+    byte-identical with and without this. Yields counters {"drawn", "shared"}.
+    """
+    import pandas as pd
+
+    from .. import equity
+    from . import views
+
+    original_map, original_figure = equity.tile_map, views.figure
+    maps: dict[tuple, Any] = {}
+    images: dict[int, Any] = {}
+    counts = {"drawn": 0, "shared": 0}
+
+    def tile_map(data: pd.DataFrame, value: str = "value", **kwargs: Any) -> Any:
+        if kwargs.get("ax") is not None:
+            return original_map(data, value, **kwargs)
+        digest = hashlib.sha256(pd.util.hash_pandas_object(data, index=True).to_numpy().tobytes())
+        digest.update(repr((list(data.columns), [str(t) for t in data.dtypes], value, sorted(kwargs.items()))).encode())
+        key = (digest.hexdigest(),)
+        if key not in maps:
+            maps[key] = original_map(data, value, **kwargs)
+        return maps[key]
+
+    def figure(fig: Any) -> Any:
+        if id(fig) in images:
+            counts["shared"] += 1
+            return images[id(fig)]
+        counts["drawn"] += 1
+        image = original_figure(fig)
+        if any(fig is m for m in maps.values()):
+            images[id(fig)] = image
+        return image
+
+    equity.tile_map, views.figure = tile_map, figure
+    try:
+        yield counts
+    finally:
+        equity.tile_map, views.figure = original_map, original_figure
+        maps.clear()
+        images.clear()
+
+
 def _build(name: str, lang: str, root: str) -> Any:
     from . import views
 
@@ -89,6 +139,13 @@ def _build(name: str, lang: str, root: str) -> Any:
 
 def _render_job(job: dict[str, Any]) -> dict[str, Any]:
     """Worker: one dashboard in one language (one slice of indicators), every district; returns files written."""
+
+    with shared_figures() as counts:
+        done = _render_states(job)
+    return {**done, "figures_drawn": counts["drawn"], "figures_shared": counts["shared"]}
+
+
+def _render_states(job: dict[str, Any]) -> dict[str, Any]:
     from . import _static
 
     t0, cpu0 = time.perf_counter(), time.process_time()
@@ -199,11 +256,13 @@ def render_run(run_dir: str | Path, *, workers: int | None = None) -> ViewsResul
             with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=get_context("spawn")) as pool:
                 done = list(pool.map(_render_job, jobs))
         files: dict[str, dict[str, str]] = {name: {} for name in DASHBOARDS}
-        per: dict[str, dict[str, float]] = {name: {"pages": 0, "cpu_seconds": 0.0} for name in DASHBOARDS}
+        per: dict[str, dict[str, float]] = {name: {"pages": 0, "cpu_seconds": 0.0, "figures_drawn": 0,
+                                                   "figures_shared": 0} for name in DASHBOARDS}
         for d in done:
             files[d["name"]].update(d["files"])
             per[d["name"]]["pages"] += len(d["files"])
-            per[d["name"]]["cpu_seconds"] += d["cpu_seconds"]
+            for k in ("cpu_seconds", "figures_drawn", "figures_shared"):
+                per[d["name"]][k] += d[k]
         seconds = time.perf_counter() - t0
         pages = sum(len(f) for f in files.values())
         images = len(list((out / "img").glob("*.png")))
