@@ -54,9 +54,13 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 @pytest.fixture(scope="module")
-def demo_outputs(demo_run) -> Path:
-    """The output root holding the session's demo run."""
-    return demo_run.run_dir.parent.parent
+def demo_outputs(request) -> Path:
+    """The output root holding the session's demo run (published with its views), or, to look at the
+    pages of a run already made, the folder in ``$EVALUATION_TEST_DEMO_OUTPUTS`` (e.g. ``outputs``)."""
+    given = os.environ.get("EVALUATION_TEST_DEMO_OUTPUTS")
+    if given:
+        return Path(given).resolve()
+    return request.getfixturevalue("demo_run").run_dir.parent.parent
 
 
 def _start(root: Path, port: int) -> subprocess.Popen:
@@ -179,7 +183,7 @@ def test_dashboard_loads_in_korean_and_english_without_a_kernel(server, browser,
     page.close()
 
 
-def test_district_and_language_switch_on_the_views(server, browser, artifacts, demo_run):
+def test_district_and_language_switch_on_the_views(server, browser, artifacts, demo_outputs):
     from evaluation.dashboards import _data, views
 
     page, errors = _open(browser, f"{server}/voila/render/overview.ipynb?token={TOKEN}")
@@ -190,7 +194,7 @@ def test_district_and_language_switch_on_the_views(server, browser, artifacts, d
     text = page.inner_text("body")
     assert "등록 후 1-24주 평균" in text and "자치구별 값 없음" in text  # the district's cards, not Seoul's
     # the card shows the district's own number, as the live dashboard computes it
-    run = _data.load_run(demo_run.run_dir.parent.name, root=demo_run.run_dir.parent.parent)
+    run = _data.load_run(_data.programmes(demo_outputs)[0], root=demo_outputs)
     entry = views._district_metric(run, "11680", "mean_steps", "steps/day")
     if entry and entry.get("value") is not None:
         assert views.card("x", entry, lang="ko").value.split("<div class='v'>")[1].split("</div>")[0] in text
