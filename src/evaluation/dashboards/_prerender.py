@@ -191,7 +191,9 @@ def _render_states(job: dict[str, Any]) -> dict[str, Any]:
             page = _static.view_page(_static.widget_html(app.widget, controls, image_src), lang=job["lang"], title=title)
             target.write_text(page, encoding="utf-8")
             files[state_key(job["lang"], district, choice)] = rel
-    return {"name": job["name"], "files": files, "seconds": time.perf_counter() - t0,
+    titles = dict(zip(app.programme._options_values, app.programme._options_labels))
+    return {"name": job["name"], "lang": job["lang"], "programme_title": titles.get(job["programme"], job["programme"]),
+            "files": files, "seconds": time.perf_counter() - t0,
             "cpu_seconds": time.process_time() - cpu0}
 
 
@@ -219,14 +221,16 @@ def _plan(run_dir: Path, out: Path) -> tuple[list[dict[str, Any]], dict[str, Any
     return jobs, meta
 
 
-def _labels(run_dir: Path) -> dict[str, Any]:
-    """The run's and programme's names (and the word "latest") in both languages, for the server's run menu."""
+def _labels(run_dir: Path, titles: dict[str, str]) -> dict[str, Any]:
+    """The run's and programme's names (as the dashboards' own menu shows them, per language) and the word
+    "latest", for the server's menus."""
     from ..publish.i18n import t
     from ..publish.report_html import run_label
     from . import _app  # noqa: F401  (registers "latest")
 
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    return {"run": run_label(run_dir.name), "programme": manifest.get("title") or run_dir.parent.name,
+    fallback = manifest.get("title") or run_dir.parent.name
+    return {"run": run_label(run_dir.name), "programme": {lang: titles.get(lang, fallback) for lang in LANGS},
             "latest": {lang: t("latest", lang) for lang in LANGS}}
 
 
@@ -268,7 +272,7 @@ def render_run(run_dir: str | Path, *, workers: int | None = None) -> ViewsResul
         images = len(list((out / "img").glob("*.png")))
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
         index = {"version": INDEX_VERSION, "run_id": run_dir.name, "programme": run_dir.parent.name,
-                 "labels": _labels(run_dir), "dashboards": {name: {**meta[name], "files": files[name]} for name in DASHBOARDS},
+                 "labels": _labels(run_dir, {d["lang"]: d["programme_title"] for d in done}), "dashboards": {name: {**meta[name], "files": files[name]} for name in DASHBOARDS},
                  "pages": pages, "images": images, "bytes": size, "seconds": round(seconds, 1), "workers": workers,
                  "per_dashboard": per}
         (out / INDEX).write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")

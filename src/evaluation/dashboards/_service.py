@@ -354,7 +354,8 @@ class Views:
 
         def programme_label(p: str) -> str:
             other = self.index(p, self.latest(p) or "")
-            return other["labels"]["programme"] if other else p
+            title = other["labels"]["programme"] if other else p
+            return title.get(lang, p) if isinstance(title, dict) else title  # one title for both (first views)
 
         run_options = []
         for r in runs:
