@@ -369,7 +369,6 @@ def main() -> int:
     server = _serve.start(port=port, output_root=args.output_root, token=TOKEN, max_kernels=max_kernels,
                           stdout=open(os.devnull, "w"), stderr=open(args.log, "w"))
     started = time.perf_counter()
-    pooled = 4  # voila.json: overview 2, districts 1, cost 1
     mode = "kernel per visitor (views off)" if args.no_views else "kernel-free views"
     try:
         for _ in range(300):
@@ -378,9 +377,11 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.5)
-        ready = wait_idle(base, pooled, 300)
         with urllib.request.urlopen(base + "/voila/health", timeout=30) as r:
             views_ready = json.load(r).get("views", {}).get("ready")
+        # voila.json preheats overview 2, districts 1, cost 1; none when the views serve every latest run
+        pooled = 0 if views_ready else 4
+        ready = wait_idle(base, pooled, 300)
         print(f"dashboards service, {mode}, {os.cpu_count()} cores (shared with other work), output root {args.output_root}")
         print(f"  start until pools full: {time.perf_counter() - started:.1f} s;  idle: "
               f"{health(base)['total']} kernels, RSS {rss_mib(server.pid):,.0f} MiB  (ready={ready is not None}, "

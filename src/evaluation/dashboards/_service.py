@@ -754,9 +754,14 @@ def main(argv: list[str] | None = None) -> None:
         render.snapshots = Snapshots(root)
         if render.views is None or not render.views.ready():  # the views, when there, make them redundant
             tornado.ioloop.IOLoop.current().add_callback(render.snapshots.get, "overview")
+    args = list(sys.argv[1:] if argv is None else argv)
+    if render.views is not None and render.views.ready():
+        # every programme's latest run is served from its views: no kernel is preheated for nobody
+        # (?live=1 and a run published later without views start one per request, as Voila does by default)
+        args.append("--VoilaConfiguration.preheat_kernel=False")
     app = app_class.instance()
     app.token = token
-    app.initialize(list(sys.argv[1:] if argv is None else argv))
+    app.initialize(args)
     signal.signal(signal.SIGINT, app._handle_signal_stop)
     install_log_redaction()  # handlers added by initialize() get the filter too
     app.start()
