@@ -528,11 +528,14 @@ def test_a_published_run_renders_its_views(tmp_path):
     assert index["run_id"] == result.run_dir.name and index["pages"] == 2 * 26 + 2 * 26 + 2
 
 
-def test_shared_figures_change_nothing(demo_run):
-    """The district-independent maps drawn once per indicator (``shared_figures``) give byte-identical pages."""
+def test_shared_figures_change_nothing(request):
+    """The district-independent maps drawn once per indicator (``shared_figures``) give byte-identical pages.
+
+    On the session's demo run, or on the runs in ``$EVALUATION_TEST_DEMO_OUTPUTS`` (e.g. ``outputs``)."""
     from evaluation.dashboards import _prerender, _static
 
-    root = str(demo_run.run_dir.parent.parent)
+    given = os.environ.get("EVALUATION_TEST_DEMO_OUTPUTS")
+    root = str(Path(given).resolve()) if given else str(request.getfixturevalue("demo_run").run_dir.parent.parent)
 
     def pages(shared: bool) -> list[str]:
         with (_prerender.shared_figures() if shared else contextlib.nullcontext({"shared": 0})) as counts:
