@@ -491,6 +491,7 @@ def test_views_are_served_without_a_kernel_and_published_runs_get_theirs(tmp_pat
         assert v.request("/voila/views-img/prog/20240101T000000/0123456789abcdef0123.png").status == 404
         assert v.request("/voila/views-img/../../x/0123456789abcdef0123.png").status in (403, 404)
         assert Visitor(base).request("/voila/render/overview.ipynb?lang=en").status == 403  # no cookie, no view
+        assert Visitor(base).request("/voila/views-img/prog/20240101T000000/0123456789abcdef0123.png").status == 403
         # every visitor of a view, even past the kernel cap (2), gets the page and no kernel is started
         for _ in range(5):
             assert "data-ev-view" in v.request("/voila/render/cost.ipynb").body
