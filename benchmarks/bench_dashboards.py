@@ -2,23 +2,25 @@
 
 Serves the dashboards exactly as ``evaluation dashboard`` does (``dashboards._serve.start``: voila.json,
 preheated pools, culling after 60 s, the kernel cap) over the latest demo run (``make demo`` first, or
-``--output-root``), then:
+``--output-root``); a run published by ``evaluation run`` carries its kernel-free views (issue 23), so
+visitors get pre-rendered pages; ``--no-views`` serves a kernel per visitor, as before, for the ratio.
 
-1. **bursts** of 1, 10 and 30 viewers opening the overview at once in headless Chromium. The time is
-   from navigation to the page's own first-render marker (``[data-render-ms]``). Chromium runs at the
-   lowest CPU priority (``nice 19``), so the server's work goes first; the CPU seconds of browsers and
-   of Voila + kernels are printed separately. The same bursts are repeated with plain HTTP clients
-   ("server only": time until Voila has sent the whole executed page, no browser at all). Ratios are
-   against the single viewer measured in the same run.
-2. **soak**: ``--visits`` sequential visits, each a new visitor that loads a dashboard and closes the tab
-   (the page's unload beacon shuts its kernel down).
-3. **abandoned tabs**: ``--abandoned`` visitors that load a page, connect to their kernel and vanish
-   without the beacon; the culler must take the kernels back. Prints how long until live kernels and
-   RSS are back within 10% of idle.
+1. **bursts** of 1, 10 and 30 viewers opening the overview at once in headless Chromium (at ``nice 19``,
+   so the server's work goes first). *First screen*: navigation to the page's render marker
+   (``[data-render-ms]``). *Every control*: until every menu answers (a view: its form is bound,
+   ``[data-ev-ready]``; a snapshot: the live widgets took over). *Switch*: on views, every tab then chooses
+   a district, then English, at once: seconds until the new state's page is there. Peak live kernels and
+   server RSS (Voila + kernels) are sampled every 0.25 s. The same bursts with plain HTTP clients
+   ("server only") come first. Ratios are against the single viewer measured in the same run.
+2. **soak**: ``--visits`` sequential visits as served (a kernel's tab is closed with the page's beacon),
+   then the browser bursts again.
+3. **abandoned tabs**: ``--abandoned`` visitors that load a live page (``?live=1``), connect to their
+   kernel and vanish without the beacon; the culler must take the kernels back. Prints how long until
+   live kernels and RSS are back within 10% of idle.
 
 For each: p50, p95, max, errors, live kernels and RSS of Voila + kernels afterwards.
 
-    .venv/bin/python benchmarks/bench_dashboards.py [--bursts 1,10,30] [--visits 200] [--abandoned 50]
+    .venv/bin/python benchmarks/bench_dashboards.py [--bursts 1,10,30] [--visits 200] [--abandoned 50] [--no-views]
 """
 from __future__ import annotations
 
@@ -68,8 +70,8 @@ class Visitor:
         with self.opener.open(f"{self.base}/voila/render/{name}.ipynb?{query}token={TOKEN}", timeout=300) as r:
             body = r.read().decode()
         found = KERNEL_RE.search(body)
-        if found is None and "data-ev-static" not in body:
-            raise RuntimeError("neither a live page nor the static snapshot")
+        if found is None and "data-ev-static" not in body and "data-ev-view" not in body:
+            raise RuntimeError("neither a live page, a kernel-free view nor the static snapshot")
         return found.group(1) if found else None
 
     def cookie(self, name: str) -> str:
@@ -157,6 +159,38 @@ def wait_idle(base: str, pooled: int, timeout: float, settle: float | None = Non
     return None
 
 
+class Peak:
+    """Samples live kernels and server RSS every 0.25 s while a burst runs; keeps the maxima."""
+
+    def __init__(self, base: str, pid: int):
+        self.base, self.pid = base, pid
+        self.kernels = self.visitors = 0
+        self.rss = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                k = health(self.base)
+                self.kernels, self.visitors = max(self.kernels, k["total"]), max(self.visitors, k["visitors"])
+            except OSError:
+                pass
+            self.rss = max(self.rss, rss_mib(self.pid))
+            self._stop.wait(0.25)
+
+    def __enter__(self) -> "Peak":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def text(self) -> str:
+        return f"  peak: kernels {self.kernels} (visitors {self.visitors}), RSS {self.rss:,.0f} MiB"
+
+
 def pct(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, max(0, int(round(q * (len(s) - 1)))))] if s else float("nan")
@@ -172,13 +206,16 @@ def row(label: str, times: list[float], errors: int, base: str, pid: int, extra:
           f"(visitors {k['visitors']}, pooled {k['pooled']})  RSS {rss_mib(pid):7,.0f} MiB{extra}", flush=True)
 
 
-LIVE_JS = ("() => { const f = document.getElementById('ev-live');"
+LIVE_JS = ("() => { if (document.body && document.body.hasAttribute('data-ev-ready')) return true;"
+           " const f = document.getElementById('ev-live');"
            " if (!f) return !!document.querySelector('[data-render-ms]'); return f.style.visibility === 'visible'; }")
 
 
-def browser_burst(browser, base: str, n: int, budget: float) -> tuple[list[float], list[float], int, int]:
-    """n contexts navigate at once. Seconds to the first-render marker (static snapshot or live page) and
-    to the live widgets, per context; waiting stops when ``budget`` seconds are spent (then: errors)."""
+def browser_burst(browser, base: str, n: int, budget: float, switch: bool = True):
+    """n contexts navigate at once. Seconds to the first-render marker (kernel-free view, static snapshot or
+    live page) and until every control answers (a view: at once; a snapshot: when the live widgets took
+    over), per context; then, on views, each tab switches district and language (seconds to the new state's
+    page). Waiting stops when ``budget`` seconds are spent (then: errors)."""
     contexts = [browser.new_context(locale="ko-KR") for _ in range(n)]
     pages = [c.new_page() for c in contexts]
     url = f"{base}/voila/render/overview.ipynb?token={TOKEN}"
@@ -204,6 +241,30 @@ def browser_burst(browser, base: str, n: int, budget: float) -> tuple[list[float
             live.append(time.perf_counter() - t0)
         except Exception:
             live_errors += 1
+    switched, switch_errors = [], 0
+    views = [p for p in pages if _is_view(p)]
+    if switch and views:
+        # every tab chooses a district at once, then English: each answer is the pre-rendered page of the new state
+        for step in ("district", "lang"):
+            t_switch = []
+            for p in views:
+                try:
+                    if step == "district":
+                        p.select_option("select[name=district]", index=(hash(p) % 25) + 1, timeout=30_000, no_wait_after=True)
+                    else:
+                        p.click("button[name=lang][value=en]", timeout=30_000, no_wait_after=True)
+                    t_switch.append((p, time.perf_counter()))
+                except Exception:
+                    switch_errors += 1
+            for p, ts in t_switch:
+                try:
+                    pattern = re.compile(r"district=11" if step == "district" else r"lang=en")
+                    p.wait_for_url(pattern, wait_until="domcontentloaded",
+                                   timeout=max(1.0, deadline + 60 - time.perf_counter()) * 1000)
+                    p.wait_for_selector("body[data-ev-ready]", state="attached", timeout=30_000)
+                    switched.append(time.perf_counter() - ts)
+                except Exception:
+                    switch_errors += 1
     for p in pages:  # closing with the unload beacon, as a tab that is closed normally
         try:
             p.close(run_before_unload=True)
@@ -212,7 +273,14 @@ def browser_burst(browser, base: str, n: int, budget: float) -> tuple[list[float
     time.sleep(2)
     for c in contexts:
         c.close()
-    return times, live, errors, live_errors, static
+    return times, live, errors, live_errors, static, switched, switch_errors
+
+
+def _is_view(page) -> bool:
+    try:
+        return page.evaluate("() => document.body.hasAttribute('data-ev-view')")
+    except Exception:
+        return False
 
 
 def http_burst(base: str, n: int, name: str = "overview", live: bool = False,
@@ -243,14 +311,48 @@ def http_burst(base: str, n: int, name: str = "overview", live: bool = False,
     return [r for r in results if r is not None], n - len([r for r in results if r is not None])
 
 
+def browser_bursts(args, base: str, server, bursts: list[int], pooled: int, label: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    def browsers() -> set[int]:  # Playwright's driver and its Chromium: our children but the server
+        return {c.pid for c in psutil.Process().children() if c.pid != server.pid}
+
+    print(f"bursts, overview dashboard, {label} (Chromium at nice 19; first screen = the page's [data-render-ms] "
+          "marker; controls = every control answers; switch = a district, then English, chosen in every tab at once)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic"])
+        single = single_live = None
+        for n in bursts:
+            cpu_server0, cpu_browser0 = cpu_of({server.pid}), cpu_of(browsers())
+            with Peak(base, server.pid) as peak:
+                times, live, errors, live_errors, static, switched, switch_errors = browser_burst(
+                    browser, base, n, args.burst_budget, switch=not args.no_switch)
+            cpu_server, cpu_browser = cpu_of({server.pid}) - cpu_server0, cpu_of(browsers()) - cpu_browser0
+            single = single or (statistics.median(times) if times else None)
+            single_live = single_live or (statistics.median(live) if live else None)
+            ratio = f"  p95/single {pct(times, 0.95) / single:5.1f}x" if single and times else ""
+            row(f"{n:2d} at once: first screen", times, errors, base, server.pid,
+                f"  ({static} snapshot)  CPU server {cpu_server:5.1f} s, browsers {cpu_browser:5.1f} s{ratio}")
+            ratio = f"  p95/single {pct(live, 0.95) / single_live:5.1f}x" if single_live and live else ""
+            row(f"{n:2d} at once: every control", live, live_errors, base, server.pid, ratio + peak.text())
+            if switched or switch_errors:
+                row(f"{n:2d} at once: switch answered", switched, switch_errors, base, server.pid)
+            wait_idle(base, pooled, 180)
+        browser.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--output-root", default=str(ROOT / "outputs"))
     ap.add_argument("--bursts", default="1,10,30", help="viewer counts for the concurrent bursts")
     ap.add_argument("--visits", type=int, default=200, help="sequential visits of the soak (0: skip)")
     ap.add_argument("--abandoned", type=int, default=50, help="abandoned tabs (0: skip)")
+    ap.add_argument("--no-views", action="store_true",
+                    help="serve without the kernel-free views (a kernel per visitor, as before issue 23)")
     ap.add_argument("--no-browser", action="store_true", help="HTTP-only bursts (no Chromium)")
     ap.add_argument("--no-http", action="store_true", help="browser bursts only")
+    ap.add_argument("--no-switch", action="store_true", help="browser bursts without the district/language switch")
     ap.add_argument("--log", default=os.devnull, help="file for Voila's log (tokens are redacted)")
     ap.add_argument("--max-seconds", type=float, default=900, help="stop the soak when this budget is spent")
     ap.add_argument("--burst-budget", type=float, default=150, help="seconds a browser burst may wait in all")
@@ -262,10 +364,12 @@ def main() -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     max_kernels = max(bursts + [args.abandoned, 4]) + 4
+    if args.no_views:
+        os.environ[_serve.VIEWS_ENV] = "0"
     server = _serve.start(port=port, output_root=args.output_root, token=TOKEN, max_kernels=max_kernels,
                           stdout=open(os.devnull, "w"), stderr=open(args.log, "w"))
     started = time.perf_counter()
-    pooled = 4  # voila.json: overview 2, districts 1, cost 1
+    mode = "kernel per visitor (views off)" if args.no_views else "kernel-free views"
     try:
         for _ in range(300):
             try:
@@ -273,72 +377,59 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.5)
+        with urllib.request.urlopen(base + "/voila/health", timeout=30) as r:
+            views_ready = json.load(r).get("views", {}).get("ready")
+        # voila.json preheats overview 2, districts 1, cost 1; none when the views serve every latest run
+        pooled = 0 if views_ready else 4
         ready = wait_idle(base, pooled, 300)
-        print(f"dashboards service, {os.cpu_count()} cores (shared with other work), output root {args.output_root}")
+        print(f"dashboards service, {mode}, {os.cpu_count()} cores (shared with other work), output root {args.output_root}")
         print(f"  start until pools full: {time.perf_counter() - started:.1f} s;  idle: "
-              f"{health(base)['total']} kernels, RSS {rss_mib(server.pid):,.0f} MiB  (ready={ready is not None})")
+              f"{health(base)['total']} kernels, RSS {rss_mib(server.pid):,.0f} MiB  (ready={ready is not None}, "
+              f"views ready={views_ready})")
         idle_rss = rss_mib(server.pid)
         idle_total = health(base)["total"]
 
-        for live in () if args.no_http else (True, False):
+        for live in () if args.no_http else ((False,) if not args.no_views else (True, False)):
             print("bursts, overview, server only (plain HTTP, until the whole page arrived): "
-                  + ("kernel per viewer (?live=1)" if live else "as served (static snapshot when no kernel is ready)"))
+                  + ("kernel per viewer (?live=1)" if live else "as served"))
             single = None
             for n in bursts:
                 cpu0 = cpu_of({server.pid})
-                times, errors = http_burst(base, n, live=live, budget=args.burst_budget)
+                with Peak(base, server.pid) as peak:
+                    times, errors = http_burst(base, n, live=live, budget=args.burst_budget)
                 cpu = cpu_of({server.pid}) - cpu0
                 single = single or (statistics.median(times) if times else None)
                 ratio = f"  p95/single {pct(times, 0.95) / single:5.1f}x" if single and times else ""
-                row(f"{n:2d} at once", times, errors, base, server.pid, f"  server CPU {cpu:5.1f} s{ratio}")
+                row(f"{n:2d} at once", times, errors, base, server.pid, f"  server CPU {cpu:5.1f} s{ratio}" + peak.text())
                 wait_idle(base, pooled, 180)
 
         if not args.no_browser:
-            from playwright.sync_api import sync_playwright
-
-            def browsers() -> set[int]:  # Playwright's driver and its Chromium: our children but the server
-                return {c.pid for c in psutil.Process().children() if c.pid != server.pid}
-
-            print("bursts, overview dashboard (Chromium at nice 19, to the page's [data-render-ms] marker)")
             os.nice(19)  # Chromium inherits the lowest priority; the server started before keeps its own
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
-                    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic"])
-                single = None
-                single = single_live = None
-                for n in bursts:
-                    cpu_server0, cpu_browser0 = cpu_of({server.pid}), cpu_of(browsers())
-                    times, live, errors, live_errors, static = browser_burst(browser, base, n, args.burst_budget)
-                    cpu_server, cpu_browser = cpu_of({server.pid}) - cpu_server0, cpu_of(browsers()) - cpu_browser0
-                    single = single or (statistics.median(times) if times else None)
-                    single_live = single_live or (statistics.median(live) if live else None)
-                    ratio = f"  p95/single {pct(times, 0.95) / single:5.1f}x" if single and times else ""
-                    row(f"{n:2d} at once: first render", times, errors, base, server.pid,
-                        f"  ({static} static)  CPU server {cpu_server:5.1f} s, browsers {cpu_browser:5.1f} s{ratio}")
-                    ratio = f"  p95/single {pct(live, 0.95) / single_live:5.1f}x" if single_live and live else ""
-                    row(f"{n:2d} at once: live widgets", live, live_errors, base, server.pid, ratio)
-                    wait_idle(base, pooled, 180)
-                browser.close()
+            browser_bursts(args, base, server, bursts, pooled, "fresh server")
 
         if args.visits:
             times, errors, t0 = [], 0, time.perf_counter()
             names = ("overview", "districts", "cost")
-            for i in range(args.visits):
-                if time.perf_counter() - t0 > args.max_seconds:
-                    break
-                v, s = Visitor(base), time.perf_counter()
-                try:
-                    kernel = v.open_page(names[i % 3])
-                    times.append(time.perf_counter() - s)
-                    v.close_tab(kernel)
-                except Exception:
-                    errors += 1
-            print(f"soak: {len(times) + errors} sequential visits (each closes its tab) in "
+            with Peak(base, server.pid) as peak:
+                for i in range(args.visits):
+                    if time.perf_counter() - t0 > args.max_seconds:
+                        break
+                    v, s = Visitor(base), time.perf_counter()
+                    try:
+                        kernel = v.open_page(names[i % 3], live=False)
+                        times.append(time.perf_counter() - s)
+                        if kernel:
+                            v.close_tab(kernel)
+                    except Exception:
+                        errors += 1
+            print(f"soak: {len(times) + errors} sequential visits as served (a kernel's tab is closed) in "
                   f"{time.perf_counter() - t0:.0f} s, page load:")
-            row("right after the soak", times, errors, base, server.pid)
+            row("right after the soak", times, errors, base, server.pid, peak.text())
             back = wait_idle(base, pooled, 180, settle=0)
             row("idle again", [], 0, base, server.pid,
                 f"  after {back if back is not None else float('nan'):.0f} s  (RSS {rss_mib(server.pid) / idle_rss:4.2f}x idle)")
+            if not args.no_browser:
+                browser_bursts(args, base, server, bursts, pooled, f"after the {len(times) + errors}-visit soak")
 
         if args.abandoned:
             times, errors, t0 = [], 0, time.perf_counter()
@@ -352,7 +443,7 @@ def main() -> int:
                     v.abandon(kernel)
                 except Exception:
                     errors += 1
-            print(f"abandoned tabs: {len(times) + errors} visitors left without closing "
+            print(f"abandoned tabs (live pages, ?live=1): {len(times) + errors} visitors left without closing "
                   f"({time.perf_counter() - t0:.0f} s), page load:")
             row("right after", times, errors, base, server.pid)
             t_back = time.perf_counter()

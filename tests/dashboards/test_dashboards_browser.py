@@ -1,9 +1,11 @@
 """The Voila dashboards, served for real and driven in headless Debian Chromium by Playwright.
 
-Each dashboard must load with no console errors, show Korean text in a Hangul
-font, redraw when a widget changes, refuse requests without the token with the
-Korean "no access" page, and leave a screenshot under ``test-artifacts/dashboards/``
-for review. The service guards themselves are in ``test_dashboards_service.py``.
+The demo run is published with its kernel-free views (issue 23), so staff get pre-rendered pages: each
+dashboard must load with no console errors and no kernel, show Korean text in a Hangul font, switch
+district, indicator and language in the browser, refuse requests without the token with the Korean "no
+access" page, and leave screenshots of the three dashboards in Korean and English under
+``test-artifacts/dashboards/`` for review. The live (kernel) dashboard, ``?live=1``, must still redraw
+when a widget changes. The service guards themselves are in ``test_dashboards_service.py``.
 """
 from __future__ import annotations
 
@@ -52,9 +54,13 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 @pytest.fixture(scope="module")
-def demo_outputs(demo_run) -> Path:
-    """The output root holding the session's demo run."""
-    return demo_run.run_dir.parent.parent
+def demo_outputs(request) -> Path:
+    """The output root holding the session's demo run (published with its views), or, to look at the
+    pages of a run already made, the folder in ``$EVALUATION_TEST_DEMO_OUTPUTS`` (e.g. ``outputs``)."""
+    given = os.environ.get("EVALUATION_TEST_DEMO_OUTPUTS")
+    if given:
+        return Path(given).resolve()
+    return request.getfixturevalue("demo_run").run_dir.parent.parent
 
 
 def _start(root: Path, port: int) -> subprocess.Popen:
@@ -139,18 +145,71 @@ def test_without_token_the_browser_shows_the_korean_no_access_page(server, brows
     page.close()
 
 
+def _health(server: str) -> dict:
+    import json
+
+    with urllib.request.urlopen(f"{server}/voila/health", timeout=20) as r:
+        return json.load(r)
+
+
+def _images_loaded(page) -> None:
+    broken = page.eval_on_selector_all("img", "els => els.filter(e => !(e.complete && e.naturalWidth > 0)).map(e => e.src)")
+    assert not broken, broken
+
+
 @pytest.mark.parametrize("name", DASHBOARDS)
-def test_dashboard_loads_in_korean_without_errors(server, browser, artifacts, name):
+def test_dashboard_loads_in_korean_and_english_without_a_kernel(server, browser, artifacts, name):
     page, errors = _open(browser, f"{server}/voila/render/{name}.ipynb?token={TOKEN}")
     assert "token" not in page.url  # the login redirect dropped it from the address
+    assert page.locator("body[data-ev-view]").count() == 1, "not the kernel-free view"
     text = page.inner_text("body")
     assert "대시보드" in text, text[:500]
     assert "Traceback" not in text and "Warning" not in text
     fonts = _hangul_fonts(page, "h2")
     assert any("Nanum" in f or "CJK" in f for f in fonts), f"Hangul drawn with {fonts}"
-    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+    page.wait_for_load_state("load")
+    _images_loaded(page)
+    page.screenshot(path=str(artifacts / f"{name}_ko.png"), full_page=True)
+    page.click("button[name=lang][value=en]")
+    page.wait_for_url("**lang=en**", wait_until="load")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    text = page.inner_text("body")
+    assert {"overview": "Programme overview", "districts": "Districts and equity", "cost": "Budget and cost"}[name] in text
+    _images_loaded(page)
+    page.screenshot(path=str(artifacts / f"{name}_en.png"), full_page=True)
+    assert _health(server)["kernels"]["visitors"] == 0  # no kernel was handed to this visitor
     relevant = [e for e in errors if "favicon" not in e]
     assert not relevant, relevant
+    page.close()
+
+
+def test_district_and_language_switch_on_the_views(server, browser, artifacts, demo_outputs):
+    from evaluation.dashboards import _data, views
+
+    page, errors = _open(browser, f"{server}/voila/render/overview.ipynb?token={TOKEN}")
+    assert page.locator("select[name=district]").input_value() == ""
+    page.select_option("select[name=district]", label="강남구")
+    page.wait_for_url("**district=11680**", wait_until="load")
+    assert page.locator("select[name=district]").input_value() == "11680"
+    text = page.inner_text("body")
+    assert "등록 후 1-24주 평균" in text and "자치구별 값 없음" in text  # the district's cards, not Seoul's
+    # the card shows the district's own number, as the live dashboard computes it
+    run = _data.load_run(_data.programmes(demo_outputs)[0], root=demo_outputs)
+    entry = views._district_metric(run, "11680", "mean_steps", "steps/day")
+    if entry and entry.get("value") is not None:
+        assert views.card("x", entry, lang="ko").value.split("<div class='v'>")[1].split("</div>")[0] in text
+    page.click("button[name=lang][value=en]")
+    page.wait_for_url("**lang=en**", wait_until="load")
+    assert page.locator("select[name=district]").input_value() == "11680"  # the district stays chosen
+    assert "Gangnam-gu" in page.locator("select[name=district] option:checked").inner_text()
+    assert "Average over weeks 1-24 after enrolment" in page.inner_text("body")
+    _images_loaded(page)
+    page.screenshot(path=str(artifacts / "overview_en_gangnam.png"), full_page=True)
+    page.select_option("select[name=district]", value="")
+    page.wait_for_url(lambda url: "district=&" in url or url.endswith("district="), wait_until="load")
+    assert "Programme overview" in page.inner_text("body") and "after enrolment" not in page.inner_text("body")
+    assert _health(server)["kernels"]["visitors"] == 0
+    assert not [e for e in errors if "favicon" not in e]
     page.close()
 
 
@@ -166,15 +225,15 @@ def _wait_redraw(page, before: list[str]) -> list[str]:
     return _image_sources(page)
 
 
-def test_widgets_change_the_figures(server, browser, artifacts):
-    page, errors = _open(browser, f"{server}/voila/render/overview.ipynb?token={TOKEN}")
+def test_live_dashboard_widgets_change_the_figures(server, browser, artifacts):
+    page, errors = _open(browser, f"{server}/voila/render/overview.ipynb?live=1&token={TOKEN}")
     before = _image_sources(page)
     assert before, "the overview shows no figure"
     page.get_by_role("button", name="English").click()
     page.wait_for_function("() => document.body.innerText.includes('Programme overview')", timeout=30_000)
     english = _wait_redraw(page, before)
     assert "Programme overview" in page.inner_text("body") and "Enrolled" in page.inner_text("body")
-    page.screenshot(path=str(artifacts / "overview_en.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "live_overview_en.png"), full_page=True)
     # choosing a district swaps the city-wide trend for that district's trajectory
     page.locator("select").nth(2).select_option(label="Gangnam-gu")
     # the cards switch to the district (a figure that exists only for Seoul says so); the weekly series is
@@ -184,23 +243,30 @@ def test_widgets_change_the_figures(server, browser, artifacts):
     page.wait_for_function(
         "before => document.body.innerText.includes('is withheld (n<10)') || "
         "Array.from(document.images).some(e => !before.includes(e.src))", arg=english, timeout=60_000)
-    page.screenshot(path=str(artifacts / "overview_en_gangnam.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "live_overview_en_gangnam.png"), full_page=True)
     ms = page.locator("[data-render-ms]").last.get_attribute("data-render-ms")
     assert ms is not None and float(ms) >= 0
     assert not [e for e in errors if "favicon" not in e]
     page.close()
 
 
-def test_district_dashboard_indicator_choice_redraws(server, browser, artifacts):
+def test_district_dashboard_indicator_choice_switches_the_view(server, browser, artifacts):
     page, errors = _open(browser, f"{server}/voila/render/districts.ipynb?token={TOKEN}")
     before = _image_sources(page)
     assert before, "the districts dashboard shows no map"
-    indicator = page.locator("select").nth(3)
+    indicator = page.locator("select[name=indicator]")
     labels = indicator.locator("option").all_inner_texts()
     assert len(labels) > 1 and all(lab.strip() for lab in labels)
     chosen = indicator.select_option(label=labels[-1])
-    _wait_redraw(page, before)
-    assert indicator.input_value() == chosen[0] != ""
+    page.wait_for_url("**indicator=**", wait_until="load")
+    assert page.locator("select[name=indicator]").input_value() == chosen[0] != ""
+    assert _image_sources(page) != before  # the new indicator's map and ranking
+    _images_loaded(page)
+    # a district on top of the indicator: the indicator stays, the district's row is shown
+    page.select_option("select[name=district]", label="강북구")
+    page.wait_for_url("**district=11305**", wait_until="load")
+    assert page.locator("select[name=indicator]").input_value() == chosen[0]
+    assert "강북구" in page.inner_text("body")
     page.screenshot(path=str(artifacts / "districts_indicator.png"), full_page=True)
     assert not [e for e in errors if "favicon" not in e]
     page.close()

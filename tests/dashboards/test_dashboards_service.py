@@ -9,6 +9,7 @@ keeps the service settings (60 s).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -421,3 +422,133 @@ def test_soak_and_abandoned_tabs_return_to_idle_within_the_cull_interval(tmp_pat
         assert abs(rss - idle_rss) <= 0.10 * idle_rss, (rss / 2**20, idle_rss / 2**20)
     finally:
         assert _serve.stop(svc.proc) == 0
+
+
+# -- kernel-free views (issue 23) ------------------------------------------------------------------------
+
+def _tiny_run(root: Path, run_id: str, enrolled: int) -> Path:
+    """A published run with one headline number and no tables (every dashboard draws its messages)."""
+    run = root / "prog" / run_id
+    run.mkdir(parents=True)
+    (run / "manifest.json").write_text(json.dumps({"status": "ok", "run_id": run_id, "title": "시험 사업"}))
+    (run / "results.json").write_text(json.dumps(
+        {"nb": {"participants_enrolled": {"value": enrolled, "unit": "persons", "label": "참여자"}}}))
+    link = root / "prog" / ".latest-tmp"
+    link.symlink_to(run_id, target_is_directory=True)
+    os.replace(link, root / "prog" / "latest")
+    return run
+
+
+def test_views_cover_every_state_of_every_dashboard(tmp_path):
+    from evaluation.dashboards import _prerender
+    from evaluation.reference import districts
+
+    run = _tiny_run(tmp_path, "20240101T000000", 1234)
+    result = _prerender.render_run(run)
+    codes = list(districts.codes())
+    assert len(codes) == 25
+    # overview and districts: 2 languages x (all of Seoul + 25 gu); cost has no district menu: 2 languages
+    assert result.pages == 2 * 26 + 2 * 26 + 2 and result.images == 0
+    index = json.loads((run / "views" / "index.json").read_text(encoding="utf-8"))
+    assert index["dashboards"]["overview"]["districts"] == codes
+    for name, dash in index["dashboards"].items():
+        for key, rel in dash["files"].items():
+            assert (run / "views" / rel).is_file(), (name, key)
+    ko, en = (run / "views" / "overview" / lang / "all.html" for lang in ("ko", "en"))
+    assert "사업 현황 대시보드" in ko.read_text() and "1,234" in ko.read_text()
+    assert "Programme overview" in en.read_text() and "1,234" in en.read_text()
+    gangnam = (run / "views" / "overview" / "ko" / "11680.html").read_text()
+    assert "<option value='11680' selected>강남구</option>" in gangnam
+    assert "data-render-ms=" in gangnam and "<!--ev:programme-->" in gangnam  # the server fills the run menus
+    assert "<button type='submit' name='lang' value='en'>English</button>" in gangnam
+    assert not list(run.glob("views.tmp-*"))  # rendered aside, renamed into place
+
+
+def test_views_are_served_without_a_kernel_and_published_runs_get_theirs(tmp_path):
+    from evaluation.dashboards import _prerender
+
+    root = tmp_path / "outputs"
+    _prerender.render_run(_tiny_run(root, "20240101T000000", 1234))
+    port = _free_port()
+    log = tmp_path / "voila.log"
+    proc = _serve.start(port=port, output_root=root, token=TOKEN, max_kernels=2,
+                        stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_health(base, proc)
+        assert _wait_until(lambda: _health(base)["views"]["ready"], 30)
+        v = Visitor(base)
+        v.login()
+        r = v.request("/voila/render/overview.ipynb?lang=en&district=11680")
+        assert r.status == 200 and "data-ev-view" in r.body and not KERNEL_RE.search(r.body)
+        assert "Programme overview" in r.body and "<option value='11680' selected>Gangnam-gu</option>" in r.body
+        assert "<select name='programme'" in r.body and "<option value='prog' selected>시험 사업</option>" in r.body
+        assert "2024-01-01 00:00 (latest)" in r.body
+        assert r.headers.get("Cache-Control", "").startswith("no-cache")
+        # values not in the run's index fall back to the default view; none becomes a path
+        odd = v.request("/voila/render/overview.ipynb?lang=xx&district=../../etc&programme=..&run=..&indicator=%2F")
+        assert odd.status == 200 and "사업 현황 대시보드" in odd.body and "<option value='' selected>서울 전체</option>" in odd.body
+        assert v.request("/voila/views-img/prog/20240101T000000/0123456789abcdef0123.png").status == 404
+        assert v.request("/voila/views-img/../../x/0123456789abcdef0123.png").status in (403, 404)
+        assert Visitor(base).request("/voila/render/overview.ipynb?lang=en").status == 403  # no cookie, no view
+        assert Visitor(base).request("/voila/views-img/prog/20240101T000000/0123456789abcdef0123.png").status == 403
+        # every visitor of a view, even past the kernel cap (2), gets the page and no kernel is started
+        for _ in range(5):
+            assert "data-ev-view" in v.request("/voila/render/cost.ipynb").body
+        # the views serve the only run: not even a preheated kernel was started
+        time.sleep(3)
+        assert _health(base)["kernels"] == {"visitors": 0, "pooled": 0, "total": 0}
+        # ?live=1 is still the kernel-rendered dashboard
+        kernel = v.open_page("cost")
+        assert v.shutdown(kernel) == 204
+        # a run published while the server is up, without views (e.g. their rendering failed): the server
+        # serves it live, renders its views in the background, then serves them, with both runs in the menu
+        _tiny_run(root, "20240201T000000", 5678)
+        first = v.request("/voila/render/overview.ipynb")
+        assert first.status == 200 and "data-ev-view" not in first.body
+        assert _wait_until(lambda: "prog/20240201T000000" in _health(base)["views"]["rendered"], 120)
+        r = v.request("/voila/render/overview.ipynb")
+        assert "data-ev-view" in r.body and "5,678" in r.body
+        assert "<option value='20240201T000000' selected>2024-02-01 00:00 (최신)</option>" in r.body
+        older = v.request("/voila/render/overview.ipynb?run=20240101T000000")
+        assert "1,234" in older.body and "<option value='20240101T000000' selected>2024-01-01 00:00</option>" in older.body
+    finally:
+        assert _serve.stop(proc) == 0
+
+
+def test_a_published_run_renders_its_views(tmp_path):
+    from tiny_project import make_project, write_params
+
+    from evaluation import runs
+    from evaluation.dashboards import _prerender
+
+    root = make_project(tmp_path)
+    result = runs.run(write_params(root), quiet=True)
+    assert _prerender.has_views(result.run_dir)
+    index = json.loads((result.run_dir / "views" / "index.json").read_text(encoding="utf-8"))
+    assert index["run_id"] == result.run_dir.name and index["pages"] == 2 * 26 + 2 * 26 + 2
+
+
+def test_shared_figures_change_nothing(request):
+    """The district-independent maps drawn once per indicator (``shared_figures``) give byte-identical pages.
+
+    On the session's demo run, or on the runs in ``$EVALUATION_TEST_DEMO_OUTPUTS`` (e.g. ``outputs``)."""
+    from evaluation.dashboards import _prerender, _static
+
+    given = os.environ.get("EVALUATION_TEST_DEMO_OUTPUTS")
+    root = str(Path(given).resolve()) if given else str(request.getfixturevalue("demo_run").run_dir.parent.parent)
+
+    def pages(shared: bool) -> list[str]:
+        with (_prerender.shared_figures() if shared else contextlib.nullcontext({"shared": 0})) as counts:
+            app = _prerender._build("districts", "ko", root)
+            choice = next(v for _, v in app.choice.options if not v.startswith("official:"))  # has two maps
+            app.choice.value = choice
+            out = []
+            for district in ("", "11305", "11680"):
+                app.district.value = district
+                # the page's render time is the one thing allowed to differ
+                out.append(re.sub(r"data-render-ms='\d+'", "", _static.widget_html(app.widget)))
+        assert (counts["shared"] > 0) == shared
+        return out
+
+    assert pages(True) == pages(False)

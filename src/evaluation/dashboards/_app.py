@@ -155,6 +155,7 @@ class DashboardApp:
             W.HBox(controls, layout=W.Layout(flex_flow="row wrap", align_items="center")),
             self.body, self.status,
         ])
+        self.widget.dashboard = self  # its controls, for the kernel-free views (_prerender drives them)
         self.redraw()
 
     def _refresh_runs(self) -> None:

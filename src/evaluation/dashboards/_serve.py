@@ -20,6 +20,7 @@ from ..publish.report import repo_root
 TOKEN_ENV = "EVALUATION_DASHBOARD_TOKEN"
 MAX_KERNELS_ENV = "EVALUATION_DASHBOARD_MAX_KERNELS"
 SNAPSHOTS_ENV = "EVALUATION_DASHBOARD_SNAPSHOTS"  # "0": never serve the static default view
+VIEWS_ENV = "EVALUATION_DASHBOARD_VIEWS"  # "0": never serve the kernel-free views (every visitor gets a kernel)
 HEALTH_PATH = "voila/health"  # answered by the Voila process without a token (see _service.Health)
 TEMPLATES = Path(__file__).parent / "jupyter"  # holds voila/templates/seoul (see its index.html.j2)
 

@@ -42,7 +42,7 @@ import tornado.web
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from traitlets import Integer
 
-from ._serve import HEALTH_PATH, MAX_KERNELS_ENV, SNAPSHOTS_ENV, TOKEN_ENV
+from ._serve import HEALTH_PATH, MAX_KERNELS_ENV, SNAPSHOTS_ENV, TOKEN_ENV, VIEWS_ENV
 
 VISITOR_COOKIE = "ev_visitor"
 _TOKEN_RE = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
@@ -230,6 +230,210 @@ class Snapshots:
             self._checked = -1e9
 
 
+class Views:
+    """The kernel-free views of published runs (``_prerender``): a request's query picks a pre-rendered page.
+
+    ``?programme=&run=&lang=&district=&indicator=`` are looked up in the run's ``views/index.json``; a value
+    not in it falls back to the default (the programme's latest run, Korean, all of Seoul, the first
+    indicator), so no visitor text ever becomes a path. A programme whose ``latest`` run has no views yet
+    gets them rendered in a niced subprocess, one run at a time; meanwhile that run is served live.
+    """
+
+    LISTING_TTL = 2.0  # seconds a directory listing is reused
+
+    def __init__(self, root: str | None, *, render_missing: bool = True, nice: int = 10):
+        from pathlib import Path
+
+        self.root = Path(root) if root else None
+        self.render_missing, self.nice = render_missing, nice
+        self._listing: dict[str, tuple[float, Any]] = {}
+        self._indexes: dict[str, tuple[float, dict]] = {}
+        self._queue: list[Any] = []
+        self._failed: set[str] = set()
+        self._task: Any = None
+        self.rendered: list[str] = []  # "programme/run" rendered by this server (health, tests)
+
+    def _cached(self, key: str, make: Any) -> Any:
+        import time
+
+        hit = self._listing.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self.LISTING_TTL:
+            return hit[1]
+        value = make()
+        self._listing[key] = (time.monotonic(), value)
+        return value
+
+    def programmes(self) -> list[str]:
+        """Programmes with a successful run (a ``latest`` pointer), as the live dashboards list them."""
+        def make() -> list[str]:
+            if self.root is None or not self.root.is_dir():
+                return []
+            return sorted(d.name for d in self.root.iterdir() if d.is_dir() and (d / "latest").exists())
+        return self._cached("programmes", make)
+
+    def latest(self, programme: str) -> str | None:
+        try:
+            return os.path.basename(os.readlink(self.root / programme / "latest"))
+        except OSError:
+            return None
+
+    def runs(self, programme: str) -> list[str]:
+        """Runs of a programme that have views, newest first."""
+        from ._prerender import has_views
+
+        def make() -> list[str]:
+            folder = self.root / programme
+            return sorted((d.name for d in folder.iterdir() if not d.name.startswith(".") and d.name != "latest"
+                           and d.is_dir() and has_views(d)), reverse=True) if folder.is_dir() else []
+        return self._cached("runs/" + programme, make)
+
+    def index(self, programme: str, run: str) -> dict | None:
+        from ._prerender import INDEX, INDEX_VERSION, views_dir
+
+        path = views_dir(self.root / programme / run) / INDEX
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return None
+        hit = self._indexes.get(str(path))
+        if hit is None or hit[0] != mtime:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return None
+            if data.get("version") != INDEX_VERSION:
+                return None
+            hit = self._indexes[str(path)] = (mtime, data)
+        return hit[1]
+
+    def ready(self) -> bool:
+        """Every programme's latest run has its views (False when there is no run at all)."""
+        progs = self.programmes()
+        return bool(progs) and all(self.index(p, self.latest(p) or "") is not None for p in progs)
+
+    def page(self, name: str, args: dict[str, str], base_url: str) -> str | None:
+        """The pre-rendered page for this request, or None (no views for that run yet: served live)."""
+        import html as _html
+
+        from jupyter_server.utils import url_path_join
+
+        from ._prerender import state_key
+
+        progs = self.programmes()
+        if not progs:
+            return None
+        programme = args.get("programme") if args.get("programme") in progs else progs[0]
+        latest = self.latest(programme)
+        runs = self.runs(programme)
+        run = args.get("run") if args.get("run") in runs else latest
+        index = self.index(programme, run or "")
+        if index is None:
+            if run == latest and run:
+                self.request(programme, run)
+            return None
+        dash = index["dashboards"].get(name)
+        if dash is None:
+            return None
+        lang = args.get("lang") if args.get("lang") in ("ko", "en") else "ko"
+        district = args.get("district", "") if args.get("district", "") in dash["districts"] else ""
+        choices = dash["indicators"]
+        indicator = args.get("indicator") if args.get("indicator") in choices else (choices[0] if choices else "")
+        rel = dash["files"].get(state_key(lang, district, indicator))
+        if rel is None:
+            return None
+        try:
+            text = (self.root / programme / run / "views" / rel).read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+        def select(param: str, options: list[tuple[str, str]], chosen: str) -> str:
+            opts = "".join(f"<option value='{_html.escape(v)}'{' selected' if v == chosen else ''}>{_html.escape(label)}</option>"
+                           for label, v in options)
+            return (f"<select name='{param}' onchange='this.form.requestSubmit ? this.form.requestSubmit() : "
+                    f"this.form.submit()'>{opts}</select>")
+
+        def programme_label(p: str) -> str:
+            other = self.index(p, self.latest(p) or "")
+            title = other["labels"]["programme"] if other else p
+            return title.get(lang, p) if isinstance(title, dict) else title  # one title for both (first views)
+
+        run_options = []
+        for r in runs:
+            other = self.index(programme, r)
+            label = other["labels"]["run"] if other else r
+            run_options.append((f"{label} ({index['labels']['latest'][lang]})" if r == latest else label, r))
+        img = url_path_join(base_url, "voila/views-img", programme, run) + "/"
+        return (text.replace("<!--ev:programme-->", select("programme", [(programme_label(p), p) for p in progs], programme))
+                    .replace("<!--ev:run-->", select("run", run_options, run))
+                    .replace("src='ev-img/", f"src='{img}"))
+
+    def image(self, programme: str, run: str, name: str) -> Any:
+        """Path of a view's figure, or None (unknown programme or run: never a path built from the request)."""
+        if programme not in self.programmes() or run not in self.runs(programme):
+            return None
+        path = self.root / programme / run / "views" / "img" / name
+        return path if path.is_file() else None
+
+    # -- rendering runs that lack views ---------------------------------------------------------------
+    def check(self) -> None:
+        """Queue every programme's latest run that has no views (at start, and when a request finds one)."""
+        for p in self.programmes():
+            run = self.latest(p)
+            if run and self.index(p, run) is None:
+                self.request(p, run)
+
+    def _in_progress(self, run_dir: Any) -> bool:
+        """Another process (``evaluation run``'s publish step) is rendering this run's views right now."""
+        import psutil
+
+        for tmp in run_dir.glob("views.tmp-*"):
+            try:
+                if psutil.pid_exists(int(tmp.name.rsplit("-", 1)[1])):
+                    return True
+            except ValueError:
+                continue
+        return False
+
+    def request(self, programme: str, run: str) -> None:
+        import asyncio
+
+        key = f"{programme}/{run}"
+        if not self.render_missing or key in self._failed or key in self._queue:
+            return
+        self._queue.append(key)
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._render_queue())
+
+    async def _render_queue(self) -> None:
+        import asyncio
+        import logging
+
+        log = logging.getLogger("Voila")
+        while self._queue:
+            key = self._queue[0]
+            programme, run = key.split("/", 1)
+            run_dir = self.root / programme / run
+            if self._in_progress(run_dir):
+                await asyncio.sleep(5)  # the publishing run renders them; look again shortly
+                if self.index(programme, run) is not None or not run_dir.is_dir():
+                    self._queue.pop(0)
+                continue
+            log.info("rendering the kernel-free views of %s", key)
+            proc = await asyncio.create_subprocess_exec(
+                "nice", "-n", str(self.nice), sys.executable, "-m", "evaluation.dashboards._prerender", str(run_dir),
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            out, err = await proc.communicate()
+            self._queue.pop(0)
+            if proc.returncode == 0:
+                self.rendered.append(key)
+                log.info("%s", out.decode(errors="replace").strip())
+            else:  # served live; not retried until the server restarts
+                self._failed.add(key)
+                log.warning("rendering the views of %s failed: %s", key,
+                            (err.decode(errors="replace").strip().splitlines() or ["?"])[-1][:300])
+            self._listing.clear()
+
+
 class _RecordingKernelManager:
     """Voila's kernel manager as seen by one page request: kernels it starts belong to that visitor.
 
@@ -253,6 +457,7 @@ class _RecordingKernelManager:
 def make_app_class():
     """Voila's application class with the service's handlers (imported lazily: Voila is heavy)."""
     from jupyter_server.auth.decorator import allow_unauthenticated
+    from jupyter_server.base.handlers import JupyterHandler
     from jupyter_server.log import log_request
     from jupyter_server.services.kernels.handlers import KernelHandler
     from voila import handler as voila_handler
@@ -287,6 +492,23 @@ def make_app_class():
         max_kernels = 0
         render_timeout = 180  # seconds
         snapshots: Snapshots | None = None
+        views: Views | None = None
+
+        def _view_page(self, path: str | None) -> str | None:
+            """The kernel-free view of the request's state (see :class:`Views`), unless ``?live=1``."""
+            from pathlib import PurePosixPath
+
+            if self.views is None or not path or "live" in self.request.query_arguments or self.current_user is None:
+                return None
+            args = {k: self.get_argument(k) for k in ("programme", "run", "lang", "district", "indicator")
+                    if k in self.request.query_arguments}
+            return self.views.page(PurePosixPath(path).stem, args, self.base_url)
+
+        def _finish_view(self, view: str) -> None:
+            # the same address answers another state after a publish: never cached
+            self.set_header("Cache-Control", "no-cache, no-store, must-revalidate")
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(view)
 
         def _snapshot_page(self, path: str | None, *, at_cap: bool = False) -> str | None:
             """The static default view instead of a kernel, when no preheated kernel is ready (or past the cap)."""
@@ -321,6 +543,11 @@ def make_app_class():
             self.xsrf_token  # noqa: B018 - the property sets the cookie
             _visitor.set(visitor)  # read by OwnedInfoSocket.send_updates, called inside this request
             self._ev_visitor = visitor
+            if self.request.method == "GET":
+                view = self._view_page(self.path_args[0] if self.path_args else None)
+                if view is not None:  # no kernel at all: the cap does not apply
+                    self._finish_view(view)
+                    return
             if self.max_kernels and kernel_counts(self.kernel_manager)["visitors"] >= self.max_kernels:
                 # past the cap: the static default view if there is one (its live frame then shows the
                 # busy page, which retries by itself), else the busy page
@@ -357,6 +584,18 @@ def make_app_class():
 
     class TreeHandler(StaffPage, TornadoVoilaTreeHandler):
         pass
+
+    class ViewImage(StaffPage, JupyterHandler):
+        """A kernel-free view's figure: content-addressed, so the browser keeps it (one map, 26 districts)."""
+
+        @tornado.web.authenticated
+        async def get(self, programme: str, run: str, name: str) -> None:
+            path = RenderHandler.views.image(programme, run, name) if RenderHandler.views is not None else None
+            if path is None:
+                raise tornado.web.HTTPError(404)
+            self.set_header("Content-Type", "image/png")
+            self.set_header("Cache-Control", "private, max-age=31536000, immutable")
+            self.finish(path.read_bytes())
 
     class OwnedInfoSocket(RequestInfoSocketHandler):
         """Voila's request-info socket, answering only the page its kernel was handed to."""
@@ -448,8 +687,11 @@ def make_app_class():
             self.set_header("Content-Type", "application/json")
             self.set_header("Cache-Control", "no-store")
             snapshots = sorted(RenderHandler.snapshots.pages) if RenderHandler.snapshots is not None else []
+            views = RenderHandler.views
             self.finish(json.dumps({"status": "ok", "kernels": counts, "max_kernels": RenderHandler.max_kernels,
-                                    "snapshots": snapshots}))
+                                    "snapshots": snapshots, "views": {
+                                        "ready": views.ready() if views is not None else False,
+                                        "rendered": list(views.rendered) if views is not None else []}}))
 
     replace = {
         TornadoVoilaHandler: RenderHandler,
@@ -473,7 +715,9 @@ def make_app_class():
         def init_handlers(self) -> list:
             from jupyter_server.utils import url_path_join
 
-            out = [(url_path_join(self.server_url, HEALTH_PATH), Health)]
+            out = [(url_path_join(self.server_url, HEALTH_PATH), Health),
+                   (url_path_join(self.server_url, r"voila/views-img/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)/([0-9a-f]{20}\.png)"),
+                    ViewImage)]
             for spec in super().init_handlers():
                 pattern, handler, *rest = spec
                 if handler in replace:
@@ -501,13 +745,23 @@ def main(argv: list[str] | None = None) -> None:
     install_log_redaction()
     app_class, render = make_app_class()
     render.max_kernels = int(os.environ.get(MAX_KERNELS_ENV, "0") or 0)
+    root = os.environ.get("EVALUATION_OUTPUT_ROOT")
+    if os.environ.get(VIEWS_ENV, "1") != "0":
+        render.views = Views(root)
+        # render the views a latest run lacks as soon as the loop runs, not on the first visitor's request
+        tornado.ioloop.IOLoop.current().add_callback(render.views.check)
     if os.environ.get(SNAPSHOTS_ENV, "1") != "0":
-        render.snapshots = Snapshots(os.environ.get("EVALUATION_OUTPUT_ROOT"))
-        # render the snapshots as soon as the loop runs, not on the first visitor's request
-        tornado.ioloop.IOLoop.current().add_callback(render.snapshots.get, "overview")
+        render.snapshots = Snapshots(root)
+        if render.views is None or not render.views.ready():  # the views, when there, make them redundant
+            tornado.ioloop.IOLoop.current().add_callback(render.snapshots.get, "overview")
+    args = list(sys.argv[1:] if argv is None else argv)
+    if render.views is not None and render.views.ready():
+        # every programme's latest run is served from its views: no kernel is preheated for nobody
+        # (?live=1 and a run published later without views start one per request, as Voila does by default)
+        args.append("--VoilaConfiguration.preheat_kernel=False")
     app = app_class.instance()
     app.token = token
-    app.initialize(list(sys.argv[1:] if argv is None else argv))
+    app.initialize(args)
     signal.signal(signal.SIGINT, app._handle_signal_stop)
     install_log_redaction()  # handlers added by initialize() get the filter too
     app.start()

@@ -15,7 +15,7 @@ import base64
 import html
 import sys
 import time
-from typing import Any
+from typing import Any, Callable, Mapping
 
 DASHBOARDS = ("overview", "districts", "cost")
 
@@ -30,22 +30,58 @@ def _style(layout: Any) -> str:
     return ";".join(out)
 
 
-def widget_html(w: Any) -> str:
-    """HTML for an ipywidgets tree (the kinds the dashboards use); unknown widgets are left out."""
+Controls = Mapping[int, str]
+"""id(widget) -> query parameter it sets, for controls that work on a kernel-free view."""
+SERVER_FILLED = ("programme", "run")
+"""Controls whose options the server fills in when it serves a view (runs published later appear too)."""
+
+
+def _control(w: Any, param: str) -> str:
+    """A working control of a kernel-free view: part of the page's GET form (see :func:`view_page`)."""
     import ipywidgets as W
 
+    label = html.escape(w.description or "")
+    if param in SERVER_FILLED:
+        return f"<label class='ev-control'>{label} <!--ev:{param}--></label>"
+    if isinstance(w, W.ToggleButtons):  # submit buttons: a plain link-free form works without script
+        return "<span class='ev-toggle'>" + "".join(
+            f"<button type='submit' name='{param}' value='{html.escape(str(value))}'"
+            f"{' class=selected aria-pressed=true' if value == w.value else ''}>{html.escape(str(label))}</button>"
+            for label, value in zip(w._options_labels, w._options_values)) + "</span>"
+    options = "".join(
+        f"<option value='{html.escape(str(value if value is not None else ''))}'"
+        f"{' selected' if value == w.value else ''}>{html.escape(str(label))}</option>"
+        for label, value in zip(w._options_labels, w._options_values))
+    return (f"<label class='ev-control'>{label} <select name='{param}' "
+            f"onchange='this.form.requestSubmit ? this.form.requestSubmit() : this.form.submit()'>{options}</select></label>")
+
+
+def widget_html(w: Any, controls: Controls | None = None, image_src: Callable[[bytes, str], str] | None = None) -> str:
+    """HTML for an ipywidgets tree (the kinds the dashboards use); unknown widgets are left out.
+
+    Without ``controls`` the menus are drawn disabled (the snapshot); widgets named in ``controls`` become
+    working form controls. ``image_src(png, format)`` gives an image's address (default: inline data URI).
+    """
+    import ipywidgets as W
+
+    controls = controls or {}
+    if id(w) in controls:
+        return _control(w, controls[id(w)])
     if isinstance(w, W.Box):
         direction = "row" if isinstance(w, W.HBox) else "column"
         style = _style(w.layout)
         flow = "" if "flex-flow" in style else f"flex-direction:{direction};"
-        inner = "".join(widget_html(c) for c in w.children)
+        inner = "".join(widget_html(c, controls, image_src) for c in w.children)
         return f"<div class='ev-static-box' style='display:flex;gap:4px;{flow}{style}'>{inner}</div>"
     if isinstance(w, W.HTML):  # built by the dashboards with every data value escaped
         return f"<div class='ev-static-html'>{w.value}</div>"
     if isinstance(w, W.Image):
-        data = base64.b64encode(bytes(w.value)).decode()
+        raw = bytes(w.value)
+        src = image_src(raw, w.format) if image_src else f"data:image/{w.format};base64,{base64.b64encode(raw).decode()}"
         size = "".join(f"{k}='{html.escape(str(v))}' " for k, v in (("width", w.width), ("height", w.height)) if v)
-        return f"<img {size}style='max-width:100%' src='data:image/{w.format};base64,{data}'>"
+        layout = w.layout
+        width = f"width:{layout.width};" if layout is not None and layout.width else ""
+        return f"<img {size}style='{width}max-width:100%;height:auto' alt='' src='{html.escape(src)}'>"
     if isinstance(w, W.ToggleButtons):
         buttons = "".join(
             f"<button disabled{' class=selected' if value == w.value else ''}>{html.escape(str(label))}</button>"
@@ -103,6 +139,45 @@ def page(inner: str, *, live_url: str, lang: str = "ko") -> str:
       document.body.style.overflow = 'hidden';
     }}
   }}, 250);
+}})();
+</script></body></html>"""
+
+
+VIEW_MARK = "data-ev-view"
+
+
+def view_page(inner: str, *, lang: str, title: str) -> str:
+    """A kernel-free view: the dashboard as drawn for one state of its controls, inside a GET form.
+
+    Choosing a district, indicator, programme or run submits the form (one line of script); the language
+    buttons are submit buttons. The server answers with the pre-rendered page of the new state, so every
+    control works without a kernel. ``data-ev-ready`` marks the page as answering (the benchmark waits for it).
+    """
+    return f"""<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>
+<meta name='viewport' content='width=device-width, initial-scale=1'>
+<title>{html.escape(title)}</title><link rel='icon' href='data:,'>
+<style>
+ body {{ font-family: "NanumGothic", "Malgun Gothic", "Apple SD Gothic Neo", "Noto Sans CJK KR", sans-serif;
+        margin: 0; padding: 8px 16px; color: #1f2328; }}
+ .ev-control {{ margin-right: 12px; font-size: 13px; }} .ev-control select {{ font: inherit; max-width: 320px; }}
+ .ev-toggle button {{ font: inherit; font-size: 13px; padding: 3px 10px; border: 1px solid #8c959f; background: #f6f8fa;
+                      cursor: pointer; }}
+ .ev-toggle button.selected {{ background: #0969da; color: #fff; border-color: #0969da; font-weight: 600; }}
+ form.ev-busy {{ opacity: .6; cursor: progress; }}
+</style></head><body {VIEW_MARK}='1'>
+<form method='get' id='ev-form' action=''>
+<input type='hidden' name='lang' value='{lang}'>
+{inner}
+</form>
+<script>
+(function () {{
+  const form = document.getElementById('ev-form');
+  // the run list belongs to the programme: a new programme starts at its latest run
+  const prog = form.querySelector('select[name=programme]'), run = form.querySelector('select[name=run]');
+  if (prog && run) prog.addEventListener('change', function () {{ run.disabled = true; }});
+  form.addEventListener('submit', function () {{ form.classList.add('ev-busy'); }});
+  window.addEventListener('pageshow', function () {{ form.classList.remove('ev-busy'); if (run) run.disabled = false; }});
+  document.body.setAttribute('data-ev-ready', '1');
 }})();
 </script></body></html>"""
 

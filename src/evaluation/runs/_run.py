@@ -458,7 +458,20 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
             os.replace(final, failed_dir)
             raise RunIOError(f"could not move latest ({exc}); run kept in {failed_dir}; latest unchanged",
                              failed_dir) from exc
+        _render_views(final, say)
         return result
+
+
+def _render_views(run_dir: Path, say: Any) -> None:
+    """The dashboards' kernel-free views of the published run; a failure leaves the run published
+    (``evaluation dashboard`` renders views a latest run lacks) and is reported on stderr."""
+    try:
+        from ..dashboards._prerender import render_run
+
+        say(f"[{run_dir.name}] dashboards: {render_run(run_dir).summary()}")
+    except Exception as exc:
+        print(f"[{run_dir.name}] dashboard views not rendered ({type(exc).__name__}: {_short(exc)}); "
+              "`evaluation dashboard` renders them", file=sys.stderr)
 
 
 def _short(exc: BaseException) -> str:
