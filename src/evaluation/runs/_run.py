@@ -45,6 +45,7 @@ from typing import Any, Iterator
 
 from . import params as params_mod
 from ..publish import provenance, report_html
+from ..publish.report import PRIVATE, private_dir
 
 PACKAGES = (
     "seoul-health-evaluation", "numpy", "pandas", "pyarrow", "duckdb", "dask", "numba", "scipy",
@@ -206,11 +207,11 @@ def check_kernel(name: str) -> None:
         ) from None
 
 
-def html_report(executed: Path, target: Path, title: str = "") -> None:
-    """Render an executed notebook to HTML without code cells or prompts, titled for staff
-    (see :mod:`report_html`); a failed write leaves no file."""
+def html_report(executed: Path, target: Path, title: str = "", lang: str = "ko") -> None:
+    """Render an executed notebook to HTML without code cells or prompts, titled for staff, showing only
+    gate-approved outputs (see :mod:`report_html`); a failed write leaves no file."""
     try:
-        report_html.render(executed, target, title=title or report_html.title_for(executed.stem))
+        report_html.render(executed, target, title=title or report_html.title_for(executed.stem), lang=lang)
     except OSError:
         with contextlib.suppress(OSError):
             target.unlink()  # half a report must not pass for a report
@@ -383,19 +384,21 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
         io_error: BaseException | None = None
         try:
             staging.mkdir(parents=True)
-            for sub in ("notebooks", "reports", "results", "tables", "figures"):
+            for sub in ("reports", "results", "tables", "figures"):
                 (staging / sub).mkdir()
+            # executed notebooks hold every unprotected number they printed: owner-only, never published
+            (private_dir(staging) / "notebooks").mkdir()
             provenance.write_context(staging, programme_id=cfg.programme, run_id=run_id, title=cfg.title,
                                      data_kind=cfg.data.kind, period=cfg.data.period, data_detail=cfg.data.description)
             for i, (spec, values) in enumerate(plans, 1):
                 name = Path(spec.path).stem
-                out_nb = staging / "notebooks" / f"{name}.ipynb"
+                out_nb = staging / PRIVATE / "notebooks" / f"{name}.ipynb"
                 entry: dict[str, Any] = {"name": name, "path": spec.path, "parameters": values, "status": "running"}
                 t0 = time.time()
                 say(f"[{run_id}] ({i}/{len(plans)}) {name} ...")
                 try:
                     _execute(base / spec.path, out_nb, values, cfg.kernel, base, spec.timeout_seconds)
-                    html_report(out_nb, staging / "reports" / f"{name}.html", report_html.title_for(name, cfg.lang))
+                    html_report(out_nb, staging / "reports" / f"{name}.html", report_html.title_for(name, cfg.lang), cfg.lang)
                     entry["status"] = "ok"
                 except Exception as exc:  # papermill raises PapermillExecutionError with the cell traceback
                     entry["status"] = "failed"
@@ -444,7 +447,7 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
         result = RunResult(run_id, final, manifest["status"], manifest["seconds"],
                            [{"name": n["name"], "status": n["status"], "seconds": n["seconds"]} for n in manifest["notebooks"]])
         if failed:
-            raise RunFailedError(f"notebook {failed} failed; executed copy kept in {final / 'notebooks'}; latest unchanged", final)
+            raise RunFailedError(f"notebook {failed} failed; executed copy kept in {final / PRIVATE / 'notebooks'}; latest unchanged", final)
         try:
             _point_latest(programme_dir, final)
         except OSError as exc:  # the complete run stays, but it is not published
@@ -475,7 +478,8 @@ def _keep_failed_evidence(staging: Path, programme_dir: Path, run_id: str, manif
     else:
         final.mkdir(parents=True, exist_ok=True)
     truncated = []
-    for nb in sorted((final / "notebooks").glob("*.ipynb")) if (final / "notebooks").is_dir() else []:
+    executed = final / PRIVATE / "notebooks"
+    for nb in sorted(executed.glob("*.ipynb")) if executed.is_dir() else []:
         try:
             json.loads(nb.read_text(encoding="utf-8"))
         except (ValueError, OSError):
