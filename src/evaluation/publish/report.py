@@ -275,6 +275,9 @@ class Recorder:
         figure is closed, so only the saved image is displayed)."""
         path = self.output_dir / "figures" / f"{name}.png"
         fig.savefig(path)
+        listed = private_dir(self.output_dir) / f"{self.notebook}.figures.json"
+        names = set(json.loads(listed.read_text(encoding="utf-8"))) if listed.exists() else set()
+        listed.write_text(json.dumps(sorted(names | {path.name})), encoding="utf-8")
         try:
             import matplotlib.pyplot as plt
 
@@ -311,6 +314,34 @@ def write_table(path: str | Path, df: pd.DataFrame, provenance: "Provenance", *,
         meta[PERTURBED_KEY] = b"true"
     pq.write_table(table.replace_schema_metadata(meta), path)
     return Path(path)
+
+
+def ungated(run_dir: str | Path) -> list[str]:
+    """Files under ``tables/`` and ``figures/`` the Recorder did not write (a notebook wrote around the gate).
+
+    Tables written by :func:`write_table` carry the provenance key in their Parquet metadata; figures are
+    listed in ``private/figures.json`` by :meth:`Recorder.figure`.
+    """
+    import pyarrow.parquet as pq
+
+    from .provenance import PARQUET_KEY
+
+    run_dir = Path(run_dir)
+    bad = []
+    for p in sorted((run_dir / "tables").glob("*")) if (run_dir / "tables").is_dir() else []:
+        try:
+            ok = p.suffix == ".parquet" and PARQUET_KEY in (pq.read_schema(p).metadata or {})
+        except Exception:
+            ok = False
+        if not ok:
+            bad.append(f"tables/{p.name}")
+    listed = set()
+    for f in (run_dir / PRIVATE).glob("*.figures.json") if (run_dir / PRIVATE).is_dir() else []:
+        listed |= set(json.loads(f.read_text(encoding="utf-8")))
+    for p in sorted((run_dir / "figures").glob("*")) if (run_dir / "figures").is_dir() else []:
+        if p.name not in listed:
+            bad.append(f"figures/{p.name}")
+    return bad
 
 
 def publish_results(results: dict[str, dict[str, Any]], lang: str = "ko") -> dict[str, dict[str, Any]]:

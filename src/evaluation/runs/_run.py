@@ -13,6 +13,11 @@ A run (``evaluation run params/X.yaml``):
 6. renames the staging folder to ``outputs/<programme>/<run-id>/`` and only then
    moves the ``latest`` pointer (an atomic symlink swap).
 
+Everything staff see passes through the Recorder (:mod:`evaluation.publish.report`): the executed
+notebooks and the unprotected numbers stay in ``<run>/private/`` (mode 0700), reports show only
+gate-approved outputs, and a run whose ``tables/`` or ``figures/`` hold a file the Recorder did not
+write is refused.
+
 A failed run is renamed ``<run-id>-failed`` with the failing executed notebook
 kept for diagnosis; ``latest`` is left untouched and the command exits non-zero.
 A write that fails (disk full, file-size limit, quota, I/O error) while
@@ -422,6 +427,16 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
             from ..publish.report import publish_results
 
             write_json(staging / "results.json", publish_results(results, cfg.lang))
+            if not failed:  # only what the Recorder wrote may be published (issue 20: one gate)
+                from ..publish.report import ungated
+
+                around = ungated(staging)
+                if around:
+                    manifest.setdefault("errors", []).append(
+                        "공개 거부: 기록기(Recorder)를 거치지 않고 쓴 파일 / written around the publishing gate: "
+                        + ", ".join(around[:10]))
+                    say(manifest["errors"][-1])
+                    failed = "publishing gate"
             if not failed:  # disclosure control across all tables before anything is published
                 from ..publish import disclosure
 
