@@ -203,11 +203,12 @@ class Recorder:
 
     # ---------------------------------------------------------------- tables
     def table(self, name: str, df: pd.DataFrame, *, provenance: "Provenance | dict | str | None" = None,
-              _perturbed: bool = False) -> Path:
+              perturbed: bool = False) -> Path:
         """Store an aggregated table as Parquet under ``tables/``; refuses participant-level columns,
         a ``reason`` column, and person counts between 1 and ``threshold - 1``.
 
-        The table's provenance (default: the run's participant data) is kept in the Parquet metadata.
+        The table's provenance (default: the run's participant data) is kept in the Parquet metadata;
+        ``perturbed`` marks tables whose counts come from :meth:`perturb` (not exact facts for audits).
         """
         leaked = [c for c in FORBIDDEN_COLUMNS if c in df.columns]
         if leaked:
@@ -224,7 +225,7 @@ class Recorder:
                 raise ValueError(f"table {name!r}, column {col!r}, row {int(np.flatnonzero(small)[0])}: a person count "
                                  f"below {self.threshold} would be published; perturb counts with rec.counts")
         path = self.output_dir / "tables" / f"{name}.parquet"
-        write_table(path, df, self._provenance(provenance), perturbed=_perturbed)
+        write_table(path, df, self._provenance(provenance), perturbed=perturbed)
         return SavedPath(path)
 
     def counts(self, name: str, data: pd.DataFrame, by: list[str], *, value: str = "participants",
@@ -240,8 +241,45 @@ class Recorder:
         else:
             out = pt.perturbed_counts(data, by, key=self._key(), threshold=self.threshold, levels=levels)
         out = out.rename(columns={"count": value})
-        self.table(name, out, provenance=provenance, _perturbed=True)
+        self.table(name, out, provenance=provenance, perturbed=True)
         return out
+
+    def stats_table(self, name: str, df: pd.DataFrame, stats: dict[str, str], *, n: str = "n",
+                    members: list | None = None, scale: dict[str, str] | None = None,
+                    provenance: "Provenance | dict | str | None" = None) -> pd.DataFrame:
+        """Publish a table of statistics per cell: ``stats`` maps a column to its kind ("share", "mean",
+        "smd", "ratio"; or a Series of kinds, one per row); each value is kept only where the row's published ``n`` is at least
+        :func:`perturbation.stat_min_n`, rounded to what that n supports (:func:`perturbation.round_stat`).
+
+        ``members`` (one collection of ids per row) makes ``n`` the perturbed count of those people; without
+        it ``n`` must already be a published count. ``scale`` maps a column to the column whose digits it
+        keeps (a CI end to its estimate). Returns the published table.
+        """
+        from . import perturbation as pt
+
+        out = df.reset_index(drop=True).copy()
+        if members is not None:
+            if len(members) != len(out):
+                raise ValueError(f"stats_table {name!r}: {len(members)} member lists for {len(out)} rows")
+            out[n] = pd.array([pt.perturbed_total(m, key=self._key(), threshold=self.threshold) for m in members],
+                              dtype="Int64")
+        counts = pd.to_numeric(out[n], errors="coerce")
+        scale = scale or {}
+        for col, kind in stats.items():
+            ref = out[scale[col]] if col in scale else out[col]
+            kinds = kind.reset_index(drop=True) if isinstance(kind, pd.Series) else pd.Series(kind, index=out.index)
+            out[col] = [pt.round_stat(v, k, kd, threshold=self.threshold, scale=r)
+                        for v, k, kd, r in zip(out[col], counts, kinds, ref)]
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+        self.table(name, out, provenance=provenance)
+        return out
+
+    def perturb(self, data: pd.DataFrame, by: list[str], *, levels: dict[str, list] | None = None) -> pd.DataFrame:
+        """Perturbed counts of ``data`` (one row per person and cell, with ``participant_id``) by ``by``
+        (column ``count``), to be published with :meth:`table` and ``perturbed=True``."""
+        from . import perturbation as pt
+
+        return pt.perturbed_counts(data, by, key=self._key(), threshold=self.threshold, levels=levels)
 
     # ---------------------------------------------------------------- what the report shows
     def say(self, ko: str, en: str = "", **values: Any) -> str:
