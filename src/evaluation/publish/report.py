@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 FORBIDDEN_COLUMNS = ("participant_id",)
 # a column that says why a value is missing tells what the hidden value is (issue 20, attack 5)
 FORBIDDEN_PUBLISHED_COLUMNS = ("reason",)
-PERSON_UNITS = ("persons", "participants", "people")
+PERSON_UNITS = ("persons", "participants", "people", "person-days")  # counts of records, perturbed
 GATE_METADATA = {"evaluation": {"gate": True}}  # outputs the HTML reports may show
 PRIVATE = "private"
 
@@ -245,15 +245,17 @@ class Recorder:
         return out
 
     def stats_table(self, name: str, df: pd.DataFrame, stats: dict[str, str], *, n: str = "n",
-                    members: list | None = None, scale: dict[str, str] | None = None,
+                    members: list | None = None, scale: dict[str, str] | None = None, publish_n: bool = True,
                     provenance: "Provenance | dict | str | None" = None) -> pd.DataFrame:
         """Publish a table of statistics per cell: ``stats`` maps a column to its kind ("share", "mean",
         "smd", "ratio"; or a Series of kinds, one per row); each value is kept only where the row's published ``n`` is at least
         :func:`perturbation.stat_min_n`, rounded to what that n supports (:func:`perturbation.round_stat`).
 
         ``members`` (one collection of ids per row) makes ``n`` the perturbed count of those people; without
-        it ``n`` must already be a published count. ``scale`` maps a column to the column whose digits it
-        keeps (a CI end to its estimate). Returns the published table.
+        it ``n`` must already be a published count, or (``publish_n=False``) the true count, then left out of
+        the table: a statistic is then withheld only when n < :func:`perturbation.stat_min_n`, which confines
+        n to a window as wide as that. ``scale`` maps a column to the column whose digits it keeps (a CI end
+        to its estimate). Returns the published table.
         """
         from . import perturbation as pt
 
@@ -271,8 +273,20 @@ class Recorder:
             out[col] = [pt.round_stat(v, k, kd, threshold=self.threshold, scale=r)
                         for v, k, kd, r in zip(out[col], counts, kinds, ref)]
             out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+        if not publish_n:
+            out = out.drop(columns=[n])
         self.table(name, out, provenance=provenance)
         return out
+
+    def share_of(self, numerator: Any, denominator: Any) -> tuple[float | None, int]:
+        """A share of people computed from perturbed counts (published numerator / published denominator),
+        rounded by the published denominator: ``(share or None, published denominator)``. Shares of small
+        groups cannot be multiplied back into small counts this way."""
+        from . import perturbation as pt
+
+        den = pt.perturbed_total(denominator, key=self._key(), threshold=self.threshold)
+        num = pt.perturbed_total(numerator, key=self._key(), threshold=self.threshold)
+        return (pt.round_stat(min(num / den, 1.0) if den else None, den, "share", threshold=self.threshold), den)
 
     def perturb(self, data: pd.DataFrame, by: list[str], *, levels: dict[str, list] | None = None) -> pd.DataFrame:
         """Perturbed counts of ``data`` (one row per person and cell, with ``participant_id``) by ``by``
