@@ -246,6 +246,7 @@ class Recorder:
 
     def stats_table(self, name: str, df: pd.DataFrame, stats: dict[str, str], *, n: str = "n",
                     members: list | None = None, scale: dict[str, str] | None = None, publish_n: bool = True,
+                    weights: tuple[str, ...] = (), drop: tuple[str, ...] = (),
                     provenance: "Provenance | dict | str | None" = None) -> pd.DataFrame:
         """Publish a table of statistics per cell: ``stats`` maps a column to its kind ("share", "mean",
         "smd", "ratio"; or a Series of kinds, one per row); each value is kept only where the row's published ``n`` is at least
@@ -255,7 +256,9 @@ class Recorder:
         it ``n`` must already be a published count, or (``publish_n=False``) the true count, then left out of
         the table: a statistic is then withheld only when n < :func:`perturbation.stat_min_n`, which confines
         n to a window as wide as that. ``scale`` maps a column to the column whose digits it keeps (a CI end
-        to its estimate). Returns the published table.
+        to its estimate). ``weights`` (e.g. person-days) are kept to 2 significant digits where the row's
+        first statistic is shown, else blanked; ``drop`` columns are left out (e.g. exact event counts). A
+        ``suppressed`` column is rewritten to say only whether the statistic is shown. Returns the published table.
         """
         from . import perturbation as pt
 
@@ -273,6 +276,14 @@ class Recorder:
             out[col] = [pt.round_stat(v, k, kd, threshold=self.threshold, scale=r)
                         for v, k, kd, r in zip(out[col], counts, kinds, ref)]
             out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+        shown = out[next(iter(stats))].notna()
+        for col in weights:
+            out[col] = [pt.round_stat(v, pt.stat_min_n(self.threshold), "ratio", threshold=self.threshold) if ok else None
+                        for v, ok in zip(out[col], shown)]
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+        if "suppressed" in out:
+            out["suppressed"] = ~shown.to_numpy()
+        out = out.drop(columns=[c for c in drop if c in out])
         if not publish_n:
             out = out.drop(columns=[n])
         self.table(name, out, provenance=provenance)
