@@ -210,6 +210,8 @@ def _cohort_table(name: str, df: pd.DataFrame) -> list[Fact]:
     """``cohort.aggregate`` output: one fact per cell and metric (``n`` persons); breakdowns in
     ``dimension``/``level`` columns (as in ``steps_by_week_since_enrolment``) share one weekly total."""
     out = []
+    if "n" not in df.columns:  # a table that publishes no count (statistics only) has no linear facts
+        return out
     time_col = next((c for c in ("week_since_enrolment", "week", "date", "period") if c in df.columns), None)
     for i, r in df.iterrows():
         pop = f"{name}:{r['metric']}" if "metric" in df else name
