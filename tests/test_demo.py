@@ -21,12 +21,38 @@ def test_demo_run_is_complete(demo_run, repo_root):
     results = json.loads((run_dir / "results.json").read_text())
     for name in names:
         assert (run_dir / "reports" / f"{name}.html").stat().st_size > 10_000
-        nb = nbformat.read(str(run_dir / "notebooks" / f"{name}.ipynb"), as_version=4)
+        nb = nbformat.read(str(run_dir / "private" / "notebooks" / f"{name}.ipynb"), as_version=4)
         errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
         assert not errors
         assert results.get(name), f"{name} recorded no headline numbers"
     assert any((run_dir / "figures").glob("*.png")) and any((run_dir / "tables").glob("*.parquet"))
     assert (run_dir.parent / "latest").resolve() == run_dir.resolve()
+
+
+def test_demo_run_publishes_only_through_the_gate(demo_run):
+    """Issue 20: unprotected numbers stay in private/ (0700); reports carry the perturbation notice; no table
+    shows a person count of 1-9 or a `reason` column; every published file was written by the Recorder."""
+    import stat
+
+    import pandas as pd
+
+    from evaluation.publish import report, report_html
+    from evaluation.publish.disclosure import PERSON_COUNTS
+
+    run_dir = demo_run.run_dir
+    assert stat.S_IMODE((run_dir / "private").stat().st_mode) == 0o700
+    assert not (run_dir / "notebooks").exists()
+    assert report.ungated(run_dir) == []
+    for html in (run_dir / "reports").glob("*.html"):
+        assert report_html.notice("ko") in html.read_text(encoding="utf-8"), html.name
+    for table in (run_dir / "tables").glob("*.parquet"):
+        df = pd.read_parquet(table)
+        assert "reason" not in df.columns, table.name
+        for col in [c for c in PERSON_COUNTS if c in df.columns]:
+            v = pd.to_numeric(df[col], errors="coerce")
+            assert not v.between(1, 9).any(), (table.name, col)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert "reason" not in json.dumps(manifest.get("disclosure", {}))
 
 
 def test_no_participant_level_table_in_a_run(demo_run):

@@ -49,7 +49,8 @@ def test_effectiveness_notebook_runs_records_and_recovers_truth(repo_root, run_n
         assert len(df) > 0 and "participant_id" not in df.columns, name
     # each result's checks are shown and recorded next to the number (issue 11)
     diag = pd.read_parquet(out / "tables" / "diagnostics_matching.parquet")
-    assert len(diag) >= 3 * 6 and diag.shape[1] == 6
+    # published: result, check, threshold, verdict (values and messages name counts of people: private)
+    assert len(diag) >= 3 * 6 and diag.shape[1] == 4
     es = pd.read_parquet(out / "tables" / "event_study.parquet")
     assert {"event_time", "att", "se", "ci_low", "ci_high", "scale"} <= set(es.columns)
     for fig in ("kpis", "love_plot", "event_study", "trajectory"):

@@ -34,7 +34,11 @@ def test_notebook_runs_and_records(repo_root, data_dir, kernel_name, tmp_path, l
         t = pd.read_parquet(out / "tables" / f"{name}.parquet")
         assert len(t) and "participant_id" not in t.columns
     outcomes = pd.read_parquet(out / "tables" / "district_outcomes.parquet")
-    assert outcomes["n"].dropna().min() >= 10  # small cells suppressed
+    # n is perturbed (0 or >= 10, never 1-9); a district's steps are shown only where n supports them
+    n = outcomes["n"].astype(float)
+    assert not n.between(1, 9).any()
+    assert outcomes.loc[n < 13, ["before", "after", "change"]].isna().all().all()
+    assert outcomes.loc[n >= 13, "change"].notna().all() and "suppressed" not in outcomes.columns
     for fig in ("district_map", "inequality_trend", "programme_change_map", "programme_income_gap"):
         assert (out / "figures" / f"{fig}.png").stat().st_size > 5000
     nb = json.loads((tmp_path / "out.ipynb").read_text(encoding="utf-8"))

@@ -267,7 +267,7 @@ def test_demo_run_tables_recover_nothing_together(demo_tables, people):
 # ------------------------------------------------------------------------- the publishing gate of a run folder
 def _run_folder(tmp_path, month: pd.DataFrame):
     run = tmp_path / "run"
-    for sub in ("tables", "reports", "notebooks", "results"):
+    for sub in ("tables", "reports", "private/notebooks", "results"):
         (run / sub).mkdir(parents=True)
     month.to_parquet(run / "tables" / "enrolment_by_month.parquet", index=False)
     margins = pd.DataFrame({"district": [None, None, None], "arm": ["band_issued", "own_device", None],
@@ -276,9 +276,9 @@ def _run_folder(tmp_path, month: pd.DataFrame):
     results = {"30_cohort_engagement": {"participants_enrolled": {"value": 612, "unit": "persons"}}}
     (run / "results.json").write_text(json.dumps(results), encoding="utf-8")
     (run / "results" / "30_cohort_engagement.json").write_text(json.dumps(results["30_cohort_engagement"]), encoding="utf-8")
-    (run / "notebooks" / "30_cohort_engagement.ipynb").write_text(
+    (run / "private" / "notebooks" / "30_cohort_engagement.ipynb").write_text(
         json.dumps({"cells": [{"source": ['rec.table("enrolment_by_month", e)']}]}), encoding="utf-8")
-    (run / "notebooks" / "60_district_equity.ipynb").write_text(json.dumps({"cells": []}), encoding="utf-8")
+    (run / "private" / "notebooks" / "60_district_equity.ipynb").write_text(json.dumps({"cells": []}), encoding="utf-8")
     for nb in ("30_cohort_engagement", "60_district_equity"):
         (run / "reports" / f"{nb}.html").write_text("<p>February: 9</p>", encoding="utf-8")
     return run
@@ -301,10 +301,14 @@ def test_gate_suppresses_records_and_withholds_stale_reports(tmp_path):
     run = _run_folder(tmp_path, _old_month_table())
     manifest: dict = {}
     assert disclosure.gate(run, manifest, threshold=K, say=lambda m: None) is None
-    d = manifest["disclosure"]
-    assert d["status"] == "suppressed" and d["withheld"]
+    # the published manifest says how many values were withheld, not which or why (that tells what they are)
+    public = manifest["disclosure"]
+    assert public["status"] == "suppressed" and public["withheld"] > 0
+    assert "reason" not in json.dumps(public)
+    d = json.loads((run / "private" / "disclosure.json").read_text(encoding="utf-8"))
+    assert len(d["withheld"]) == public["withheld"]
     assert all(w["table"] == "enrolment_by_month" and "complement" in w["reason"] for w in d["withheld"])
-    assert d["reports_withheld"] == ["30_cohort_engagement.html"]
+    assert public["reports_withheld"] == d["reports_withheld"] == ["30_cohort_engagement.html"]
     notice = (run / "reports" / "30_cohort_engagement.html").read_text(encoding="utf-8")
     assert "게시하지 않았습니다" in notice and "February: 9" not in notice
     assert (run / "reports" / "60_district_equity.html").read_text(encoding="utf-8") == "<p>February: 9</p>"

@@ -24,7 +24,7 @@ def test_kinds_are_checked_and_sources_required():
 def test_recorder_defaults_to_synthetic_without_a_run_context(tmp_path):
     """A notebook run by hand on the committed samples must not present them as programme data."""
     rec = report.Recorder(tmp_path, notebook="x")
-    rec.result("n", 5, unit="persons")
+    rec.result("n", unit="persons", members=[f"p{i}" for i in range(25)])
     rec.table("t", pd.DataFrame({"a": [1]}))
     entry = json.loads((tmp_path / "results" / "x.json").read_text())["n"]
     assert entry["provenance"]["kind"] == "synthetic"

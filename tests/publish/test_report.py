@@ -12,11 +12,14 @@ from evaluation.publish import report
 
 def test_recorder_writes_results_tables_and_refuses_participant_rows(tmp_path):
     rec = report.Recorder(tmp_path, notebook="nb")
-    rec.result("n", np.int64(3), unit="persons", ci=(1.0, float("nan")))
+    rec.result("n", np.int64(3), unit="steps", ci=(1.0, float("nan")))
     saved = json.loads((tmp_path / "results" / "nb.json").read_text())
     # without a run context the numbers are labelled synthetic (test_provenance.py covers the kinds)
-    assert saved["n"] == {"value": 3, "unit": "persons", "label": "", "ci": [1.0, None],
+    assert saved["n"] == {"value": 3, "unit": "steps", "label": "", "ci": [1.0, None],
                           "provenance": {"kind": "synthetic", "detail": saved["n"]["provenance"]["detail"]}}
+    # a person count is published perturbed from the ids counted (test_gate.py covers the gate)
+    with pytest.raises(ValueError, match="members="):
+        rec.result("people", 3, unit="persons")
     rec.table("agg", pd.DataFrame({"district": ["11110"], "n": [12]}))
     assert report.load_table(tmp_path, "agg")["n"].tolist() == [12]
     with pytest.raises(ValueError, match="participant-level"):

@@ -214,9 +214,9 @@ class DashboardApp:
                 " `make demo` 또는 `evaluation run params/<이름>.yaml`을 실행하세요." if self.lang == "ko"
                 else " Run `make demo` or `evaluation run params/<name>.yaml`."))]
         else:
-            banner = []
+            banner = [W.HTML(f"<div class='ev-notice' style='color:#57606a;margin:4px'>{html.escape(t('perturbation_notice', self.lang))}</div>")]
             if run.data_kind != "programme":
-                banner = [W.HTML(f"<div class='ev-banner' style='background:#fdecea;color:#b71c1c;padding:8px 14px;"
+                banner += [W.HTML(f"<div class='ev-banner' style='background:#fdecea;color:#b71c1c;padding:8px 14px;"
                                  f"border-radius:8px;margin:4px'>{html.escape(EXPLAIN['synthetic'][self.lang])}</div>")]
             try:
                 self.body.children = banner + self.render(

@@ -4,7 +4,9 @@ In: what notebooks compute (headline numbers, aggregated tables, figures).
 Out: a run's ``results.json``, ``tables/*.parquet``, ``figures/`` and HTML reports, each number
 labelled in Korean and English, with its provenance, and small cells protected.
 
-* :mod:`.report` -- the :class:`~evaluation.publish.report.Recorder` notebooks write through;
+* :mod:`.report` -- the :class:`~evaluation.publish.report.Recorder` notebooks write through (the gate:
+  unprotected numbers stay in ``<run>/private/``);
+* :mod:`.perturbation` -- cell-key perturbation of every published person count (ONS package);
 * :mod:`.results_store` -- the published tables of a run (save, load, DuckDB query);
 * :mod:`.suppression`, :mod:`.disclosure` -- small-cell protection and the run-wide audit;
 * :mod:`.provenance`, :mod:`.result_labels`, :mod:`.glossary`, :mod:`.i18n` -- where a number comes
@@ -20,7 +22,7 @@ import importlib
 from typing import Any
 
 _SUBMODULES = {
-    "disclosure", "glossary", "i18n", "plots", "provenance", "report", "report_html", "result_labels",
+    "disclosure", "glossary", "i18n", "perturbation", "plots", "provenance", "report", "report_html", "result_labels",
     "results_store", "staff_table", "suppression",
 }
 __all__ = sorted(_SUBMODULES)

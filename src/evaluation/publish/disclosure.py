@@ -210,6 +210,8 @@ def _cohort_table(name: str, df: pd.DataFrame) -> list[Fact]:
     """``cohort.aggregate`` output: one fact per cell and metric (``n`` persons); breakdowns in
     ``dimension``/``level`` columns (as in ``steps_by_week_since_enrolment``) share one weekly total."""
     out = []
+    if "n" not in df.columns:  # a table that publishes no count (statistics only) has no linear facts
+        return out
     time_col = next((c for c in ("week_since_enrolment", "week", "date", "period") if c in df.columns), None)
     for i, r in df.iterrows():
         pop = f"{name}:{r['metric']}" if "metric" in df else name
@@ -492,6 +494,12 @@ class Audit:
                 "exposed": self.exposed, "primary_check_only": self.unmodelled, "reports_withheld": self.reports_withheld,
                 "seconds": round(self.seconds, 2)}
 
+    def public_manifest(self) -> dict[str, Any]:
+        """What the published ``manifest.json`` says: the outcome and how many values, not which or why."""
+        return {"status": self.status, "threshold": self.threshold, "checked": self.checked,
+                "withheld": len(self.withheld), "reports_withheld": self.reports_withheld,
+                "seconds": round(self.seconds, 2)}
+
     @property
     def diagnostics(self) -> pd.DataFrame:
         return pd.DataFrame(self.withheld + [dict(e, reason="exposed") for e in self.exposed])
@@ -521,7 +529,8 @@ def _facts(tables: dict[str, pd.DataFrame], results: dict[str, Any], readers: di
     for nb, entries in results.items():
         for key, where in RESULT_FACTS.items():
             e = entries.get(key)
-            if isinstance(e, dict) and "participants" in facts:
+            # a perturbed count is not an exact fact: no linear system can be solved with it
+            if isinstance(e, dict) and "participants" in facts and not e.get("perturbed"):
                 facts["participants"].append(Fact("participants", dict(where), _num(e.get("value")),
                                                   f"results.json[{nb}].{key}", ("results", nb, key), target=False))
     if "participants" in facts:
@@ -710,10 +719,19 @@ def audit_run(run_dir: str | Path, *, threshold: int = suppression.DEFAULT_THRES
     """
     run_dir = Path(run_dir)
     folder = run_dir / "tables"
-    tables = {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))} if folder.is_dir() else {}
+    from .report import is_perturbed
+
+    paths = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    tables = {p.stem: pd.read_parquet(p) for p in paths}
     res_path = run_dir / "results.json"
     results = json.loads(res_path.read_text(encoding="utf-8")) if res_path.exists() else {}
-    rep = audit(tables, results, threshold=threshold, **kwargs)
+    # perturbed tables are protected by design (record keys): their counts are noisy, not exact facts, so
+    # they get the primary check only (a perturbed count is never 1..threshold-1)
+    perturbed = {p.stem for p in paths if is_perturbed(p)}
+    readers = {**READERS, **kwargs.pop("readers", {})}
+    for name in perturbed:
+        readers[name] = None  # no reader: primary check only
+    rep = audit(tables, results, threshold=threshold, readers=readers, **kwargs)
     if rep.withheld:
         touched = {w["table"] for w in rep.withheld}
         from .provenance import default_for_run, of_table
@@ -753,7 +771,7 @@ def _stale_reports(run_dir: Path, withheld: list[dict[str, Any]], results: dict[
             continue
         traced = False
         for html in reports:
-            nb = run_dir / "notebooks" / f"{html.stem}.ipynb"
+            nb = run_dir / "private" / "notebooks" / f"{html.stem}.ipynb"
             text = nb.read_text(encoding="utf-8") if nb.exists() else ""
             if f'\\"{w["table"]}\\"' in text or f"'{w['table']}'" in text:
                 traced = True
@@ -777,6 +795,11 @@ def gate(run_dir: str | Path, manifest: dict[str, Any], *, threshold: int = supp
         manifest["disclosure"] = dict(exc.report, error=str(exc))
         say(f"disclosure audit refused to publish: {exc}")
         return "disclosure audit"
-    manifest["disclosure"] = rep.manifest()
+    manifest["disclosure"] = rep.public_manifest()
+    from .report import private_dir
+
+    # which cells were withheld and why stays private: a published reason tells what a hidden value is
+    (private_dir(run_dir) / "disclosure.json").write_text(json.dumps(rep.manifest(), ensure_ascii=False, indent=2,
+                                                                     default=str), encoding="utf-8")
     say(rep.summary())
     return None

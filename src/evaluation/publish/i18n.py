@@ -34,6 +34,10 @@ _LABELS: dict[str, dict[str, str]] = {
     "weeks_since_enrolment": {"ko": "등록 후 주차", "en": "Weeks since enrolment"},
     "enrolment_by_district": {"ko": "자치구별 등록자 수", "en": "Enrolment by district"},
     "steps_by_week": {"ko": "주별 일평균 걸음 수 (95% 신뢰구간)", "en": "Mean daily steps by week (95% CI)"},
+    "perturbation_notice": {
+        "ko": "개인정보 보호를 위해 인원 수에 작은 변동을 주었으므로 합계가 몇 명 다를 수 있습니다.",
+        "en": "Counts are slightly perturbed to protect privacy; totals may differ by a few.",
+    },
     "no_run": {"ko": "아직 완료된 평가 실행이 없습니다.", "en": "No completed evaluation run yet."},
 }
 

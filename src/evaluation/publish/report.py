@@ -12,11 +12,26 @@ The runner merges ``results/<notebook>.json`` into the run's ``results.json``;
 dashboards read the tables and results and never recompute. Tables meant for
 staff must already be aggregated and small-cell suppressed: :meth:`Recorder.table`
 refuses a frame that carries a ``participant_id`` column.
+
+The Recorder is the one gate (issue 20). Everything it writes under ``results/``,
+``tables/`` and ``figures/`` is what staff may see; what it was given stays in
+``private/`` (mode 0700), never read by reports or dashboards:
+
+* person counts are perturbed with record keys (:mod:`.perturbation`):
+  ``rec.result(key, unit="persons", members=ids)`` and ``rec.counts(name, people, by=[...])``;
+* statistics are published only for cells whose published count is at least
+  :func:`perturbation.stat_min_n` and rounded to what n supports (``n=``/``kind=``);
+* prose is written with :meth:`Recorder.say` from recorded (protected) values only;
+* the run's HTML reports show only what the Recorder displayed (:meth:`say`,
+  :meth:`show`, :meth:`figure`): other cell outputs (``print``, a bare DataFrame)
+  stay in the private executed notebook (:func:`evaluation.publish.report_html.render`).
 """
 from __future__ import annotations
 
 import json
 import math
+import os
+import string
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +44,11 @@ if TYPE_CHECKING:
     from .provenance import Provenance
 
 FORBIDDEN_COLUMNS = ("participant_id",)
+# a column that says why a value is missing tells what the hidden value is (issue 20, attack 5)
+FORBIDDEN_PUBLISHED_COLUMNS = ("reason",)
+PERSON_UNITS = ("persons", "participants", "people", "person-days")  # counts of records, perturbed
+GATE_METADATA = {"evaluation": {"gate": True}}  # outputs the HTML reports may show
+PRIVATE = "private"
 
 
 def _jsonable(value: Any) -> Any:
@@ -56,13 +76,58 @@ class SavedPath(type(Path())):
         return None
 
 
+def private_dir(output_dir: str | Path) -> Path:
+    """``<output_dir>/private``: the unprotected numbers, owner-only (0700); never published."""
+    folder = Path(output_dir) / PRIVATE
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    return folder
+
+
+def _display(obj: Any, **kwargs: Any) -> None:
+    """Show ``obj`` in the notebook marked as gate-approved (nothing outside IPython)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return
+    if get_ipython() is None:
+        return
+    display(obj, metadata=GATE_METADATA, **kwargs)
+
+
+WITHHELD = "x"  # a withheld value in prose, as in tables
+
+
+class _ProseFormatter(string.Formatter):
+    """``str.format`` that prints a withheld value as "x" whatever its format spec."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        return WITHHELD if value is WITHHELD else super().format_field(value, format_spec)
+
+
+class _Protected(dict):
+    """Recorded values for :meth:`Recorder.say` templates; a missing or withheld value prints as "x"."""
+
+    def __missing__(self, key: str) -> str:
+        raise KeyError(f"say(): {{{key}}} is not a recorded result of this notebook; record it with rec.result first")
+
+
 @dataclass
 class Recorder:
-    """Writes a notebook's results under ``output_dir`` (a scratch folder when empty)."""
+    """Writes a notebook's results under ``output_dir`` (a scratch folder when empty).
+
+    ``threshold`` is the small-count threshold; ``key`` the perturbation secret (default:
+    :func:`perturbation.load_key`, the public demo key unless the run holds programme data).
+    """
 
     output_dir: str | Path = ""
     notebook: str = "notebook"
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    threshold: int = 10
+    key: bytes | None = None
+    lang: str = "ko"
+    private: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not str(self.output_dir):
@@ -70,35 +135,198 @@ class Recorder:
         self.output_dir = Path(self.output_dir)
         for sub in ("results", "tables", "figures"):
             (self.output_dir / sub).mkdir(parents=True, exist_ok=True)
+        private_dir(self.output_dir)
 
-    def result(self, key: str, value: Any, *, unit: str = "", label: str = "", ci: tuple[float, float] | None = None,
-               provenance: "Provenance | dict | str | None" = None) -> Any:
-        """Record a headline number (``value`` in ``unit``) with an optional 95% CI; returns ``value``.
+    # ---------------------------------------------------------------- keys
+    def _key(self) -> bytes:
+        if self.key is None:
+            from .perturbation import load_key
+            from .provenance import read_context
+
+            demo = read_context(self.output_dir).get("data_kind", "synthetic") != "programme"
+            self.key = load_key(demo=demo)
+        return self.key
+
+    # ---------------------------------------------------------------- headline numbers
+    def result(self, key: str, value: Any = None, *, unit: str = "", label: str = "",
+               ci: tuple[float, float] | None = None, provenance: "Provenance | dict | str | None" = None,
+               members: Any = None, n: Any = None, kind: str | None = None) -> Any:
+        """Record a headline number (``value`` in ``unit``) with an optional 95% CI; returns the published value.
+
+        * A person count (``unit`` "persons") is given as ``members`` (the pseudonymised ids counted) and
+          published perturbed (:func:`perturbation.perturbed_total`); a bare number is refused.
+        * A statistic of people (``kind`` "share", "mean", "smd" or "ratio") needs ``n``: the published
+          count of its cell, or the ids (``members``) -- then it is published only when that count is at
+          least :func:`perturbation.stat_min_n`, rounded to what n supports (CI ends alike).
+        * Anything else (money, model outputs, row counts) is published as given, rounded by unit.
 
         ``provenance`` says where the number comes from (:mod:`evaluation.publish.provenance`); without it the
         number is taken to be computed from the run's participant data (programme data, or synthetic in
-        the demo, as the run context says).
+        the demo, as the run context says). The value as given is kept in ``private/``.
         """
-        entry: dict[str, Any] = {"value": _jsonable(value), "unit": unit, "label": label}
+        from . import perturbation as pt
+
+        raw: dict[str, Any] = {"value": _jsonable(value), "unit": unit}
+        if unit.strip().lower() in PERSON_UNITS:
+            if members is None:
+                raise ValueError(f"result {key!r}: a person count is published perturbed; pass members= (the ids counted), "
+                                 "not a number")
+            published: Any = pt.perturbed_total(members, key=self._key(), threshold=self.threshold)
+            raw["value"] = int(pd.Series(list(members)).dropna().nunique())
+            ci = None
+        elif kind is not None:
+            if members is not None and n is None:
+                n = pt.perturbed_total(members, key=self._key(), threshold=self.threshold)
+            if n is None:
+                raise ValueError(f"result {key!r}: a {kind} of people needs n= (its cell's published count) or members=")
+            published = pt.round_stat(value, n, kind, threshold=self.threshold)
+            if ci is not None:
+                ci = (pt.round_stat(ci[0], n, kind, threshold=self.threshold, scale=value),
+                      pt.round_stat(ci[1], n, kind, threshold=self.threshold, scale=value))
+                ci = None if published is None else ci
+            raw["n"] = _jsonable(n)
+        else:
+            published = value
+        entry: dict[str, Any] = {"value": _jsonable(published), "unit": unit, "label": label}
+        if unit.strip().lower() in PERSON_UNITS:
+            entry["perturbed"] = True
         if ci is not None:
             entry["ci"] = [_jsonable(ci[0]), _jsonable(ci[1])]
         entry["provenance"] = self._provenance(provenance).to_dict()
         self.results[key] = entry
+        self.private[key] = raw
         path = self.output_dir / "results" / f"{self.notebook}.json"
         path.write_text(json.dumps(self.results, ensure_ascii=False, indent=2), encoding="utf-8")
-        return value
+        (private_dir(self.output_dir) / f"{self.notebook}.results.json").write_text(
+            json.dumps(self.private, ensure_ascii=False, indent=2), encoding="utf-8")
+        return published
 
-    def table(self, name: str, df: pd.DataFrame, *, provenance: "Provenance | dict | str | None" = None) -> Path:
-        """Store an aggregated table as Parquet under ``tables/``; refuses participant-level columns.
+    # ---------------------------------------------------------------- tables
+    def table(self, name: str, df: pd.DataFrame, *, provenance: "Provenance | dict | str | None" = None,
+              perturbed: bool = False) -> Path:
+        """Store an aggregated table as Parquet under ``tables/``; refuses participant-level columns,
+        a ``reason`` column, and person counts between 1 and ``threshold - 1``.
 
-        The table's provenance (default: the run's participant data) is kept in the Parquet metadata.
+        The table's provenance (default: the run's participant data) is kept in the Parquet metadata;
+        ``perturbed`` marks tables whose counts come from :meth:`perturb` (not exact facts for audits).
         """
         leaked = [c for c in FORBIDDEN_COLUMNS if c in df.columns]
         if leaked:
             raise ValueError(f"table {name!r} carries participant-level column(s) {leaked}; store aggregates only")
+        telling = [c for c in FORBIDDEN_PUBLISHED_COLUMNS if c in df.columns]
+        if telling:
+            raise ValueError(f"table {name!r} has column(s) {telling}: saying why a value is withheld tells what it is; drop them")
+        from .disclosure import PERSON_COUNTS
+
+        for col in [c for c in PERSON_COUNTS if c in df.columns]:
+            vals = pd.to_numeric(df[col], errors="coerce")
+            small = ((vals >= 1) & (vals < self.threshold)).fillna(False).to_numpy()
+            if small.any():
+                raise ValueError(f"table {name!r}, column {col!r}, row {int(np.flatnonzero(small)[0])}: a person count "
+                                 f"below {self.threshold} would be published; perturb counts with rec.counts")
         path = self.output_dir / "tables" / f"{name}.parquet"
-        write_table(path, df, self._provenance(provenance))
+        write_table(path, df, self._provenance(provenance), perturbed=perturbed)
         return SavedPath(path)
+
+    def counts(self, name: str, data: pd.DataFrame, by: list[str], *, value: str = "participants",
+               margins: bool = True, levels: dict[str, list] | None = None,
+               provenance: "Provenance | dict | str | None" = None) -> pd.DataFrame:
+        """Publish the frequency table of ``data`` (one row per person, with ``participant_id``) by ``by``,
+        perturbed (:mod:`.perturbation`), over the full grid (structural zeros listed), with every margin
+        when ``margins`` (margin rows have None keys and ``margin`` True). Returns the published table."""
+        from . import perturbation as pt
+
+        if margins:
+            out = pt.perturbed_with_margins(data, by, key=self._key(), threshold=self.threshold, levels=levels)
+        else:
+            out = pt.perturbed_counts(data, by, key=self._key(), threshold=self.threshold, levels=levels)
+        out = out.rename(columns={"count": value})
+        self.table(name, out, provenance=provenance, perturbed=True)
+        return out
+
+    def stats_table(self, name: str, df: pd.DataFrame, stats: dict[str, str], *, n: str = "n",
+                    members: list | None = None, scale: dict[str, str] | None = None, publish_n: bool = True,
+                    weights: tuple[str, ...] = (), drop: tuple[str, ...] = (),
+                    provenance: "Provenance | dict | str | None" = None) -> pd.DataFrame:
+        """Publish a table of statistics per cell: ``stats`` maps a column to its kind ("share", "mean",
+        "smd", "ratio"; or a Series of kinds, one per row); each value is kept only where the row's published ``n`` is at least
+        :func:`perturbation.stat_min_n`, rounded to what that n supports (:func:`perturbation.round_stat`).
+
+        ``members`` (one collection of ids per row) makes ``n`` the perturbed count of those people; without
+        it ``n`` must already be a published count, or (``publish_n=False``) the true count, then left out of
+        the table: a statistic is then withheld only when n < :func:`perturbation.stat_min_n`, which confines
+        n to a window as wide as that. ``scale`` maps a column to the column whose digits it keeps (a CI end
+        to its estimate). ``weights`` (e.g. person-days) are kept to 2 significant digits where the row's
+        first statistic is shown, else blanked; ``drop`` columns are left out (e.g. exact event counts). A
+        ``suppressed`` column is rewritten to say only whether the statistic is shown. Returns the published table.
+        """
+        from . import perturbation as pt
+
+        out = df.reset_index(drop=True).copy()
+        if members is not None:
+            if len(members) != len(out):
+                raise ValueError(f"stats_table {name!r}: {len(members)} member lists for {len(out)} rows")
+            out[n] = pd.array([pt.perturbed_total(m, key=self._key(), threshold=self.threshold) for m in members],
+                              dtype="Int64")
+        counts = pd.to_numeric(out[n], errors="coerce")
+        scale = scale or {}
+        for col, kind in stats.items():
+            ref = out[scale[col]] if col in scale else out[col]
+            kinds = kind.reset_index(drop=True) if isinstance(kind, pd.Series) else pd.Series(kind, index=out.index)
+            out[col] = [pt.round_stat(v, k, kd, threshold=self.threshold, scale=r)
+                        for v, k, kd, r in zip(out[col], counts, kinds, ref)]
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+        shown = out[next(iter(stats))].notna()
+        for col in weights:
+            out[col] = [pt.round_stat(v, pt.stat_min_n(self.threshold), "ratio", threshold=self.threshold) if ok else None
+                        for v, ok in zip(out[col], shown)]
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+        if "suppressed" in out:
+            out["suppressed"] = ~shown.to_numpy()
+        out = out.drop(columns=[c for c in drop if c in out])
+        if not publish_n:
+            out = out.drop(columns=[n])
+        self.table(name, out, provenance=provenance)
+        return out
+
+    def share_of(self, numerator: Any, denominator: Any) -> tuple[float | None, int]:
+        """A share of people computed from perturbed counts (published numerator / published denominator),
+        rounded by the published denominator: ``(share or None, published denominator)``. Shares of small
+        groups cannot be multiplied back into small counts this way."""
+        from . import perturbation as pt
+
+        den = pt.perturbed_total(denominator, key=self._key(), threshold=self.threshold)
+        num = pt.perturbed_total(numerator, key=self._key(), threshold=self.threshold)
+        return (pt.round_stat(min(num / den, 1.0) if den else None, den, "share", threshold=self.threshold), den)
+
+    def perturb(self, data: pd.DataFrame, by: list[str], *, levels: dict[str, list] | None = None) -> pd.DataFrame:
+        """Perturbed counts of ``data`` (one row per person and cell, with ``participant_id``) by ``by``
+        (column ``count``), to be published with :meth:`table` and ``perturbed=True``."""
+        from . import perturbation as pt
+
+        return pt.perturbed_counts(data, by, key=self._key(), threshold=self.threshold, levels=levels)
+
+    # ---------------------------------------------------------------- what the report shows
+    def say(self, ko: str, en: str = "", **values: Any) -> str:
+        """Prose for the report from protected values only: ``{key}`` fields are this notebook's recorded
+        results (as published; a withheld one prints "x"), ``{key:,}`` formats work. Extra ``values`` must
+        not be numbers (pass labels, not counts). Shown in the report; returns the text."""
+        for k, v in values.items():
+            if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+                raise TypeError(f"say(): {k}={v!r} is a number; record it with rec.result and use {{{k}}} instead")
+        fields = _Protected({k: (WITHHELD if e.get("value") is None else e["value"]) for k, e in self.results.items()})
+        fields.update(values)
+        text = _ProseFormatter().vformat(ko if self.lang == "ko" or not en else en, (), fields)
+        from IPython.display import Markdown
+
+        _display(Markdown(text))
+        return text
+
+    def show(self, name: str) -> pd.DataFrame:
+        """Display a table as published (read back from ``tables/``) in the report; returns it."""
+        df = load_table(self.output_dir, name)
+        _display(df)
+        return df
 
     def _provenance(self, value: "Provenance | dict | str | None") -> "Provenance":
         from .provenance import Provenance, default_for_run
@@ -106,13 +334,36 @@ class Recorder:
         return default_for_run(self.output_dir) if value is None else Provenance.coerce(value)
 
     def figure(self, name: str, fig: Any) -> Path:
-        """Save a matplotlib figure as PNG under ``figures/``."""
+        """Save a matplotlib figure as PNG under ``figures/`` and show that PNG in the report (the live
+        figure is closed, so only the saved image is displayed)."""
         path = self.output_dir / "figures" / f"{name}.png"
         fig.savefig(path)
+        listed = private_dir(self.output_dir) / f"{self.notebook}.figures.json"
+        names = set(json.loads(listed.read_text(encoding="utf-8"))) if listed.exists() else set()
+        listed.write_text(json.dumps(sorted(names | {path.name})), encoding="utf-8")
+        try:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+        except Exception:  # pragma: no cover - not a pyplot figure
+            pass
+        from IPython.display import Image
+
+        _display(Image(filename=str(path)))
         return SavedPath(path)
 
 
-def write_table(path: str | Path, df: pd.DataFrame, provenance: "Provenance") -> Path:
+PERTURBED_KEY = b"evaluation.perturbed"
+
+
+def is_perturbed(path: str | Path) -> bool:
+    """True when a stored table's counts were perturbed by :meth:`Recorder.counts` (Parquet metadata)."""
+    import pyarrow.parquet as pq
+
+    return (pq.read_schema(path).metadata or {}).get(PERTURBED_KEY) == b"true"
+
+
+def write_table(path: str | Path, df: pd.DataFrame, provenance: "Provenance", *, perturbed: bool = False) -> Path:
     """Write ``df`` to Parquet with its provenance in the file's metadata (see :func:`provenance.of_table`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -122,8 +373,38 @@ def write_table(path: str | Path, df: pd.DataFrame, provenance: "Provenance") ->
     table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
     meta = dict(table.schema.metadata or {})
     meta[PARQUET_KEY] = json.dumps(provenance.to_dict(), ensure_ascii=False).encode("utf-8")
+    if perturbed:
+        meta[PERTURBED_KEY] = b"true"
     pq.write_table(table.replace_schema_metadata(meta), path)
     return Path(path)
+
+
+def ungated(run_dir: str | Path) -> list[str]:
+    """Files under ``tables/`` and ``figures/`` the Recorder did not write (a notebook wrote around the gate).
+
+    Tables written by :func:`write_table` carry the provenance key in their Parquet metadata; figures are
+    listed in ``private/figures.json`` by :meth:`Recorder.figure`.
+    """
+    import pyarrow.parquet as pq
+
+    from .provenance import PARQUET_KEY
+
+    run_dir = Path(run_dir)
+    bad = []
+    for p in sorted((run_dir / "tables").glob("*")) if (run_dir / "tables").is_dir() else []:
+        try:
+            ok = p.suffix == ".parquet" and PARQUET_KEY in (pq.read_schema(p).metadata or {})
+        except Exception:
+            ok = False
+        if not ok:
+            bad.append(f"tables/{p.name}")
+    listed = set()
+    for f in (run_dir / PRIVATE).glob("*.figures.json") if (run_dir / PRIVATE).is_dir() else []:
+        listed |= set(json.loads(f.read_text(encoding="utf-8")))
+    for p in sorted((run_dir / "figures").glob("*")) if (run_dir / "figures").is_dir() else []:
+        if p.name not in listed:
+            bad.append(f"figures/{p.name}")
+    return bad
 
 
 def publish_results(results: dict[str, dict[str, Any]], lang: str = "ko") -> dict[str, dict[str, Any]]:

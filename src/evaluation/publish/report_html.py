@@ -70,8 +70,26 @@ def title_for(notebook: str, lang: str = "ko") -> str:
     return notebook
 
 
-def render(executed: str | Path, target: str | Path, *, title: str) -> None:
-    """Executed notebook -> HTML without code or prompts, with ``title`` as the page title."""
+def gate_approved(nb: Any) -> Any:
+    """The notebook with only gate-approved outputs: those the Recorder displayed (:meth:`Recorder.say`,
+    :meth:`~Recorder.show`, :meth:`~Recorder.figure`, marked in the output metadata). ``print`` output, bare
+    DataFrames and inline figures are computed from unprotected numbers: they stay in the private executed
+    notebook and never reach a report. Markdown cells (the notebook's narrative) are kept."""
+    from .report import GATE_METADATA
+
+    mark = next(iter(GATE_METADATA))
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        cell["outputs"] = [o for o in cell.get("outputs", [])
+                           if o.get("output_type") in ("display_data", "execute_result")
+                           and (o.get("metadata") or {}).get(mark, {}).get("gate") is True]
+    return nb
+
+
+def render(executed: str | Path, target: str | Path, *, title: str, lang: str = "ko") -> None:
+    """Executed notebook -> HTML without code or prompts, with ``title`` as the page title, showing only
+    gate-approved outputs (:func:`gate_approved`) under the one-line perturbation notice."""
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -79,9 +97,17 @@ def render(executed: str | Path, target: str | Path, *, title: str) -> None:
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nbformat.read(str(executed), as_version=4),
-                                          resources={"metadata": {"name": title}})
+    nb = gate_approved(nbformat.read(str(executed), as_version=4))
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"*{html.escape(notice(lang))}*"))
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     Path(target).write_text(body, encoding="utf-8")
+
+
+def notice(lang: str = "ko") -> str:
+    """The one line every report and dashboard shows about perturbation (Korean first)."""
+    from . import i18n
+
+    return i18n.t("perturbation_notice", lang)
 
 
 def _headline_rows(results: dict[str, dict[str, Any]], lang: str) -> list[str]:
@@ -119,6 +145,7 @@ def write_index(run_dir: str | Path, *, title: str = "", lang: str = "ko") -> Pa
         caveats.append(EXPLAIN["synthetic"][lang])
     if "illustrative" in kinds:
         caveats.append(EXPLAIN["illustrative"][lang])
+    caveats.insert(0, notice(lang))
     caveats.append(glossary.term("suppressed", lang)[1])
     reading = []
     for name, t_ko, t_en, why_ko, why_en in READING_ORDER:

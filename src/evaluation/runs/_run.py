@@ -13,6 +13,11 @@ A run (``evaluation run params/X.yaml``):
 6. renames the staging folder to ``outputs/<programme>/<run-id>/`` and only then
    moves the ``latest`` pointer (an atomic symlink swap).
 
+Everything staff see passes through the Recorder (:mod:`evaluation.publish.report`): the executed
+notebooks and the unprotected numbers stay in ``<run>/private/`` (mode 0700), reports show only
+gate-approved outputs, and a run whose ``tables/`` or ``figures/`` hold a file the Recorder did not
+write is refused.
+
 A failed run is renamed ``<run-id>-failed`` with the failing executed notebook
 kept for diagnosis; ``latest`` is left untouched and the command exits non-zero.
 A write that fails (disk full, file-size limit, quota, I/O error) while
@@ -45,6 +50,7 @@ from typing import Any, Iterator
 
 from . import params as params_mod
 from ..publish import provenance, report_html
+from ..publish.report import PRIVATE, private_dir
 
 PACKAGES = (
     "seoul-health-evaluation", "numpy", "pandas", "pyarrow", "duckdb", "dask", "numba", "scipy",
@@ -206,11 +212,11 @@ def check_kernel(name: str) -> None:
         ) from None
 
 
-def html_report(executed: Path, target: Path, title: str = "") -> None:
-    """Render an executed notebook to HTML without code cells or prompts, titled for staff
-    (see :mod:`report_html`); a failed write leaves no file."""
+def html_report(executed: Path, target: Path, title: str = "", lang: str = "ko") -> None:
+    """Render an executed notebook to HTML without code cells or prompts, titled for staff, showing only
+    gate-approved outputs (see :mod:`report_html`); a failed write leaves no file."""
     try:
-        report_html.render(executed, target, title=title or report_html.title_for(executed.stem))
+        report_html.render(executed, target, title=title or report_html.title_for(executed.stem), lang=lang)
     except OSError:
         with contextlib.suppress(OSError):
             target.unlink()  # half a report must not pass for a report
@@ -389,19 +395,21 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
         io_error: BaseException | None = None
         try:
             staging.mkdir(parents=True)
-            for sub in ("notebooks", "reports", "results", "tables", "figures"):
+            for sub in ("reports", "results", "tables", "figures"):
                 (staging / sub).mkdir()
+            # executed notebooks hold every unprotected number they printed: owner-only, never published
+            (private_dir(staging) / "notebooks").mkdir()
             provenance.write_context(staging, programme_id=cfg.programme, run_id=run_id, title=cfg.title,
                                      data_kind=cfg.data.kind, period=cfg.data.period, data_detail=cfg.data.description)
             for i, (spec, values) in enumerate(plans, 1):
                 name = Path(spec.path).stem
-                out_nb = staging / "notebooks" / f"{name}.ipynb"
+                out_nb = staging / PRIVATE / "notebooks" / f"{name}.ipynb"
                 entry: dict[str, Any] = {"name": name, "path": spec.path, "parameters": values, "status": "running"}
                 t0 = time.time()
                 say(f"[{run_id}] ({i}/{len(plans)}) {name} ...")
                 try:
                     _execute(base / spec.path, out_nb, values, cfg.kernel, base, spec.timeout_seconds)
-                    html_report(out_nb, staging / "reports" / f"{name}.html", report_html.title_for(name, cfg.lang))
+                    html_report(out_nb, staging / "reports" / f"{name}.html", report_html.title_for(name, cfg.lang), cfg.lang)
                     entry["status"] = "ok"
                 except Exception as exc:  # papermill raises PapermillExecutionError with the cell traceback
                     entry["status"] = "failed"
@@ -425,6 +433,16 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
             from ..publish.report import publish_results
 
             write_json(staging / "results.json", publish_results(results, cfg.lang))
+            if not failed:  # only what the Recorder wrote may be published (issue 20: one gate)
+                from ..publish.report import ungated
+
+                around = ungated(staging)
+                if around:
+                    manifest.setdefault("errors", []).append(
+                        "공개 거부: 기록기(Recorder)를 거치지 않고 쓴 파일 / written around the publishing gate: "
+                        + ", ".join(around[:10]))
+                    say(manifest["errors"][-1])
+                    failed = "publishing gate"
             if not failed:  # disclosure control across all tables before anything is published
                 from ..publish import disclosure
 
@@ -450,7 +468,7 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
         result = RunResult(run_id, final, manifest["status"], manifest["seconds"],
                            [{"name": n["name"], "status": n["status"], "seconds": n["seconds"]} for n in manifest["notebooks"]])
         if failed:
-            raise RunFailedError(f"notebook {failed} failed; executed copy kept in {final / 'notebooks'}; latest unchanged", final)
+            raise RunFailedError(f"notebook {failed} failed; executed copy kept in {final / PRIVATE / 'notebooks'}; latest unchanged", final)
         try:
             _point_latest(programme_dir, final)
         except OSError as exc:  # the complete run stays, but it is not published
@@ -494,7 +512,8 @@ def _keep_failed_evidence(staging: Path, programme_dir: Path, run_id: str, manif
     else:
         final.mkdir(parents=True, exist_ok=True)
     truncated = []
-    for nb in sorted((final / "notebooks").glob("*.ipynb")) if (final / "notebooks").is_dir() else []:
+    executed = final / PRIVATE / "notebooks"
+    for nb in sorted(executed.glob("*.ipynb")) if executed.is_dir() else []:
         try:
             json.loads(nb.read_text(encoding="utf-8"))
         except (ValueError, OSError):
