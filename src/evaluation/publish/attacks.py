@@ -1,0 +1,540 @@
+"""An outsider's attack on everything a run publishes; ``evaluation run`` refuses to publish what it breaks.
+
+Reads only ``<run>/tables/*.parquet``, ``<run>/results.json`` and the visible
+text of ``<run>/reports/*.html`` (:mod:`evaluation.publish.published`), never
+the private data, and tries six kinds of attack (issue 20):
+
+1. ``differencing`` -- a total printed elsewhere (a ``results.json`` headline, a
+   number in a report) minus the listed bins of a table leaves the withheld bins;
+2. ``lp`` -- linear and integer programming (scipy HiGHS, :mod:`.attack_lp`)
+   over every published cell, margin and total, tables related by shared
+   dimensions (a table whose margins equal sums of another's cells is the same
+   people, found by matching, as an attacker would);
+3. ``presence`` -- a listed row has somebody in it, a missing row nobody, and a
+   person-day count bounds the people;
+4. ``decode`` -- full-precision shares times their denominators, and pooled
+   minus subgroup statistics, give withheld numerators and rows back;
+5. ``rule`` -- the publisher's rule read backwards (a printed ``reason``, a flag,
+   a table with no totals to protect withholds only small counts);
+6. ``prose`` -- numbers of people under the threshold in report text, and
+   rounded shares times printed group sizes.
+
+A count is **exposed** when the attacker confines it to an interval narrower
+than the threshold that holds a small non-zero value (``hi - lo < threshold``,
+``lo < threshold``, ``hi > 0``). Each exposed cell is listed once, under the
+first attack (in the order above) that exposes it.
+
+Usage::
+
+    rep = attacks.audit_run("outputs/smartband_9988/latest")
+    rep.exposed, rep.table, print(rep.summary("ko"))
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import attack_lp
+from .attack_lp import INF, Fact, Population
+from .attack_tables import TableModel, count_columns, model
+from .published import Published, is_person_count, is_person_days, is_total, load, tokens
+
+DEFAULT_THRESHOLD = 10
+ATTACKS = ("differencing", "lp", "presence", "decode", "rule", "prose")
+COLUMNS = ["attack", "source", "cell", "low", "high", "how"]
+# dimensions that split people (each person in one level), as opposed to days or bins of a daily measure
+PERSON_DIMS = frozenset({"district", "arm", "sex", "age_band", "wave", "group", "income_quintile", "programme",
+                         "device", "source", "enrolled"})
+MESSAGES = {
+    "differencing": ("다른 곳에 인쇄된 합계(results.json, 보고서)에서 공개된 칸을 빼면 비공개 칸이 {k}명 미만으로 좁혀집니다.",
+                     "A total printed elsewhere (results.json, a report) minus the published cells pins withheld cells below {k}."),
+    "lp": ("공개된 표·합계를 함께 선형/정수계획으로 풀면 비공개 칸이 {k}명 미만 구간으로 좁혀집니다.",
+           "Solving the published tables and totals together (linear/integer programming) pins withheld cells below {k}."),
+    "presence": ("표에 행이 있는지 없는지(있으면 1명 이상, 없으면 0명)와 인-일 수가 비공개 인원을 알려 줍니다.",
+                 "Which rows are listed (a listed row has at least one person, a missing one none) and person-days give withheld counts away."),
+    "decode": ("소수점 끝까지 공개된 비율·평균을 분수로 풀거나 전체에서 하위집단을 빼면 숨긴 인원·값이 나옵니다.",
+               "Full-precision shares and means decode to whole numerators, and pooled minus subgroup gives withheld rows back."),
+    "rule": ("비공개 규칙 자체(사유 열, 1~{km}명일 때만 숨김)가 숨긴 값이 작다는 것을 알려 줍니다.",
+             "The withholding rule itself (a printed reason, withheld only when 1-{km}) says the hidden value is small."),
+    "prose": ("보고서 문장에 {k}명 미만의 인원이 쓰였거나, 반올림한 비율과 집단 크기를 곱하면 {k}명 미만이 나옵니다.",
+              "Report text prints fewer than {k} people, or a rounded share times a printed group size gives fewer than {k}."),
+}
+
+
+@dataclass
+class AttackReport:
+    """Outcome of :func:`audit_run`.
+
+    Attributes: ``table`` (one row per exposed cell: attack, source, cell, low, high, how -- low/high are
+    counts of people or person-days), ``threshold``, ``checked`` (withheld or perturbed counts attacked),
+    ``seconds``, ``notes`` (what the attacker could not use, e.g. a contradictory table).
+    """
+
+    table: pd.DataFrame
+    threshold: int = DEFAULT_THRESHOLD
+    checked: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exposed(self) -> bool:
+        return len(self.table) > 0
+
+    def counts(self) -> dict[str, int]:
+        """Exposed cells per attack kind (every kind listed, 0 when none)."""
+        got = self.table["attack"].value_counts().to_dict() if len(self.table) else {}
+        return {a: int(got.get(a, 0)) for a in ATTACKS}
+
+    def summary(self, lang: str = "ko") -> str:
+        k = self.threshold
+        ko = lang == "ko"
+        if not self.exposed:
+            return (f"공격 점검: 노출 없음 (비공개·교란 수치 {self.checked}개 점검, {self.seconds:.1f}초)" if ko else
+                    f"attack audit: nothing exposed ({self.checked} withheld or perturbed counts attacked, {self.seconds:.1f} s)")
+        head = (f"공격 점검: {len(self.table)}개 칸 노출 (기준 {k}명, 점검 {self.checked}개, {self.seconds:.1f}초) — 공개 불가"
+                if ko else f"attack audit: {len(self.table)} cell(s) exposed (threshold {k}, {self.checked} attacked, "
+                f"{self.seconds:.1f} s) -- not publishable")
+        lines = [head]
+        for attack, n in self.counts().items():
+            if n:
+                msg = MESSAGES[attack][0 if ko else 1].format(k=k, km=k - 1)
+                ex = self.table[self.table["attack"] == attack].iloc[0]
+                lines.append(f"- {attack}: {n} — {msg}")
+                lines.append(f"    {'예' if ko else 'e.g.'}: {ex['source']} [{ex['cell']}] ∈ [{_fmt(ex['low'])}, {_fmt(ex['high'])}] ({ex['how']})")
+        lines += [f"  ({n})" for n in self.notes[:5]]
+        return "\n".join(lines)
+
+    @property
+    def diagnostics(self) -> dict[str, Any]:
+        return {"exposed": self.exposed, "counts": self.counts(), "checked": self.checked,
+                "threshold": self.threshold, "seconds": round(self.seconds, 2), "notes": self.notes}
+
+    def manifest(self) -> dict[str, Any]:
+        """For ``manifest.json``: counts and the first 200 exposed cells."""
+        return dict(self.diagnostics, cells=self.table.head(200).to_dict("records"))
+
+
+def _fmt(x: float) -> str:
+    return "inf" if not np.isfinite(x) else f"{x:g}"
+
+
+class _Found:
+    """Exposed cells, each once, under the first attack that found it."""
+
+    def __init__(self, threshold: int):
+        self.threshold = threshold
+        self.rows: list[dict[str, Any]] = []
+        self.keys: set[tuple[str, str]] = set()
+
+    def add(self, attack: str, source: str, cell: str, lo: float, hi: float, how: str) -> bool:
+        if (source, cell) in self.keys or not attack_lp.exposed(lo, hi, self.threshold):
+            return False
+        self.keys.add((source, cell))
+        self.rows.append({"attack": attack, "source": source, "cell": cell, "low": float(lo), "high": float(hi), "how": how})
+        return True
+
+    def has(self, source: str, cell: str) -> bool:
+        return (source, cell) in self.keys
+
+
+# ------------------------------------------------------------------------------------------ populations
+@dataclass
+class _Member:
+    model: TableModel
+    extra: dict[str, frozenset] = field(default_factory=dict)  # where the table sits in the population
+
+    def facts(self, layer: str) -> list[Fact]:
+        return [dataclasses.replace(f, where={**self.extra, **f.where}) for f in self.model.facts.get(layer, [])]
+
+
+@dataclass
+class _Pop:
+    name: str
+    members: list[_Member]
+    totals: list[Fact] = field(default_factory=list)
+
+
+def _cells(m: TableModel, layer: str = "exact") -> dict[tuple, Fact]:
+    """Facts restricting every dimension of the table (its inner cells), by level tuple."""
+    full = {k for f in m.facts.get(layer, []) for k in f.where}
+    out = {}
+    for f in m.facts.get(layer, []):
+        if set(f.where) == full and f.source == m.table:
+            out[tuple(sorted((k, next(iter(v))) for k, v in f.where.items()))] = f
+    return out
+
+
+def _link(a: TableModel, b: TableModel) -> dict[str, frozenset] | None:
+    """Where ``b``'s people sit inside ``a``'s: ``b``'s margins over a shared dimension equal the sums of
+    ``a``'s cells over a subset of ``a``'s other dimension, on every level both print (at least 3)."""
+    da = {k for f in a.facts["exact"] for k in f.where}
+    db = {k for f in b.facts["exact"] for k in f.where}
+    shared = (da & db) & PERSON_DIMS
+    if len(shared) != 1 or not (da | db) <= PERSON_DIMS:
+        return None
+    (d,) = shared
+    other = da - {d}
+    if len(other) != 1:
+        return None
+    (e,) = other
+    cells = {(dict(k)[d], dict(k)[e]): f for k, f in _cells(a).items()}
+    levels_e = sorted({le for (_, le) in cells})
+    if not 1 < len(levels_e) <= 6:
+        return None
+    margins_b = {next(iter(f.where[d])): f.lo for f in b.facts["exact"]
+                 if set(f.where) == {d} and not f.target and f.lo == f.hi}
+    best, best_n = None, 0
+    for r in range(1, len(levels_e) + 1):
+        for subset in combinations(levels_e, r):
+            match = 0
+            for lv, total in margins_b.items():
+                parts = [cells.get((lv, le)) for le in subset]
+                if any(p is None or p.target for p in parts):
+                    continue
+                if sum(p.lo for p in parts) != total:
+                    match = -1
+                    break
+                match += 1
+            if match > best_n:
+                best, best_n = subset, match
+            elif match == best_n and match > 0:
+                best = None  # two subsets fit equally: the attacker cannot tell which
+    if best is None or best_n < 3:
+        return None
+    return {} if len(best) == len(levels_e) else {e: frozenset(best)}
+
+
+def _populations(models: list[TableModel]) -> list[_Pop]:
+    pops: list[_Pop] = []
+    placed: set[int] = set()
+    for i, a in enumerate(models):
+        if i in placed:
+            continue
+        pop = _Pop(f"{a.table}.{a.column}", [_Member(a)])
+        placed.add(i)
+        if is_person_count(a.column):
+            for j, b in enumerate(models):
+                if j in placed or not is_person_count(b.column):
+                    continue
+                extra = _link(a, b)
+                if extra is not None:
+                    pop.members.append(_Member(b, extra))
+                    placed.add(j)
+        pops.append(pop)
+    return pops
+
+
+def _feasible(facts: list[Fact]) -> bool:
+    probe = [dataclasses.replace(f, target=False) for f in facts]
+    if not probe:
+        return True
+    probe[0] = dataclasses.replace(probe[0], target=True)
+    try:
+        attack_lp.solve(Population("probe", probe), refine_width=-1)
+    except ValueError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------------------------ totals printed elsewhere
+_GENERIC = {"total", "number", "of", "count", "the", "in", "all"}
+_PROSE_TOTAL = [
+    re.compile(r"(?:participants|people|persons)\s*[:=]\s*(\d[\d,]*)", re.I),
+    re.compile(r"참여자\s*[:=]?\s*(\d[\d,]*)\s*명"),
+]
+_PROSE_PEOPLE = [
+    re.compile(r"(?<![\d.,])(\d[\d,]*)\s*명(?!\s*(?:미만|이상|이하|초과))"),
+    re.compile(r"(?<![\d.,])(\d[\d,]*)\s+(?:people|participants|persons|joiners|non-joiners|individuals|respondents)\b", re.I),
+    re.compile(r"(?:participants|people|persons)\s*[:=]\s*(\d[\d,]*)", re.I),
+]
+
+
+def _totals(pub: Published) -> list[tuple[str, str, float, str, set[str]]]:
+    """``(source, label, value, kind, key tokens)`` of person and person-day totals printed outside tables."""
+    out = []
+    for nb, key, value, unit, _label in pub.result_values():
+        u = unit.lower()
+        kind = "days" if "day" in u and "person" in u or u == "person-days" else ("persons" if u in ("persons", "people") else "")
+        if kind:
+            out.append((f"results.json", f"{nb}.{key}", value, kind, tokens(key) - _GENERIC))
+    for report, text in pub.texts.items():
+        for pat in _PROSE_TOTAL:
+            for mt in pat.finditer(text):
+                out.append((f"reports/{report}.html", mt.group(0).strip(), float(mt.group(1).replace(",", "")),
+                            "persons", {"person"}))
+    return out
+
+
+def _attach_totals(pops: list[_Pop], pub: Published) -> None:
+    """Hang every printed total on the table(s) it is the total of (name match, consistent with the tables)."""
+    for source, label, value, kind, keys in _totals(pub):
+        for pop in pops:
+            for mem in pop.members:
+                m = mem.model
+                if m.time_dims or (kind == "days") != is_person_days(m.column):
+                    continue
+                dims = {k for f in m.facts["exact"] for k in f.where}
+                if kind == "persons" and not dims <= PERSON_DIMS:
+                    continue
+                col = tokens(m.column) - _GENERIC
+                if not col <= keys | {"person"}:
+                    continue
+                rest = keys - col - {"person", "days"}
+                where = dict(mem.extra)
+                levels = {str(lv).lower(): (d, lv) for f in m.facts["exact"] for d, s in f.where.items() for lv in s}
+                if any(r not in levels for r in rest):
+                    continue
+                for r in rest:
+                    d, lv = levels[r]
+                    where[d] = frozenset([lv])
+                fact = Fact(where, value, value, source, label, how=f"{label} = {value:g}")
+                trial = [f for mm in pop.members for f in mm.facts("exact")] + pop.totals + [fact]
+                if _feasible(trial):
+                    pop.totals.append(fact)
+
+
+# ------------------------------------------------------------------------------------------ attack 1
+def _differencing(pops: list[_Pop], found: _Found) -> None:
+    """Each total minus the published cells it covers, listed cells at least 1 when the table prints no zeros."""
+    for pop in pops:
+        for total in pop.totals:
+            for mem in pop.members:
+                dims = {k for f in mem.model.facts["exact"] for k in f.where}
+                if any(total.where.get(k) != v for k, v in mem.extra.items()) or \
+                        any(k not in dims for k in total.where if k not in mem.extra):
+                    continue  # the total is not a sum of this table's cells
+                cells = [dataclasses.replace(c, where={**mem.extra, **c.where}) for c in _cells(mem.model).values()]
+                inside = [c for c in cells if all(c.where[k] <= v for k, v in total.where.items())]
+                withheld = [c for c in inside if c.target]
+                if not withheld:
+                    continue
+                rest = total.lo - sum(c.lo for c in inside if not c.target)
+                if rest < 0:
+                    continue
+                lo1 = 0.0 if any(c.lo == 0 and not c.target for c in cells) else 1.0
+                hi = rest - lo1 * (len(withheld) - 1)
+                for c in withheld:
+                    how = (f"{total.cell} ({total.source}) − {len(inside) - len(withheld)} published cells = {rest:g} "
+                           f"over {len(withheld)} withheld")
+                    found.add("differencing", c.source, c.cell, min(lo1, rest), hi, how)
+                    _companion(mem.model, c, hi, found, "differencing", how + f"; people ≤ person-days {hi:g}")
+
+
+def _companion(m: TableModel, person_days: Fact, hi: float, found: _Found, attack: str, how: str) -> None:
+    """A bound on a row's person-days bounds its people too (each person adds at least one day)."""
+    if not is_person_days(m.column) or not hasattr(m, "siblings"):
+        return
+    for fact in getattr(m, "siblings", {}).get(person_days.cell.rsplit(":", 1)[0], []):
+        found.add(attack, fact.source, fact.cell, 1.0 if hi > 0 else 0.0, hi, how)
+
+
+# ------------------------------------------------------------------------------------------ attacks 2, 3, 5
+def _solve_layers(pops: list[_Pop], found: _Found, threshold: int, notes: list[str], kinds: tuple[str, ...]) -> int:
+    """The LP/MILP attack with more and more attacker knowledge: ``lp`` (published numbers), ``presence``
+    (+ listed and missing rows, person-days), ``rule`` (+ the withholding rule read backwards)."""
+    checked = 0
+    for pop in pops:
+        base = [f for m in pop.members for f in m.facts("exact")] + pop.totals
+        if not any(f.target for f in base):
+            continue
+        checked += sum(f.target for f in base)
+        presence = [f for m in pop.members for f in m.facts("presence")]
+        rule = [f for m in pop.members for f in m.facts("rule")]
+        layers = {"lp": base, "presence": base + presence, "rule": base + presence + rule}
+        for attack, facts in ((k, layers[k]) for k in kinds):
+            todo = [dataclasses.replace(f, target=f.target and not found.has(f.source, f.cell)) for f in facts]
+            if not any(f.target for f in todo):
+                break
+            try:
+                bounds = attack_lp.solve(Population(pop.name, todo), threshold=threshold)
+            except ValueError as exc:
+                notes.append(f"{pop.name}: {attack} layer not solved ({exc})")
+                continue
+            for b in bounds:
+                how = {"lp": "LP/MILP over published cells, margins and totals",
+                       "presence": "LP/MILP + listed rows ≥ 1, missing rows 0, person-days",
+                       "rule": "LP/MILP + withheld only when small"}[attack]
+                found.add(attack, b.fact.source, b.fact.cell, b.lo, b.hi, how + (" (integer)" if b.integer else ""))
+    return checked
+
+
+# ------------------------------------------------------------------------------------------ attack 4 and 6 (shares)
+_SHARE = re.compile(r"(share|rate|prop|proportion|pct|percent|fraction)", re.I)
+_DENOMS = ("n", "enrolled", "at_risk", "adherence_n", "participants", "n_days")
+
+
+def _decimals(v: float) -> int:
+    """Decimal places printed (a full-precision float gives ~16)."""
+    s = repr(float(v))
+    if "e" in s:
+        return 17
+    return len(s.split(".")[1]) if "." in s and s.split(".")[1] != "0" else 0
+
+
+def _shares(pub: Published, found: _Found, threshold: int) -> None:
+    """A share times its row's denominator: the numerator (and the rest) in people."""
+    for name, df in pub.tables.items():
+        shares = [c for c in df.columns if _SHARE.search(str(c)) and pd.api.types.is_float_dtype(df[c])
+                  and not str(c).startswith(("ci_", "se"))]
+        denom = next((c for c in _DENOMS if c in df.columns and is_person_count(c)), None)
+        if not shares or denom is None:
+            continue
+        from .attack_tables import _describe, _where, dimensions
+
+        dims = dimensions(df)
+        for i, row in df.iterrows():
+            n = pd.to_numeric(pd.Series([row[denom]]), errors="coerce").iloc[0]
+            if pd.isna(n) or n <= 0:
+                continue
+            cell = _describe(_where(row, dims))
+            for c in shares:
+                v = row[c]
+                if pd.isna(v) or not 0 <= v <= 1:
+                    continue
+                d = _decimals(v)
+                r = 0.5 * 10.0 ** (-min(d, 12)) if d < 12 else 1e-9
+                lo, hi = math.ceil((v - r) * n - 1e-9), math.floor((v + r) * n + 1e-9)
+                attack = "decode" if d >= 4 else "prose"  # 4+ decimals: more than a rounded percentage prints
+                how = f"{c} {v:.{min(d, 8)}g} × {denom} {n:g}"
+                # the numerator is a count column of its own when the share is named after it (active_share)
+                num = next((x for x in df.columns if x != denom and is_person_count(str(x)) and str(x) in tokens(c)), None)
+                found.add(attack, name, f"{cell}: {num}" if num else f"{cell}: {c} numerator", max(lo, 0), hi, how)
+                found.add(attack, name, f"{cell}: {c} rest", max(n - hi, 0), n - lo, how + " (n − numerator)")
+
+
+def _pooled_minus_subgroup(pub: Published, found: _Found, threshold: int) -> None:
+    """Pooled statistic x n minus the published subgroups' gives a withheld subgroup's statistic back."""
+    from .attack_tables import dimensions
+
+    for name, df in pub.tables.items():
+        denom = next((c for c in _DENOMS if c in df.columns and is_person_count(c)), None)
+        dims = dimensions(df)
+        if denom is None or not dims:
+            continue
+        stats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c]) and c != denom and c not in dims
+                 and not is_person_count(str(c)) and not is_person_days(str(c))]
+        for d in dims:
+            others = [x for x in dims if x != d]
+            groups = df.groupby([df[x].astype(str) for x in others], dropna=False) if others else [((), df)]
+            for gkey, g in groups:
+                total = g[g[d].map(is_total)]
+                subs = g[~g[d].map(is_total)]
+                if len(total) != 1 or len(subs) < 2:
+                    continue
+                t = total.iloc[0]
+                n_all = t[denom]
+                hidden = subs[subs[denom].isna()]
+                shown = subs[subs[denom].notna()]
+                if pd.isna(n_all) or len(hidden) != 1:
+                    continue
+                n_h = n_all - shown[denom].sum()
+                if not 0 < n_h < threshold:
+                    continue
+                h = hidden.iloc[0]
+                for c in stats:
+                    if pd.isna(t[c]) or shown[c].isna().any():
+                        continue
+                    value = (t[c] * n_all - (shown[c] * shown[denom]).sum()) / n_h
+                    found.add("decode", name, f"{d}={h[d]}{'' if not others else ' ' + str(gkey)}: {c}", n_h, n_h,
+                              f"pooled − subgroups: {c} of {n_h:g} people recovered ({value:.3g})")
+                    break
+
+
+def _decoded_denominators(pub: Published, found: _Found, threshold: int) -> None:
+    """Full-precision shares with no denominator printed: the fraction in lowest terms bounds numerator and
+    denominator from below (``Fraction.limit_denominator``); a lowest-terms denominator under the threshold
+    with a non-zero numerator is a small group's share."""
+    for nb, key, value, unit, _ in pub.result_values():
+        if not unit.lower().startswith("share") or not 0 < value < 1 or _decimals(value) < 9:
+            continue
+        f = Fraction(value).limit_denominator(100_000)
+        if abs(float(f) - value) > 1e-12 or f.denominator >= threshold:
+            continue
+        found.add("decode", "results.json", f"{nb}.{key}", f.numerator, f.numerator,
+                  f"{value!r} = {f.numerator}/{f.denominator} in lowest terms")
+
+
+# ------------------------------------------------------------------------------------------ attack 6 (prose)
+def _prose(pub: Published, found: _Found, threshold: int) -> None:
+    for report, text in pub.texts.items():
+        for pat in _PROSE_PEOPLE:
+            for mt in pat.finditer(text):
+                v = float(mt.group(1).replace(",", ""))
+                start = max(0, mt.start() - 30)
+                snippet = re.sub(r"\s+", " ", text[start:mt.end() + 10]).strip()
+                found.add("prose", f"reports/{report}.html", snippet, v, v, "a number of people printed in the text")
+    for nb, key, value, unit, _ in pub.result_values():
+        if unit.lower() in ("persons", "people") and 0 < value < threshold:
+            found.add("prose", "results.json", f"{nb}.{key}", value, value, "a headline count of people")
+
+
+# ------------------------------------------------------------------------------------------ entry points
+def audit(pub: Published, *, threshold: int = DEFAULT_THRESHOLD, noise: float = 0.0) -> AttackReport:
+    """Run the six attacks on a run's published files (see the module docstring).
+
+    ``noise``: the largest change the attacker assumes perturbation made to a printed count (0: printed
+    counts are exact). With ``noise > 0`` every printed count is a target too.
+    """
+    t0 = time.time()
+    found = _Found(threshold)
+    notes: list[str] = []
+    models = []
+    for name, df in pub.tables.items():
+        by_row: dict[str, list[Fact]] = {}
+        table_models = []
+        for col in count_columns(df):
+            try:
+                table_models.append(model(name, df, col, threshold=threshold, noise=noise))
+            except Exception as exc:  # an odd table must not stop the audit of the others
+                notes.append(f"{name}.{col}: not modelled ({type(exc).__name__}: {exc})")
+        for m in table_models:
+            if is_person_count(m.column):
+                for f in m.withheld:
+                    by_row.setdefault(f.cell.rsplit(":", 1)[0], []).append(f)
+        for m in table_models:
+            if is_person_days(m.column):
+                m.siblings = by_row  # type: ignore[attr-defined]
+        models += table_models
+    pops = _populations(models)
+    _attach_totals(pops, pub)
+    _differencing(pops, found)
+    checked = _solve_layers(pops, found, threshold, notes, ("lp", "presence"))
+    _pooled_minus_subgroup(pub, found, threshold)
+    _decoded_denominators(pub, found, threshold)
+    _shares(pub, found, threshold)
+    _solve_layers(pops, found, threshold, notes, ("rule",))
+    _prose(pub, found, threshold)
+    table = pd.DataFrame(found.rows, columns=COLUMNS)
+    return AttackReport(table, threshold, checked, time.time() - t0, notes)
+
+
+def audit_run(run_dir: str | Path, *, threshold: int = DEFAULT_THRESHOLD, noise: float = 0.0) -> AttackReport:
+    """Attack ``<run_dir>``'s tables, results.json and report text; returns an :class:`AttackReport`."""
+    return audit(load(run_dir), threshold=threshold, noise=noise)
+
+
+def refuse_if_exposed(run_dir: str | Path, manifest: dict[str, Any], *, threshold: int = DEFAULT_THRESHOLD,
+                      say: Any = print) -> str | None:
+    """The run's last check before publishing (called once by :func:`evaluation.runs.run`).
+
+    Records the report in ``manifest["attacks"]`` and writes ``attack_report.csv``
+    beside it; returns ``None`` when nothing is exposed, else the failed step's name.
+    """
+    rep = audit_run(run_dir, threshold=threshold)
+    manifest["attacks"] = rep.manifest()
+    say(rep.summary("ko"))
+    if not rep.exposed:
+        return None
+    say(rep.summary("en"))
+    rep.table.to_csv(Path(run_dir) / "attack_report.csv", index=False)
+    return "attack audit"
