@@ -39,7 +39,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_LOCKED
     except runs.RunFailedError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        hook("io-error" if exc.exit_code == EXIT_IOERR else "failed", exc.exit_code, str(exc), exc.run_dir)
+        hook({EXIT_IOERR: "io-error", EXIT_EXPOSED: "refused"}.get(exc.exit_code, "failed"), exc.exit_code, str(exc),
+             exc.run_dir)
         return exc.exit_code
     except Exception as exc:  # e.g. the kernel is not installed: still tell the operator, then show the traceback
         hook("error", EXIT_FAILED, f"{type(exc).__name__}: {exc}")
