@@ -185,6 +185,19 @@ def _integer(c: np.ndarray, a: sparse.csr_matrix, lo: np.ndarray, hi: np.ndarray
     return lo_t, hi_t
 
 
+def feasible(facts: list[Fact], max_cells: int = 200_000) -> bool:
+    """Whether some non-negative table fits every fact at once (one LP with a zero objective; a fact with
+    bounds ``[0, inf)`` constrains nothing but still adds its levels to the grid)."""
+    if not facts:
+        return True
+    a = _matrix(facts, _levels(facts), max_cells)
+    lo = np.array([f.lo for f in facts], float)
+    hi = np.array([f.hi for f in facts], float)
+    res = linprog(np.zeros(a.shape[1]), A_ub=sparse.vstack([a[np.isfinite(hi)], -a[lo > 0]]).tocsr(),
+                  b_ub=np.concatenate([hi[np.isfinite(hi)], -lo[lo > 0]]), bounds=(0, None), method="highs")
+    return res.status != 2
+
+
 def exposed(lo: float, hi: float, threshold: int) -> bool:
     """An interval narrower than the threshold around a small non-zero value gives a person count away."""
     return hi - lo < threshold and lo < threshold and hi > 0

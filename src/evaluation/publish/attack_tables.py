@@ -28,6 +28,7 @@ from .published import NOT_DIMENSIONS, is_person_count, is_person_days, is_total
 
 TIME_WORDS = ("week", "date", "day", "period", "month", "year", "time")
 _BIN_WORDS = ("week", "from", "to", "year", "month", "hour", "bin", "band", "quintile", "day", "period")
+ONLY_WHEN_SMALL = "withheld only when small (no totals to protect)"
 SMALL_REASONS = ("primary", "small", "below", "미만", "fewer")
 
 
@@ -154,9 +155,9 @@ def model(name: str, df: pd.DataFrame, column: str, *, threshold: int, noise: fl
             if lo > 0 or np.isfinite(hi):
                 presence.append(Fact(where, lo, hi, name, f"{cell}: {column}", how="listed row / person-days"))
             small = any(w in reason for w in SMALL_REASONS) or any(bool(row[c]) for c in flag_cols if pd.notna(row[c]))
-            if small or (not m.has_margins and reason_col is None):
+            if is_person_count(column) and (small or reason_col is None):
                 rule.append(Fact(where, 0.0, float(threshold - 1), name, f"{cell}: {column}",
-                                 how="printed reason" if small else "withheld only when small (no totals to protect)"))
+                                 how="printed reason or flag" if small else ONLY_WHEN_SMALL))
         else:
             exact.append(Fact(where, max(0.0, v - noise), v + noise, name, f"{cell}: {column}", target=noise > 0))
     # a cell missing from the grid of listed levels holds nobody (when the table prints no zeros)

@@ -46,6 +46,7 @@ import pandas as pd
 
 from . import attack_lp
 from .attack_lp import INF, Fact, Population
+from .attack_tables import ONLY_WHEN_SMALL as _ONLY_WHEN_SMALL
 from .attack_tables import TableModel, count_columns, model
 from .published import Published, is_person_count, is_person_days, is_total, load, tokens
 
@@ -137,7 +138,7 @@ class _Found:
         self.keys: set[tuple[str, str]] = set()
 
     def add(self, attack: str, source: str, cell: str, lo: float, hi: float, how: str) -> bool:
-        if (source, cell) in self.keys or not attack_lp.exposed(lo, hi, self.threshold):
+        if (source, cell) in self.keys or lo > hi or not attack_lp.exposed(lo, hi, self.threshold):
             return False
         self.keys.add((source, cell))
         self.rows.append({"attack": attack, "source": source, "cell": cell, "low": float(lo), "high": float(hi), "how": how})
@@ -161,7 +162,8 @@ class _Member:
 class _Pop:
     name: str
     members: list[_Member]
-    totals: list[Fact] = field(default_factory=list)
+    totals: list[Fact] = field(default_factory=list)  # printed in results.json: used by every attack
+    guesses: list[Fact] = field(default_factory=list)  # read from prose: each tried on its own (differencing)
 
 
 def _cells(m: TableModel, layer: str = "exact") -> dict[tuple, Fact]:
@@ -235,15 +237,10 @@ def _populations(models: list[TableModel]) -> list[_Pop]:
 
 
 def _feasible(facts: list[Fact]) -> bool:
-    probe = [dataclasses.replace(f, target=False) for f in facts]
-    if not probe:
-        return True
-    probe[0] = dataclasses.replace(probe[0], target=True)
     try:
-        attack_lp.solve(Population("probe", probe), refine_width=-1)
-    except ValueError:
+        return attack_lp.feasible(facts)
+    except ValueError:  # too many cells to check: the attacker does not use the total
         return False
-    return True
 
 
 # ------------------------------------------------------------------------------------------ totals printed elsewhere
@@ -260,7 +257,8 @@ _PROSE_PEOPLE = [
 
 
 def _totals(pub: Published) -> list[tuple[str, str, float, str, set[str]]]:
-    """``(source, label, value, kind, key tokens)`` of person and person-day totals printed outside tables."""
+    """``(source, label, value, kind, key tokens)`` of person and person-day totals printed outside tables
+    (``results.json`` headlines first, then numbers read from the reports)."""
     out = []
     for nb, key, value, unit, _label in pub.result_values():
         u = unit.lower()
@@ -298,16 +296,17 @@ def _attach_totals(pops: list[_Pop], pub: Published) -> None:
                     d, lv = levels[r]
                     where[d] = frozenset([lv])
                 fact = Fact(where, value, value, source, label, how=f"{label} = {value:g}")
+                prose = source.startswith("reports/")
                 trial = [f for mm in pop.members for f in mm.facts("exact")] + pop.totals + [fact]
                 if _feasible(trial):
-                    pop.totals.append(fact)
+                    (pop.guesses if prose else pop.totals).append(fact)
 
 
 # ------------------------------------------------------------------------------------------ attack 1
 def _differencing(pops: list[_Pop], found: _Found) -> None:
     """Each total minus the published cells it covers, listed cells at least 1 when the table prints no zeros."""
     for pop in pops:
-        for total in pop.totals:
+        for total in pop.totals + pop.guesses:
             for mem in pop.members:
                 dims = {k for f in mem.model.facts["exact"] for k in f.where}
                 if any(total.where.get(k) != v for k, v in mem.extra.items()) or \
@@ -326,7 +325,8 @@ def _differencing(pops: list[_Pop], found: _Found) -> None:
                 for c in withheld:
                     how = (f"{total.cell} ({total.source}) − {len(inside) - len(withheld)} published cells = {rest:g} "
                            f"over {len(withheld)} withheld")
-                    found.add("differencing", c.source, c.cell, min(lo1, rest), hi, how)
+                    lo = rest if len(withheld) == 1 else min(lo1, rest)
+                    found.add("differencing", c.source, c.cell, lo, hi, how)
                     _companion(mem.model, c, hi, found, "differencing", how + f"; people ≤ person-days {hi:g}")
 
 
@@ -339,9 +339,15 @@ def _companion(m: TableModel, person_days: Fact, hi: float, found: _Found, attac
 
 
 # ------------------------------------------------------------------------------------------ attacks 2, 3, 5
-def _solve_layers(pops: list[_Pop], found: _Found, threshold: int, notes: list[str], kinds: tuple[str, ...]) -> int:
+def _solve_layers(pops: list[_Pop], found: _Found, threshold: int, notes: list[str], kinds: tuple[str, ...],
+                  unbounded: set[tuple[str, str]]) -> int:
     """The LP/MILP attack with more and more attacker knowledge: ``lp`` (published numbers), ``presence``
-    (+ listed and missing rows, person-days), ``rule`` (+ the withholding rule read backwards)."""
+    (+ listed and missing rows, person-days), ``rule`` (+ the withholding rule read backwards).
+
+    "Withheld only when small" is assumed only of cells that no published sum covers (``unbounded``: the
+    ``lp`` layer found no upper bound), since a cell inside a total may have been withheld as its complement;
+    a printed reason or flag is believed everywhere.
+    """
     checked = 0
     for pop in pops:
         base = [f for m in pop.members for f in m.facts("exact")] + pop.totals
@@ -349,7 +355,8 @@ def _solve_layers(pops: list[_Pop], found: _Found, threshold: int, notes: list[s
             continue
         checked += sum(f.target for f in base)
         presence = [f for m in pop.members for f in m.facts("presence")]
-        rule = [f for m in pop.members for f in m.facts("rule")]
+        rule = [f for m in pop.members for f in m.facts("rule")
+                if f.how != _ONLY_WHEN_SMALL or (f.source, f.cell) in unbounded]
         layers = {"lp": base, "presence": base + presence, "rule": base + presence + rule}
         for attack, facts in ((k, layers[k]) for k in kinds):
             todo = [dataclasses.replace(f, target=f.target and not found.has(f.source, f.cell)) for f in facts]
@@ -361,6 +368,8 @@ def _solve_layers(pops: list[_Pop], found: _Found, threshold: int, notes: list[s
                 notes.append(f"{pop.name}: {attack} layer not solved ({exc})")
                 continue
             for b in bounds:
+                if attack == "lp" and not np.isfinite(b.hi):
+                    unbounded.add((b.fact.source, b.fact.cell))
                 how = {"lp": "LP/MILP over published cells, margins and totals",
                        "presence": "LP/MILP + listed rows ≥ 1, missing rows 0, person-days",
                        "rule": "LP/MILP + withheld only when small"}[attack]
@@ -404,6 +413,8 @@ def _shares(pub: Published, found: _Found, threshold: int) -> None:
                 d = _decimals(v)
                 r = 0.5 * 10.0 ** (-min(d, 12)) if d < 12 else 1e-9
                 lo, hi = math.ceil((v - r) * n - 1e-9), math.floor((v + r) * n + 1e-9)
+                if lo > hi:  # not a share of these n people (e.g. a share of person-days)
+                    continue
                 attack = "decode" if d >= 4 else "prose"  # 4+ decimals: more than a rounded percentage prints
                 how = f"{c} {v:.{min(d, 8)}g} × {denom} {n:g}"
                 # the numerator is a count column of its own when the share is named after it (active_share)
@@ -423,6 +434,8 @@ def _pooled_minus_subgroup(pub: Published, found: _Found, threshold: int) -> Non
             continue
         stats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c]) and c != denom and c not in dims
                  and not is_person_count(str(c)) and not is_person_days(str(c))]
+        # averages first: pooled x n minus subgroups x n is exact for a mean or a share
+        stats.sort(key=lambda c: not re.search(r"mean|share|rate|adherence|estimate|prop", str(c)))
         for d in dims:
             others = [x for x in dims if x != d]
             groups = df.groupby([df[x].astype(str) for x in others], dropna=False) if others else [((), df)]
@@ -508,11 +521,12 @@ def audit(pub: Published, *, threshold: int = DEFAULT_THRESHOLD, noise: float = 
     pops = _populations(models)
     _attach_totals(pops, pub)
     _differencing(pops, found)
-    checked = _solve_layers(pops, found, threshold, notes, ("lp", "presence"))
+    unbounded: set[tuple[str, str]] = set()
+    checked = _solve_layers(pops, found, threshold, notes, ("lp", "presence"), unbounded)
     _pooled_minus_subgroup(pub, found, threshold)
     _decoded_denominators(pub, found, threshold)
     _shares(pub, found, threshold)
-    _solve_layers(pops, found, threshold, notes, ("rule",))
+    _solve_layers(pops, found, threshold, notes, ("rule",), unbounded)
     _prose(pub, found, threshold)
     table = pd.DataFrame(found.rows, columns=COLUMNS)
     return AttackReport(table, threshold, checked, time.time() - t0, notes)
