@@ -257,6 +257,26 @@ def test_no_false_alarm_on_a_protected_run(tmp_path):
     assert "노출 없음" in rep.summary("ko") and "nothing exposed" in rep.summary("en")
 
 
+def test_perturbed_tables_are_read_as_noisy(tmp_path):
+    """Cells and margins perturbed independently disagree (4 + 20 != 23): the attacker reads every count as
+    +-1, and a count known no better than its own printed value is not an exposure."""
+    t = pd.DataFrame({"district": ["11110", "11110", "11110"], "arm": ["band_issued", "own_device", None],
+                      "participants": [4.0, 20.0, 23.0]})
+    rep = attacks.audit_run(write_run(tmp_path, {"t": t}))
+    assert not rep.exposed, rep.table.to_string()
+    assert any("perturbed by up to ±1" in n for n in rep.notes)
+
+
+def test_perturbed_count_pinned_beyond_its_noise(tmp_path):
+    """Read as +-1 noise, a cell whose two margins pin it more tightly than its own printed value is exposed."""
+    # row a: x printed 5, y printed 0 (zeros are not perturbed), total printed 4: x in [4, 6] and [3, 5] -> [4, 5]
+    t = pd.DataFrame({"r": ["a", "a", "a"], "c": ["x", "y", None], "n": [5.0, 0.0, 4.0]})
+    rep = attacks.audit_run(write_run(tmp_path, {"t": t}))
+    assert any("perturbed" in n for n in rep.notes)
+    cell = rep.table[rep.table["cell"].str.contains("c=x, r=a")]
+    assert len(cell) == 1 and cell.iloc[0]["high"] - cell.iloc[0]["low"] < 2
+
+
 # ------------------------------------------------------------------------------------------ report, CLI, runner
 def test_report_shape_and_messages(tmp_path):
     t = pd.DataFrame({"district": ["11110", "11140"], "n": [np.nan, 40.0], "reason": ["primary", ""]})

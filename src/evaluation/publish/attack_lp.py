@@ -46,6 +46,7 @@ class Fact:
     cell: str = ""
     target: bool = False
     how: str = ""
+    band: float = 0.0  # a perturbed printed count: the width of its own window [v - d, v + d]
 
 
 @dataclass

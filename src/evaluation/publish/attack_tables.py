@@ -159,7 +159,8 @@ def model(name: str, df: pd.DataFrame, column: str, *, threshold: int, noise: fl
                 rule.append(Fact(where, 0.0, float(threshold - 1), name, f"{cell}: {column}",
                                  how="printed reason or flag" if small else ONLY_WHEN_SMALL))
         else:
-            exact.append(Fact(where, max(0.0, v - noise), v + noise, name, f"{cell}: {column}", target=noise > 0))
+            exact.append(Fact(where, max(0.0, v - noise), v + noise, name, f"{cell}: {column}", target=noise > 0 and v > 0,
+                              band=2 * noise if v > 0 else 0.0))
     # a cell missing from the grid of listed levels holds nobody (when the table prints no zeros)
     if not zeros_printed:
         by_shape: dict[frozenset, set[tuple]] = {}

@@ -351,8 +351,8 @@ def _solve_layers(pops: list[_Pop], found: _Found, threshold: int, notes: list[s
     checked = 0
     for pop in pops:
         base = [f for m in pop.members for f in m.facts("exact")] + pop.totals
-        if not any(f.target for f in base):
-            continue
+        if not any(f.target for f in base) and ("lp" not in kinds or _feasible(base)):
+            continue  # nothing withheld and the printed counts agree: nothing to attack
         checked += sum(f.target for f in base)
         presence = [f for m in pop.members for f in m.facts("presence")]
         rule = [f for m in pop.members for f in m.facts("rule")
@@ -360,14 +360,12 @@ def _solve_layers(pops: list[_Pop], found: _Found, threshold: int, notes: list[s
         layers = {"lp": base, "presence": base + presence, "rule": base + presence + rule}
         for attack, facts in ((k, layers[k]) for k in kinds):
             todo = [dataclasses.replace(f, target=f.target and not found.has(f.source, f.cell)) for f in facts]
-            if not any(f.target for f in todo):
+            if not any(f.target for f in todo) and attack != "lp":
                 break
-            try:
-                bounds = attack_lp.solve(Population(pop.name, todo), threshold=threshold)
-            except ValueError as exc:
-                notes.append(f"{pop.name}: {attack} layer not solved ({exc})")
-                continue
+            bounds = _solve_or_widen(pop.name, todo, threshold, notes, attack)
             for b in bounds:
+                if b.fact.band and b.hi - b.lo >= b.fact.band:
+                    continue  # a perturbed count known no better than its own printed value
                 if attack == "lp" and not np.isfinite(b.hi):
                     unbounded.add((b.fact.source, b.fact.cell))
                 how = {"lp": "LP/MILP over published cells, margins and totals",
@@ -375,6 +373,39 @@ def _solve_layers(pops: list[_Pop], found: _Found, threshold: int, notes: list[s
                        "rule": "LP/MILP + withheld only when small"}[attack]
                 found.add(attack, b.fact.source, b.fact.cell, b.lo, b.hi, how + (" (integer)" if b.integer else ""))
     return checked
+
+
+NOISE_STEPS = (1, 2, 3, 5, 8)
+
+
+def _widen(facts: list[Fact], d: float) -> list[Fact]:
+    """Printed counts read as perturbed by up to ``d`` (zeros and known facts stay exact); each becomes a target."""
+    out = []
+    for f in facts:
+        if not f.target and f.lo == f.hi and f.lo > 0 and f.source != "absent row":
+            f = dataclasses.replace(f, lo=max(0.0, f.lo - d), hi=f.hi + d, target=True, band=2 * d)
+        out.append(f)
+    return out
+
+
+def _solve_or_widen(name: str, facts: list[Fact], threshold: int, notes: list[str], attack: str) -> list:
+    """Solve; when the printed numbers contradict each other (perturbed, or rounded), do what an attacker does:
+    read them as noisy by the smallest step in :data:`NOISE_STEPS` that makes them fit, and attack every count."""
+    try:
+        if not any(f.target for f in facts) and not attack_lp.feasible(facts):
+            raise ValueError(f"population {name!r}: the published numbers contradict each other")
+        return attack_lp.solve(Population(name, facts), threshold=threshold)
+    except ValueError as exc:
+        first = str(exc)
+    for d in NOISE_STEPS:
+        try:
+            bounds = attack_lp.solve(Population(name, _widen(facts, d)), threshold=threshold)
+        except ValueError:
+            continue
+        notes.append(f"{name} ({attack}): printed counts disagree; read as perturbed by up to ±{d}")
+        return bounds
+    notes.append(f"{name} ({attack}): not solved ({first})")
+    return []
 
 
 # ------------------------------------------------------------------------------------------ attack 4 and 6 (shares)
