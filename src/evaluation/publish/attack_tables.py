@@ -108,11 +108,65 @@ def _describe(where: dict[str, frozenset]) -> str:
     return ", ".join(f"{k}={'|'.join(sorted(v))}" for k, v in sorted(where.items())) or "total"
 
 
+def _sort_key(level: str) -> tuple:
+    try:
+        return (0, float(level), "")
+    except ValueError:
+        return (1, 0.0, level)
+
+
+def _constant_dims(df: pd.DataFrame, dims: list[str], column: str) -> list[str]:
+    """Dimensions a column does not vary with (people with data on a date, repeated on every flag's row)."""
+    out = []
+    vals = pd.to_numeric(df[column], errors="coerce").astype(float)
+    for d in dims:
+        others = [x for x in dims if x != d and x not in out]
+        if d == "level" or not others:
+            continue
+        keys = [df[x].astype(str) for x in others]
+        g = vals.fillna(-1).groupby(keys, dropna=False)
+        sizes, uniq = g.size(), g.nunique()
+        if (sizes >= 2).sum() >= 3 and (uniq[sizes >= 2] == 1).all() and df[d].nunique() > 1:
+            out.append(d)
+    return out
+
+
+def _cumulative(df: pd.DataFrame, dims: list[str], wheres: list[dict], name: str, noise: float,
+                threshold: int) -> tuple[list[Fact], list[Fact]]:
+    """A running total over a time dimension is the sum of the column's cells up to and including its period;
+    a ``cumulative_suppressed`` flag on a withheld one says it is small (exact facts, rule facts)."""
+    time_dim = next((d for d in dims if any(t in d.lower() for t in TIME_WORDS)), None)
+    if time_dim is None:
+        return [], []
+    flag = df["cumulative_suppressed"].fillna(False).astype(bool).to_numpy() if "cumulative_suppressed" in df else None
+    rule = []
+    levels = sorted({next(iter(w[time_dim])) for w in wheres if time_dim in w}, key=_sort_key)
+    vals = pd.to_numeric(df["cumulative"], errors="coerce").astype(float)
+    out = []
+    for i, (w, v) in enumerate(zip(wheres, vals)):
+        if time_dim not in w:
+            continue
+        p = next(iter(w[time_dim]))
+        upto = frozenset(lv for lv in levels if _sort_key(lv) <= _sort_key(p))
+        where = {**{k: s for k, s in w.items() if k != time_dim}, time_dim: upto}
+        cell = _describe({k: s for k, s in w.items()}) + ": cumulative"
+        if np.isnan(v):
+            out.append(Fact(where, 0.0, INF, name, cell, target=True))
+            if flag is not None and flag[i]:
+                rule.append(Fact(where, 0.0, float(threshold - 1), name, cell, how="printed reason or flag"))
+        else:
+            out.append(Fact(where, max(0.0, v - noise), v + noise, name, cell, target=noise > 0 and v > 0,
+                            band=2 * noise if v > 0 else 0.0))
+    return out, rule
+
+
 def model(name: str, df: pd.DataFrame, column: str, *, threshold: int, noise: float = 0.0) -> TableModel:
     """The facts one count column of a table gives an attacker (see the module docstring)."""
     dims = dimensions(df)
+    constant = _constant_dims(df, dims, column)
+    dims = [d for d in dims if d not in constant]
     m = TableModel(name, column, dims)
-    vals = pd.to_numeric(df[column], errors="coerce")
+    vals = pd.to_numeric(df[column], errors="coerce").astype(float)
     wheres = [_where(r, dims) for _, r in df.iterrows()]
     restricted = [frozenset(w) for w in wheres]
     m.has_margins = any(len(r) < max(map(len, restricted), default=0) for r in restricted) or \
@@ -178,11 +232,18 @@ def model(name: str, df: pd.DataFrame, column: str, *, threshold: int, noise: fl
                 if t not in listed:
                     presence.append(Fact({k: frozenset([v]) for k, v in t}, 0.0, 0.0, name, "absent row",
                                          how="missing row means 0"))
+    if column != "cumulative" and "cumulative" in df.columns:
+        cum, cum_rule = _cumulative(df, dims, wheres, name, noise, threshold)
+        exact += cum
+        rule += cum_rule
     m.facts = {"exact": exact, "presence": presence, "rule": rule}
     return m
 
 
 def count_columns(df: pd.DataFrame) -> list[str]:
     """Person-count and person-day columns of a table."""
-    return [str(c) for c in df.columns if (is_person_count(str(c)) or is_person_days(str(c)))
+    cols = [str(c) for c in df.columns if (is_person_count(str(c)) or is_person_days(str(c)))
             and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
+    if "cumulative" in cols and any(is_person_count(c) for c in cols if c != "cumulative"):
+        cols.remove("cumulative")  # a running total of the other count: modelled with it (see _cumulative)
+    return cols
