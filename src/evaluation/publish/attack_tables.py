@@ -72,8 +72,11 @@ def dimensions(df: pd.DataFrame) -> list[str]:
             vals = s.dropna()
             if not (len(vals) and np.all(np.mod(vals, 1) == 0) and any(w in lc for w in _BIN_WORDS)):
                 continue
+        elif pd.api.types.is_integer_dtype(s):
+            if not any(w in lc for w in _BIN_WORDS + ("rank", "wave", "level", "group")):
+                continue  # an integer amount (won, rows, minutes), not a level
         elif not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype)
-                  or pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_integer_dtype(s)):
+                  or pd.api.types.is_datetime64_any_dtype(s)):
             continue
         if pd.api.types.is_object_dtype(s) and s.dropna().map(lambda v: isinstance(v, (list, dict))).any():
             continue

@@ -177,8 +177,9 @@ def _cells(m: TableModel, layer: str = "exact") -> dict[tuple, Fact]:
 
 
 def _link(a: TableModel, b: TableModel) -> dict[str, frozenset] | None:
-    """Where ``b``'s people sit inside ``a``'s: ``b``'s margins over a shared dimension equal the sums of
-    ``a``'s cells over a subset of ``a``'s other dimension, on every level both print (at least 3)."""
+    """Where ``b``'s people sit inside ``a``'s, found as an attacker finds it: ``b``'s margins over a shared
+    dimension (and its grand total) equal the sums of ``a``'s cells (and margins) over one subset of ``a``'s
+    other dimension, never exceed what ``a`` publishes for that subset, and no other subset fits as well."""
     da = {k for f in a.facts["exact"] for k in f.where}
     db = {k for f in b.facts["exact"] for k in f.where}
     shared = (da & db) & PERSON_DIMS
@@ -193,27 +194,36 @@ def _link(a: TableModel, b: TableModel) -> dict[str, frozenset] | None:
     levels_e = sorted({le for (_, le) in cells})
     if not 1 < len(levels_e) <= 6:
         return None
-    margins_b = {next(iter(f.where[d])): f.lo for f in b.facts["exact"]
-                 if set(f.where) == {d} and not f.target and f.lo == f.hi}
-    best, best_n = None, 0
+    exact = lambda f: not f.target and f.lo == f.hi  # noqa: E731
+    margins_b = {next(iter(f.where[d])): f.lo for f in b.facts["exact"] if set(f.where) == {d} and exact(f)}
+    grand_b = next((f.lo for f in b.facts["exact"] if not f.where and exact(f)), None)
+    margins_a = {next(iter(f.where[e])): f for f in a.facts["exact"] if set(f.where) == {e}}
+    scores: dict[tuple, int] = {}
     for r in range(1, len(levels_e) + 1):
         for subset in combinations(levels_e, r):
             match = 0
-            for lv, total in margins_b.items():
-                parts = [cells.get((lv, le)) for le in subset]
-                if any(p is None or p.target for p in parts):
+            checks = [([cells.get((lv, le)) for le in subset], total) for lv, total in margins_b.items()]
+            if grand_b is not None:
+                checks.append(([margins_a.get(le) for le in subset], grand_b))
+            for parts, total in checks:
+                if any(p is None for p in parts):
                     continue
-                if sum(p.lo for p in parts) != total:
+                known = sum(p.lo for p in parts if exact(p))
+                if all(exact(p) for p in parts):
+                    if known != total:
+                        match = -1
+                        break
+                    match += 1
+                elif known > total:
                     match = -1
                     break
-                match += 1
-            if match > best_n:
-                best, best_n = subset, match
-            elif match == best_n and match > 0:
-                best = None  # two subsets fit equally: the attacker cannot tell which
-    if best is None or best_n < 3:
+            scores[subset] = match
+    best = max(scores.values(), default=0)
+    winners = [s for s, v in scores.items() if v == best]
+    if best < 1 or len(winners) != 1:
         return None
-    return {} if len(best) == len(levels_e) else {e: frozenset(best)}
+    (subset,) = winners
+    return {} if len(subset) == len(levels_e) else {e: frozenset(subset)}
 
 
 def _populations(models: list[TableModel]) -> list[_Pop]:
@@ -229,7 +239,8 @@ def _populations(models: list[TableModel]) -> list[_Pop]:
                 if j in placed or not is_person_count(b.column):
                     continue
                 extra = _link(a, b)
-                if extra is not None:
+                if extra is not None and _feasible([f for mm in pop.members + [_Member(b, extra)]
+                                                     for f in mm.facts("exact")]):
                     pop.members.append(_Member(b, extra))
                     placed.add(j)
         pops.append(pop)
@@ -508,6 +519,64 @@ def _decoded_denominators(pub: Published, found: _Found, threshold: int) -> None
                   f"{value!r} = {f.numerator}/{f.denominator} in lowest terms")
 
 
+def _report_of(pub: Published, df: pd.DataFrame) -> str | None:
+    """The report that displays a table: the only one whose text names at least two of its column names."""
+    names = [str(c) for c in df.columns if "_" in str(c)]
+    hits = [r for r, text in pub.texts.items() if sum(n in text for n in names) >= 2]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _group_sizes(pub: Published, report: str, threshold: int) -> dict[float, str]:
+    """Group sizes an attacker reads beside a table: people counts printed in its report and that notebook's
+    results.json entries (at least the threshold), and sums of two printed there (matched + unmatched)."""
+    sizes: dict[float, str] = {}
+    for nb, key, value, unit, _ in pub.result_values():
+        if nb == report and unit.lower() in ("persons", "people") and value >= threshold:
+            sizes.setdefault(value, f"results.json {nb}.{key}")
+    text = pub.texts.get(report, "")
+    seen = sorted({float(m.group(1).replace(",", "")) for pat in _PROSE_PEOPLE for m in pat.finditer(text)}
+                  | {v for v in sizes})
+    for v in seen:
+        if v >= threshold:
+            sizes.setdefault(v, f"reports/{report}.html")
+    for a, b in combinations(seen, 2):
+        if a > 0 and b > 0 and a + b >= threshold:
+            sizes.setdefault(a + b, f"reports/{report}.html ({a:g} + {b:g})")
+    return sizes
+
+
+def _binary_shares(pub: Published, found: _Found, threshold: int) -> None:
+    """Rounded shares of a binary covariate (``type == binary``) times the group sizes printed beside the
+    table: the people with (and without) the trait, over every size the share is consistent with."""
+    for name, df in pub.tables.items():
+        if "type" not in df.columns or not df["type"].astype(str).eq("binary").any():
+            continue
+        report = _report_of(pub, df)
+        sizes = _group_sizes(pub, report, threshold) if report else {}
+        if not sizes:
+            continue
+        label = next((c for c in ("covariate", "variable", "label") if c in df.columns), None)
+        cols = [c for c in df.columns if str(c).startswith("mean") and pd.api.types.is_float_dtype(df[c])]
+        extra = [c for c in ("method", "group") if c in df.columns]
+        for _, row in df[df["type"].astype(str).eq("binary")].iterrows():
+            for c in cols:
+                v = row[c]
+                if pd.isna(v) or not 0 < v < 1:
+                    continue
+                r = 0.5 * 10.0 ** (-min(_decimals(v), 12))
+                fits = []
+                for n, where in sorted(sizes.items()):
+                    lo, hi = math.ceil((v - r) * n - 1e-9), math.floor((v + r) * n + 1e-9)
+                    if lo == hi:
+                        fits.append((lo, n, where))
+                if fits:
+                    ks = [k for k, _, _ in fits]
+                    cell = f"{row[label] if label else ''} {c} ({', '.join(str(row[e]) for e in extra)})".strip()
+                    found.add("prose", name, cell, min(ks), max(ks),
+                              f"{c} {v:g} × group sizes printed in {report}: "
+                              + ", ".join(f"{n:g}→{k}" for k, n, _ in fits[:4]))
+
+
 # ------------------------------------------------------------------------------------------ attack 6 (prose)
 def _prose(pub: Published, found: _Found, threshold: int) -> None:
     for report, text in pub.texts.items():
@@ -559,6 +628,7 @@ def audit(pub: Published, *, threshold: int = DEFAULT_THRESHOLD, noise: float = 
     _shares(pub, found, threshold)
     _solve_layers(pops, found, threshold, notes, ("rule",), unbounded)
     _prose(pub, found, threshold)
+    _binary_shares(pub, found, threshold)
     table = pd.DataFrame(found.rows, columns=COLUMNS)
     return AttackReport(table, threshold, checked, time.time() - t0, notes)
 
