@@ -192,6 +192,19 @@ def test_decode_pooled_minus_subgroup(tmp_path):
     assert len(row) == 1 and row.iloc[0]["low"] == 4 and f"{own.mean():.3g}" in row.iloc[0]["how"]
 
 
+def test_decode_full_precision_means_without_denominators(tmp_path):
+    """Adherence printed to full precision, no people count beside it: pooled 161/26 minus band-issued 120/19
+    gives the withheld own-device row: 41 days over 7 people."""
+    own_days, band_days = [7, 6, 5, 6, 7, 6, 4], [7, 6, 7, 5, 6, 7, 7, 6, 5, 7, 6, 7, 7, 6, 5, 7, 6, 7, 6]
+    pooled = sum(own_days + band_days) / 26
+    ret = pd.DataFrame({"week": [1, 1, 1], "arm": ["all", "band_issued", "own_device"],
+                        "adherence": [pooled, sum(band_days) / 19, np.nan]})
+    assert attacks._decimals(pooled) >= 9 and attacks._decimals(sum(band_days) / 19) >= 9
+    rep = attacks.audit_run(write_run(tmp_path, {"retention": ret}))
+    d = hits(rep, "decode")
+    assert len(d) == 1 and (d.iloc[0]["low"], d.iloc[0]["high"]) == (7, 7) and "41/7" in d.iloc[0]["how"]
+
+
 # ------------------------------------------------------------------------------------------ attack 5
 def test_rule_printed_reason_says_small(tmp_path):
     t = pd.DataFrame({"district": ["11110", "11140", "11170"], "n": [np.nan, 40.0, 0.0], "reason": ["primary", "", ""]})

@@ -505,6 +505,49 @@ def _pooled_minus_subgroup(pub: Published, found: _Found, threshold: int) -> Non
                     break
 
 
+def _fraction(v: float, max_den: int = 5_000) -> Fraction | None:
+    """A full-precision float (9+ decimals) as the fraction it was computed from, or None."""
+    if pd.isna(v) or _decimals(v) < 9:
+        return None
+    f = Fraction(float(v)).limit_denominator(max_den)
+    return f if abs(float(f) - v) < 1e-9 * max(1.0, abs(v)) else None
+
+
+def _decoded_subgroups(pub: Published, found: _Found, threshold: int) -> None:
+    """Full-precision means with no printed denominator (adherence = days / people): decode pooled and
+    published subgroups to sum/n in lowest terms; a withheld subgroup is the pooled fraction minus the others',
+    believed when the difference is a proper group (0 < n, and its mean inside the others' range)."""
+    from .attack_tables import dimensions
+
+    for name, df in pub.tables.items():
+        dims = dimensions(df)
+        stats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c]) and c not in dims
+                 and re.search(r"mean|adherence|average|share|rate", str(c)) and not re.search(r"ci_|se", str(c))]
+        for d in dims:
+            others = [x for x in dims if x != d]
+            groups = df.groupby([df[x].astype(str) for x in others], dropna=False) if others else [((), df)]
+            for gkey, g in groups:
+                total, subs = g[g[d].map(is_total)], g[~g[d].map(is_total)]
+                if len(total) != 1 or len(subs) < 2:
+                    continue
+                for c in stats:
+                    hidden, shown = subs[subs[c].isna()], subs[subs[c].notna()]
+                    f_all = _fraction(total.iloc[0][c])
+                    fs = [_fraction(v) for v in shown[c]]
+                    if len(hidden) != 1 or f_all is None or any(f is None for f in fs) or not fs:
+                        continue
+                    n_h = f_all.denominator - sum(f.denominator for f in fs)
+                    s_h = f_all.numerator - sum(f.numerator for f in fs)
+                    lo_v, hi_v = min(map(float, fs)), max(map(float, fs))
+                    if n_h <= 0 or s_h < 0 or not lo_v - 3 * abs(hi_v - lo_v) - 1 <= s_h / n_h <= hi_v + 3 * abs(hi_v - lo_v) + 1:
+                        continue
+                    h = hidden.iloc[0]
+                    where = "" if not others else " " + ", ".join(f"{x}={h[x]}" for x in others)
+                    found.add("decode", name, f"{d}={h[d]}{where}: {c}", n_h, n_h,
+                              f"{c} decoded: pooled {f_all.numerator}/{f_all.denominator} − published subgroups "
+                              f"= {s_h}/{n_h} ({s_h / n_h:.3g} over {n_h} people)")
+
+
 def _decoded_denominators(pub: Published, found: _Found, threshold: int) -> None:
     """Full-precision shares with no denominator printed: the fraction in lowest terms bounds numerator and
     denominator from below (``Fraction.limit_denominator``); a lowest-terms denominator under the threshold
@@ -624,6 +667,7 @@ def audit(pub: Published, *, threshold: int = DEFAULT_THRESHOLD, noise: float = 
     unbounded: set[tuple[str, str]] = set()
     checked = _solve_layers(pops, found, threshold, notes, ("lp", "presence"), unbounded)
     _pooled_minus_subgroup(pub, found, threshold)
+    _decoded_subgroups(pub, found, threshold)
     _decoded_denominators(pub, found, threshold)
     _shares(pub, found, threshold)
     _solve_layers(pops, found, threshold, notes, ("rule",), unbounded)
