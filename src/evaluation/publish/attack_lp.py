@@ -18,9 +18,8 @@ data. It is written independently of :mod:`evaluation.publish.disclosure`
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Iterable
 
 import numpy as np
 from scipy import sparse
@@ -221,9 +220,3 @@ def feasible(facts: list[Fact], max_cells: int = 200_000) -> bool:
 def exposed(lo: float, hi: float, threshold: int) -> bool:
     """An interval narrower than the threshold around a small non-zero value gives a person count away."""
     return hi - lo < threshold and lo < threshold and hi > 0
-
-
-def product_facts(dims: dict[str, list]) -> list[dict[str, frozenset]]:
-    """Every cell of a cross product as a ``where`` (helper for tests and table readers)."""
-    keys = list(dims)
-    return [dict(zip(keys, (frozenset([v]) for v in combo))) for combo in itertools.product(*dims.values())]

@@ -42,6 +42,8 @@ class TableModel:
     facts: dict[str, list[Fact]] = field(default_factory=dict)  # layer -> facts
     has_margins: bool = False
     time_dims: list[str] = field(default_factory=list)
+    # person-day columns: the withheld person counts of the same table, by row, which their bound bounds too
+    siblings: dict[str, list[Fact]] = field(default_factory=dict)
 
     @property
     def withheld(self) -> list[Fact]:
@@ -93,7 +95,7 @@ def dimensions(df: pd.DataFrame) -> list[str]:
     return keep
 
 
-def _where(row: pd.Series, dims: list[str]) -> dict[str, frozenset]:
+def where_of(row: pd.Series, dims: list[str]) -> dict[str, frozenset]:
     where: dict[str, frozenset] = {}
     for d in dims:
         if d == "level" and "dimension" in row.index:
@@ -107,7 +109,7 @@ def _where(row: pd.Series, dims: list[str]) -> dict[str, frozenset]:
     return where
 
 
-def _describe(where: dict[str, frozenset]) -> str:
+def describe(where: dict[str, frozenset]) -> str:
     return ", ".join(f"{k}={'|'.join(sorted(v))}" for k, v in sorted(where.items())) or "total"
 
 
@@ -152,7 +154,7 @@ def _cumulative(df: pd.DataFrame, dims: list[str], wheres: list[dict], name: str
         p = next(iter(w[time_dim]))
         upto = frozenset(lv for lv in levels if _sort_key(lv) <= _sort_key(p))
         where = {**{k: s for k, s in w.items() if k != time_dim}, time_dim: upto}
-        cell = _describe({k: s for k, s in w.items()}) + ": cumulative"
+        cell = describe({k: s for k, s in w.items()}) + ": cumulative"
         if np.isnan(v):
             out.append(Fact(where, 0.0, INF, name, cell, target=True))
             if flag is not None and flag[i]:
@@ -170,7 +172,7 @@ def model(name: str, df: pd.DataFrame, column: str, *, threshold: int, noise: fl
     dims = [d for d in dims if d not in constant]
     m = TableModel(name, column, dims)
     vals = pd.to_numeric(df[column], errors="coerce").astype(float)
-    wheres = [_where(r, dims) for _, r in df.iterrows()]
+    wheres = [where_of(r, dims) for _, r in df.iterrows()]
     restricted = [frozenset(w) for w in wheres]
     m.has_margins = any(len(r) < max(map(len, restricted), default=0) for r in restricted) or \
         ("margin" in df.columns and df["margin"].fillna(False).astype(bool).any())
@@ -186,7 +188,7 @@ def model(name: str, df: pd.DataFrame, column: str, *, threshold: int, noise: fl
                   and (is_person_days(str(c)) or str(c).lower() in ("minutes", "events_minutes", "flagged_minutes"))]
     for i, (where, v) in enumerate(zip(wheres, vals)):
         key = tuple(sorted((k, tuple(sorted(s))) for k, s in where.items()))
-        cell = _describe(where)
+        cell = describe(where)
         if key in seen:  # the same count printed on several rows (one per metric)
             continue
         seen[key] = i

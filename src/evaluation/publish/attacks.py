@@ -45,9 +45,9 @@ import numpy as np
 import pandas as pd
 
 from . import attack_lp
-from .attack_lp import INF, Fact, Population
+from .attack_lp import Fact, Population
 from .attack_tables import ONLY_WHEN_SMALL as _ONLY_WHEN_SMALL
-from .attack_tables import TableModel, count_columns, model
+from .attack_tables import TableModel, count_columns, describe, dimensions, model, where_of
 from .published import Published, is_person_count, is_person_days, is_total, load, tokens
 
 DEFAULT_THRESHOLD = 10
@@ -343,9 +343,9 @@ def _differencing(pops: list[_Pop], found: _Found) -> None:
 
 def _companion(m: TableModel, person_days: Fact, hi: float, found: _Found, attack: str, how: str) -> None:
     """A bound on a row's person-days bounds its people too (each person adds at least one day)."""
-    if not is_person_days(m.column) or not hasattr(m, "siblings"):
+    if not is_person_days(m.column):
         return
-    for fact in getattr(m, "siblings", {}).get(person_days.cell.rsplit(":", 1)[0], []):
+    for fact in m.siblings.get(person_days.cell.rsplit(":", 1)[0], []):
         found.add(attack, fact.source, fact.cell, 1.0 if hi > 0 else 0.0, hi, how)
 
 
@@ -440,14 +440,12 @@ def _shares(pub: Published, found: _Found, threshold: int) -> None:
         denom = next((c for c in _DENOMS if c in df.columns and is_person_count(c)), None)
         if not shares or denom is None:
             continue
-        from .attack_tables import _describe, _where, dimensions
-
         dims = dimensions(df)
         for i, row in df.iterrows():
             n = pd.to_numeric(pd.Series([row[denom]]), errors="coerce").iloc[0]
             if pd.isna(n) or n <= 0:
                 continue
-            cell = _describe(_where(row, dims))
+            cell = describe(where_of(row, dims))
             for c in shares:
                 v = row[c]
                 if pd.isna(v) or not 0 <= v <= 1:
@@ -467,8 +465,6 @@ def _shares(pub: Published, found: _Found, threshold: int) -> None:
 
 def _pooled_minus_subgroup(pub: Published, found: _Found, threshold: int) -> None:
     """Pooled statistic x n minus the published subgroups' gives a withheld subgroup's statistic back."""
-    from .attack_tables import dimensions
-
     for name, df in pub.tables.items():
         denom = next((c for c in _DENOMS if c in df.columns and is_person_count(c)), None)
         dims = dimensions(df)
@@ -517,8 +513,6 @@ def _decoded_subgroups(pub: Published, found: _Found, threshold: int) -> None:
     """Full-precision means with no printed denominator (adherence = days / people): decode pooled and
     published subgroups to sum/n in lowest terms; a withheld subgroup is the pooled fraction minus the others',
     believed when the difference is a proper group (0 < n, and its mean inside the others' range)."""
-    from .attack_tables import dimensions
-
     for name, df in pub.tables.items():
         dims = dimensions(df)
         stats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c]) and c not in dims
@@ -659,7 +653,7 @@ def audit(pub: Published, *, threshold: int = DEFAULT_THRESHOLD, noise: float = 
                     by_row.setdefault(f.cell.rsplit(":", 1)[0], []).append(f)
         for m in table_models:
             if is_person_days(m.column):
-                m.siblings = by_row  # type: ignore[attr-defined]
+                m.siblings = by_row
         models += table_models
     pops = _populations(models)
     _attach_totals(pops, pub)
