@@ -331,6 +331,25 @@ def test_runner_refuses_an_exposed_run(tmp_path):
     assert manifest["attacks"]["exposed"] is False
 
 
+def test_evaluation_run_refuses_a_run_that_prints_a_small_count(tmp_path, kernel_name):
+    """End to end: a notebook whose report says "참여자 4명" is not published (exit 3, kept as -failed with the
+    attack report, latest not moved)."""
+    import nbformat
+    from tiny_project import make_project, write_params
+
+    root = make_project(tmp_path / "proj")
+    nb = nbformat.read(str(root / "notebooks" / "one.ipynb"), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell('print("참여자 4명이 등록했습니다.")'))
+    nbformat.write(nb, str(root / "notebooks" / "one.ipynb"))
+    params = write_params(root)
+    assert cli.main(["run", str(params), "--quiet"]) == cli.EXIT_EXPOSED == 3
+    (failed,) = (root / "outputs" / "tinyprog").glob("*-failed")
+    assert (failed / "attack_report.csv").exists()
+    manifest = json.loads((failed / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "failed" and manifest["attacks"]["counts"]["prose"] == 1
+    assert not (root / "outputs" / "tinyprog" / "latest").exists()
+
+
 # ------------------------------------------------------------------------------------------ the demo run
 @pytest.fixture(scope="module")
 def demo_published(request) -> Path:
