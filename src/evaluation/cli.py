@@ -1,6 +1,7 @@
-"""Command line: ``evaluation run|validate|build|records|runs|samples|dashboard``.
+"""Command line: ``evaluation run|validate|build|records|runs|samples|dashboard|audit``.
 
 Exit codes: 0 success, 1 a notebook failed, 2 invalid parameters or usage,
+3 the attack audit found published counts an outsider can recover (the run is not published),
 74 (EX_IOERR) writing the run failed (disk full, quota, I/O error),
 75 (EX_TEMPFAIL) another run of the programme holds the lock -- so cron and
 systemd can tell "retry later" from "fix the parameters" from "free disk space".
@@ -11,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_FAILED, EXIT_PARAMS, EXIT_IOERR, EXIT_LOCKED = 1, 2, 74, 75
+EXIT_FAILED, EXIT_PARAMS, EXIT_EXPOSED, EXIT_IOERR, EXIT_LOCKED = 1, 2, 3, 74, 75
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -38,7 +39,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_LOCKED
     except runs.RunFailedError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        hook("io-error" if exc.exit_code == EXIT_IOERR else "failed", exc.exit_code, str(exc), exc.run_dir)
+        hook({EXIT_IOERR: "io-error", EXIT_EXPOSED: "refused"}.get(exc.exit_code, "failed"), exc.exit_code, str(exc),
+             exc.run_dir)
         return exc.exit_code
     except Exception as exc:  # e.g. the kernel is not installed: still tell the operator, then show the traceback
         hook("error", EXIT_FAILED, f"{type(exc).__name__}: {exc}")
@@ -182,6 +184,20 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from .publish import attacks
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "tables").is_dir() and not (run_dir / "results.json").is_file():
+        print(f"error: {run_dir} is not a run folder (no tables/ or results.json)", file=sys.stderr)
+        return EXIT_PARAMS
+    rep = attacks.audit_run(run_dir, threshold=args.threshold)
+    print(rep.summary(args.lang))
+    if rep.exposed and args.cells:
+        print(rep.table.head(args.cells).to_string(index=False))
+    return EXIT_EXPOSED if rep.exposed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="evaluation", description="Seoul digital health programme evaluation workbench")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -244,6 +260,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-kernels", type=int, default=None, help="cap on kernels handed to visitors (default: from memory)")
     p.add_argument("--base-url", default="/", help="URL prefix when served behind a reverse proxy, e.g. /evaluation/")
     p.set_defaults(func=_cmd_dashboard)
+    p = sub.add_parser("audit", help="attack a run's published tables, results.json and reports as an outsider (exit 3 if exposed)")
+    p.add_argument("run_dir", help="a run folder, e.g. outputs/<programme>/latest")
+    p.add_argument("--threshold", type=int, default=10, help="smallest count of people that may be recovered")
+    p.add_argument("--lang", choices=("ko", "en"), default="ko")
+    p.add_argument("--cells", type=int, default=20, metavar="N", help="list the first N exposed cells (0: none)")
+    p.set_defaults(func=_cmd_audit)
     return parser
 
 

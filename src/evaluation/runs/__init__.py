@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from . import params
 from ._run import (
-    DISK_ERRNOS, PACKAGES, RUN_ID, SEOUL, RunFailedError, RunIOError, RunLockedError, RunResult, check_kernel,
+    DISK_ERRNOS, PACKAGES, RUN_ID, SEOUL, RunFailedError, RunIOError, RunLockedError, RunRefusedError, RunResult,
+    check_kernel,
     git_state, html_report, is_disk_error, latest, list_runs, new_run_id, notify, package_versions,
     programme_lock, prune_runs, prune_staging, run, sha256, write_json,
 )
 
 __all__ = [
-    "DISK_ERRNOS", "PACKAGES", "RUN_ID", "SEOUL", "RunFailedError", "RunIOError", "RunLockedError", "RunResult",
+    "DISK_ERRNOS", "PACKAGES", "RUN_ID", "SEOUL", "RunFailedError", "RunIOError", "RunLockedError", "RunRefusedError", "RunResult",
     "check_kernel", "git_state", "html_report", "is_disk_error", "latest", "list_runs", "new_run_id", "notify",
     "package_versions", "params", "programme_lock", "prune_runs", "prune_staging", "run", "sha256", "write_json",
 ]

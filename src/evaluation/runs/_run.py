@@ -73,6 +73,12 @@ class RunFailedError(RuntimeError):
         self.run_dir = run_dir
 
 
+class RunRefusedError(RunFailedError):
+    """The attack audit recovered published counts below the threshold; kept as ``-failed`` with its report."""
+
+    exit_code = 3
+
+
 class RunIOError(RunFailedError):
     """Writing the run's record failed (disk full, file-size limit, I/O error); kept as ``-failed``."""
 
@@ -447,6 +453,10 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
                 from ..publish import disclosure
 
                 failed = disclosure.gate(staging, manifest, threshold=cfg.suppression_threshold, say=say)
+            if not failed:  # last: an outsider's attack on everything the run publishes (issue 20); exposed -> refused
+                from ..publish import attacks
+
+                failed = attacks.refuse_if_exposed(staging, manifest, threshold=cfg.suppression_threshold, say=say)
             report_html.write_index(staging, title=cfg.title, lang=cfg.lang)
             manifest["status"] = "failed" if failed else "ok"
             if io_error is not None:
@@ -467,6 +477,11 @@ def run(params_path: str | Path, *, base_dir: str | Path | None = None, output_r
         os.replace(staging, final)
         result = RunResult(run_id, final, manifest["status"], manifest["seconds"],
                            [{"name": n["name"], "status": n["status"], "seconds": n["seconds"]} for n in manifest["notebooks"]])
+        if failed == "attack audit":
+            raise RunRefusedError(f"공개 거부: 공개될 표·결과·보고서에서 {cfg.suppression_threshold}명 미만 인원을 알아낼 수 있습니다 "
+                                  f"(attack_report.csv) / not published: counts below {cfg.suppression_threshold} can be "
+                                  f"recovered from what the run would publish; see {final / 'attack_report.csv'}; "
+                                  "latest unchanged", final)
         if failed:
             raise RunFailedError(f"notebook {failed} failed; executed copy kept in {final / PRIVATE / 'notebooks'}; latest unchanged", final)
         try:
