@@ -50,10 +50,11 @@ register({
     "wtp": {"ko": "지불의사 (원/QALY)", "en": "Willingness to pay (KRW/QALY)"},
     "active_last_week": {"ko": "지난주 활동 참여자", "en": "Active last week"},
     "retention_24w": {"ko": "24주 유지율", "en": "24-week retention"},
+    "retention_short_period": {"ko": "이번 실행 자료는 등록 후 {weeks}주까지만 있어 24주 유지율을 아직 계산할 수 없습니다.",
+                               "en": "This run's data reach only {weeks} weeks after enrolment, so 24-week retention cannot be computed yet."},
+    "retention_unavailable": {"ko": "24주 시점 값은 개인정보 보호를 위해 공개하지 않습니다.",
+                              "en": "The week-24 value is withheld to protect individuals."},
     "att_steps_label": {"ko": "일평균 걸음 수 증가 (이중차분, 보/일)", "en": "Extra daily steps (staggered DiD, steps/day)"},
-    "flag_better": {"ko": "서울 평균보다 좋음", "en": "Better than Seoul"},
-    "flag_worse": {"ko": "서울 평균보다 나쁨", "en": "Worse than Seoul"},
-    "flag_similar": {"ko": "차이 없음", "en": "Similar"},
     "steps_change_by_district": {"ko": "자치구별 걸음 수 변화 (등록 전후)", "en": "Change in daily steps by district (before vs after)"},
     "million_krw": {"ko": "백만 원", "en": "million KRW"},
     "source_national": {"ko": "국비", "en": "National"},
@@ -194,6 +195,32 @@ def _district_metric(run: RunData, district: str, metric: str, unit: str) -> dic
     return {"value": float((shown["estimate"].astype(float) * w).sum() / w.sum()), "unit": unit, "provenance": prov}
 
 
+RETENTION_WEEKS = 24
+
+
+def _follow_up_weeks(run: RunData) -> int | None:
+    """The longest follow-up in the run, in whole weeks since enrolment (None when no table says)."""
+    for name in ("steps_by_week_since_enrolment", "retention"):
+        tab = run.table(name)
+        col = "week_since_enrolment" if tab is not None and "week_since_enrolment" in tab.columns else "week"
+        if tab is not None and col in tab.columns and len(tab):
+            return int(pd.to_numeric(tab[col], errors="coerce").max())
+    return None
+
+
+def _retention(run: RunData, lang: str) -> dict[str, Any] | None:
+    """The 24-week retention entry; without a value it carries the reason in words (``reason``)."""
+    entry = run.find("retention_24w")
+    if entry is not None and (entry.get("value") is not None or entry.get("suppressed")):
+        return entry
+    weeks = _follow_up_weeks(run)
+    if weeks is not None and weeks < RETENTION_WEEKS:
+        reason = t("retention_short_period", lang).format(weeks=weeks)
+    else:
+        reason = t("retention_unavailable", lang)
+    return dict(entry or {}, value=None, reason=reason)
+
+
 def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Widget]:
     seoul_only = t("seoul_only", lang) if district else ""
     if district:
@@ -208,7 +235,7 @@ def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Wid
             card(t("daily_steps", lang), _district_metric(run, district, "mean_steps", "steps/day"), lang=lang, scope=avg),
             card(t("goal_share", lang), _district_metric(run, district, "goal_share", "share"), unit="share", lang=lang, scope=avg),
             card(t("active_last_week", lang), run.find("participants_active_last_week"), lang=lang, scope=seoul_only),
-            card(t("retention_24w", lang), run.find("retention_24w"), unit="share", lang=lang, scope=seoul_only),
+            card(t("retention_24w", lang), _retention(run, lang), unit="share", lang=lang, scope=seoul_only),
         ], layout=W.Layout(flex_flow="row wrap"))
     else:
         cards = W.HBox([
@@ -218,7 +245,7 @@ def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Wid
             card(t("valid_day_rate", lang), run.find("valid_day_rate"), unit="share", lang=lang),
             card(t("daily_steps", lang), run.find("mean_daily_steps"), lang=lang),
             card(t("goal_share", lang), run.find("goal_share"), unit="share", lang=lang),
-            card(t("retention_24w", lang), run.find("retention_24w"), unit="share", lang=lang),
+            card(t("retention_24w", lang), _retention(run, lang), unit="share", lang=lang),
         ], layout=W.Layout(flex_flow="row wrap"))
     costs = W.HBox([
         card(t("cost_per_participant", lang), run.find("cost_per_participant_krw"), unit="KRW", lang=lang, scope=seoul_only),
@@ -241,7 +268,27 @@ def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Wid
     return body
 
 
-FLAG_COLOURS = {"better": "#2e7d32", "worse": "#c62828", "similar": "#9e9e9e"}
+FLAG_COLOURS = {"better": "#2e7d32", "worse": "#c62828", "similar": "#9e9e9e",
+                "far_better": "#81c784", "far_worse": "#e57373", "not_far": "#9e9e9e", "suppressed": "#e0e0e0"}
+"""Tested flags in full colour; the SE-less "far from the others" flags in lighter shades (a different claim)."""
+
+
+def _named_flags(sub: pd.DataFrame) -> pd.DataFrame:
+    """Runs published before the flags were named apart carry better/worse/similar with flag_method
+    "zscore": read those as the outlier flags they are, never as test results."""
+    if "flag_method" not in sub.columns or "flag" not in sub.columns:
+        return sub
+    legacy = (sub["flag_method"] == "zscore") & sub["flag"].isin(["better", "worse", "similar"])
+    if not legacy.any():
+        return sub
+    renamed = sub["flag"].map({"better": "far_better", "worse": "far_worse", "similar": "not_far"})
+    return sub.assign(flag=sub["flag"].where(~legacy, renamed))
+
+
+def _flag_label(flag: str, lang: str) -> str:
+    from ..equity import flag_label
+
+    return flag_label(str(flag), lang)
 
 
 OFFICIAL = "official:"
@@ -277,15 +324,19 @@ def _ranking(sub: pd.DataFrame, lang: str, district: str | None, label: str = ""
     name_col = "name_ko" if lang == "ko" else "name_en"
     df = sub.sort_values("rank")
     fig, ax = plt.subplots(figsize=(6.5, 6))
-    colours = [FLAG_COLOURS.get(f, "#9e9e9e") for f in df.get("flag", pd.Series("similar", index=df.index))]
+    flags = df["flag"].astype(str) if "flag" in df.columns else pd.Series("not_far", index=df.index)
+    colours = [FLAG_COLOURS.get(f, "#9e9e9e") for f in flags]
     edge = ["black" if d == district else "none" for d in df["district"].astype(str)]
     ax.barh(df[name_col], df["value"], color=colours, edgecolor=edge, linewidth=2)
     if "seoul_average" in df.columns:
         ax.axvline(float(df["seoul_average"].iloc[0]), color="black", ls="--", lw=1)
     ax.invert_yaxis()
     ax.set_xlabel(label or t(str(df["indicator"].iloc[0]), lang))
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in FLAG_COLOURS.values()]
-    ax.legend(handles, [t(f"flag_{k}", lang) for k in FLAG_COLOURS], fontsize=8, loc="lower right")
+    shown = [f for f in FLAG_COLOURS if f in set(flags)]  # only the kinds of flag this indicator has
+    handles = [plt.Rectangle((0, 0), 1, 1, color=FLAG_COLOURS[f]) for f in shown]
+    # above the axes, outside the bars: a legend inside the plot covers the shortest bars
+    ax.legend(handles, [_flag_label(f, lang) for f in shown], fontsize=8, loc="lower left",
+              bbox_to_anchor=(0.0, 1.01), ncol=min(len(shown), 3) or 1, frameon=False, borderaxespad=0.0)
     return figure(fig)
 
 
@@ -303,7 +354,7 @@ def render_districts(run: RunData, lang: str, district: str | None, choice: str 
     label = official_stats.label(indicator, lang) if official else t(indicator, lang)
     sub = profile[profile["indicator"] == indicator]
     year = int(sub["year"].max())
-    sub = sub[sub["year"] == year]
+    sub = _named_flags(sub[sub["year"] == year])
     prov = run.table_provenance(profile_name)
     badge = Provenance.coerce(prov).badge(lang) if prov else ""
     source = _source(run, profile_name, lang)
@@ -319,7 +370,7 @@ def render_districts(run: RunData, lang: str, district: str | None, choice: str 
     body.append(W.HBox([figure(fig), _ranking(sub, lang, district, label)], layout=W.Layout(flex_flow="row wrap")))
     if district:
         row = sub[sub["district"].astype(str) == district][["name_ko" if lang == "ko" else "name_en", "value", "seoul_average", "difference", "rank", "flag"]]
-        row = row.assign(flag=row["flag"].map(lambda f: t(f"flag_{f}", lang)))
+        row = row.assign(flag=row["flag"].map(lambda f: _flag_label(f, lang)))
         body.append(_html_table(row, lang, footnote=source))
     measures = run.table(measures_name)
     shown = ["bgv", "bgsd", "sii", "rii", "aci", "difference", "ratio"]
