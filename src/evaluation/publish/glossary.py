@@ -64,6 +64,27 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "parameter": ("입력값", "Input"), "swing": ("결과 변동 폭", "Swing in the result"), "cost": ("비용 (원)", "Cost (KRW)"),
     "qalys": ("QALY", "QALYs"), "life_years": ("생존 연수", "Life years"), "icer": ("ICER (원/QALY)", "ICER (KRW/QALY)"),
     "status": ("상태", "Status"), "pvalue": ("p값", "p-value"),
+    # effect estimates (effects.*.summary(), KPI, balance and sensitivity tables in the reports)
+    "indicator": ("지표", "Indicator"), "count": ("해당 인원", "Persons meeting it"),
+    "benchmark": ("전국 기준값", "National benchmark"), "z": ("z 값", "z"),
+    "n_undetermined": ("판정 불가 인원 (결측)", "Undetermined (missing measures)"), "test": ("검정 방법", "Test"),
+    "group": ("집단", "Group"), "label": ("항목", "Item"), "method": ("방법", "Method"),
+    "n_dropped": ("제외 인원 (결측)", "Dropped (missing values)"), "estimand": ("추정 대상", "Estimand"),
+    "ess_treated": ("유효표본 (참여자)", "Effective sample (joiners)"),
+    "ess_control": ("유효표본 (비교군)", "Effective sample (comparison)"),
+    "n_unmatched": ("짝 없는 참여자", "Unmatched joiners"), "covariate": ("공변량", "Covariate"),
+    "type": ("유형", "Type"), "mean_treated": ("평균 (참여자)", "Mean (joiners)"),
+    "mean_control": ("평균 (비교군)", "Mean (comparison)"), "smd_before": ("SMD 보정 전", "SMD before"),
+    "vr_before": ("분산비 보정 전", "Variance ratio before"), "mean_treated_adj": ("보정 평균 (참여자)", "Adjusted mean (joiners)"),
+    "mean_control_adj": ("보정 평균 (비교군)", "Adjusted mean (comparison)"), "smd_after": ("SMD 보정 후", "SMD after"),
+    "vr_after": ("분산비 보정 후", "Variance ratio after"), "balanced": ("균형", "Balanced"),
+    "estimator": ("추정 방법", "Estimator"), "control_group": ("비교 대상", "Controls"),
+    "est_method": ("추정식", "Estimation"), "pretest_p": ("사전추세 검정 p값", "Pre-trend test p"),
+    "checks_failed": ("경고 수", "Warnings"), "scale": ("척도", "Scale"), "kind": ("종류", "Kind"),
+    "risk_ratio": ("위험비", "Risk ratio"), "e_value": ("E-value", "E-value"),
+    "e_value_ci": ("E-value (신뢰구간)", "E-value (CI limit)"), "n_treated": ("참여자 수", "Joiners"),
+    "n_control": ("비교군 수", "Comparison"), "coef": ("계수", "Coefficient"), "term": ("항", "Term"),
+    "n_days": ("인-일 수", "Person-days"), "mean_steps": ("일평균 걸음 수", "Mean daily steps"),
 }
 
 VALUES: dict[str, tuple[str, str]] = {
@@ -78,6 +99,22 @@ VALUES: dict[str, tuple[str, str]] = {
     "smartband_9988": ("손목닥터 9988", "Smart band 9988"),
     "ilsandong_ict_smart_health": ("일산동구보건소 ICT 건강생활실천", "Ilsandong-gu health centre ICT platform"),
     "seoul_public_health_foundation": ("서울시공공보건의료재단", "Seoul Public Health Foundation"),
+    # KPI indicators (effects.kpis) and their groups
+    "eligible_at_baseline": ("등록 시 위험요인 보유", "At risk at enrolment"),
+    "risk_reduction": ("위험요인 개선", "Risk factor reduced"),
+    "behaviour_improvement": ("건강행태 개선", "Behaviour improved"),
+    "completion": ("사업 완료", "Completed"), "dropout": ("중도 탈락", "Dropped out"),
+    "joiners": ("참여자", "Joiners"),
+    # effect methods and covariates
+    "ipw": ("역확률 가중 (IPW)", "Inverse probability weighting (IPW)"), "psm": ("성향점수 매칭 (PSM)", "Propensity-score matching (PSM)"),
+    "aipw": ("이중 강건 (AIPW)", "Doubly robust (AIPW)"), "continuous": ("연속형", "Continuous"), "binary": ("이분형", "Binary"),
+    "age": ("나이", "Age"), "income_quintile": ("소득 5분위", "Income quintile"), "pre_steps": ("등록 전 걸음 수", "Steps before enrolment"),
+    "risk_count": ("위험요인 수", "Number of risk factors"), "sbp": ("수축기 혈압", "Systolic blood pressure"),
+    "dbp": ("이완기 혈압", "Diastolic blood pressure"), "waist": ("허리둘레", "Waist circumference"),
+    "glucose": ("공복혈당", "Fasting glucose"), "tg": ("중성지방", "Triglycerides"), "hdl": ("HDL 콜레스테롤", "HDL cholesterol"),
+    "bmi": ("체질량지수", "Body-mass index"), "walk_days": ("걷기 실천 일수", "Walking days"),
+    "notyettreated": ("아직 등록하지 않은 사람", "Not yet enrolled"), "nevertreated": ("등록하지 않은 사람", "Never enrolled"),
+    "reg": ("회귀", "Regression"), "log_steps": ("로그 걸음 수", "Log steps"), "smd": ("표준화 평균 차이", "Standardised mean difference"),
 }
 """Coded values staff meet in tables, with their names."""
 

@@ -59,6 +59,40 @@ def title_for(notebook: str, lang: str = "ko") -> str:
     return notebook
 
 
+REPORT_CSS = """<style>
+body, .jp-RenderedHTMLCommon, .jp-RenderedMarkdown {font-family:'NanumGothic','Noto Sans KR',sans-serif}
+.jp-RenderedHTMLCommon table.ev-table {word-break:keep-all;font-size:13px;margin:6px 0 12px}
+.jp-RenderedHTMLCommon table.ev-table th {white-space:nowrap;background:#f3f4f6}
+.jp-RenderedHTMLCommon table.ev-table td {max-width:38em}
+.ev-say {font-size:15px;line-height:1.6;margin:6px 0}
+</style>"""
+"""Report typography: Hangul wraps between words, never one syllable per line; headers stay on one line."""
+
+
+def staff_outputs(nb: Any) -> Any:
+    """The notebook as staff read it: warnings (stderr) are for researchers and stay in the executed notebook;
+    any remaining printed line becomes a paragraph of text, not monospace console output."""
+    import nbformat
+
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                if out.get("name") == "stderr":
+                    continue
+                text = "".join(out.get("text", "")).strip()
+                if not text:
+                    continue
+                paras = "".join(f"<p class='ev-say'>{html.escape(line)}</p>" for line in text.splitlines() if line.strip())
+                kept.append(nbformat.v4.new_output("display_data", data={"text/html": paras}))
+            else:
+                kept.append(out)
+        cell["outputs"] = kept
+    return nb
+
+
 def render(executed: str | Path, target: str | Path, *, title: str) -> None:
     """Executed notebook -> HTML without code or prompts, with ``title`` as the page title."""
     import nbformat
@@ -68,9 +102,9 @@ def render(executed: str | Path, target: str | Path, *, title: str) -> None:
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nbformat.read(str(executed), as_version=4),
-                                          resources={"metadata": {"name": title}})
-    Path(target).write_text(body, encoding="utf-8")
+    nb = staff_outputs(nbformat.read(str(executed), as_version=4))
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    Path(target).write_text(body.replace("</head>", REPORT_CSS + "\n</head>", 1), encoding="utf-8")
 
 
 def _headline_rows(results: dict[str, dict[str, Any]], lang: str) -> list[str]:

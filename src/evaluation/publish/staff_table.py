@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from typing import Any, Mapping
 
 import pandas as pd
@@ -17,10 +18,21 @@ from .i18n import t
 _PERCENT_HINTS = ("rate", "share", "prob", "proportion")
 
 
-def _unit_of(column: str, units: Mapping[str, str] | None) -> str:
+_CI_OF = ("share", "rate", "proportion", "estimate", "value")
+"""A CI column takes the unit of the first of these the table has (a share's CI is a share too)."""
+
+
+def _unit_of(column: str, units: Mapping[str, str] | None, columns: tuple[str, ...] = ()) -> str:
     if units and column in units:
         return units[column]
     c = column.lower()
+    if c in ("ci_low", "ci_high") and columns:
+        est = next((e for e in _CI_OF if e in columns), None)
+        return _unit_of(est, units) if est else ""
+    if c in ("pvalue", "p_value", "p"):
+        return "p"
+    if c == "week" or c.startswith("week_") or c.endswith("_week"):
+        return "plain"
     if "year" in c and not c.startswith("n_"):
         return "plain"  # 2022, not 2,022
     if c.endswith("_krw") or c == "krw":
@@ -45,6 +57,8 @@ def format_value(value: Any, unit: str = "", lang: str = "ko") -> str:  # noqa: 
             return "∞" if v > 0 else "-∞"
         if unit == "plain":
             return f"{v:.0f}" if v.is_integer() else f"{v}"
+        if unit == "p":
+            return "<0.001" if v < 0.001 else f"{v:.3f}"
         if unit in ("share", "proportion", "probability"):
             return f"{v:.1%}"
         if unit.upper().startswith("KRW"):
@@ -56,25 +70,58 @@ def format_value(value: Any, unit: str = "", lang: str = "ko") -> str:  # noqa: 
     if text in glossary.TERMS:
         return glossary.term(text, lang)[0]
     named = glossary.value_name(text, lang)
-    return named if named is not None else t(text, lang)
+    if named is not None:
+        return named
+    named = t(text, lang)
+    return named if named != text else _CODE_AT_WEEK.sub(lambda m: _code_at_week(m, lang), text)
+
+
+_CODE_AT_WEEK = re.compile(r"\b([a-z][a-z_]*[a-z])_w(\d+)\b")
+
+
+def _code_at_week(m: re.Match, lang: str) -> str:
+    """``risk_reduction_w12`` inside a sentence -> '위험요인 개선 (12주)' when the code has a staff name."""
+    name = glossary.value_name(m.group(1), lang)
+    if name is None:
+        return m.group(0)
+    if m.group(2) == "0":  # measured at enrolment
+        return f"{name} (등록 시)" if lang == "ko" else f"{name} (at enrolment)"
+    return f"{name} ({m.group(2)}주)" if lang == "ko" else f"{name} (week {m.group(2)})"
 
 
 def format_table(df: pd.DataFrame, lang: str = "ko", *, units: Mapping[str, str] | None = None) -> pd.DataFrame:
     """A copy of ``df`` with every cell as staff text and staff column headers."""
+    names = tuple(str(c) for c in df.columns)
     out = pd.DataFrame({
-        glossary.column(str(c), lang): [format_value(v, _unit_of(str(c), units), lang) for v in df[c].tolist()]
+        glossary.column(str(c), lang): [format_value(v, _unit_of(str(c), units, names), lang) for v in df[c].tolist()]
         for c in df.columns
     })
     return out
 
 
+TABLE_STYLE = "border-collapse:collapse;word-break:keep-all;overflow-wrap:normal;line-height:1.45"
+"""Hangul breaks between words, never inside one (the browser default breaks a Korean word anywhere,
+so a narrow column wrapped one syllable per line); the wrapper scrolls a wide table instead."""
+
+
 def to_html(df: pd.DataFrame, lang: str = "ko", *, units: Mapping[str, str] | None = None, caption: str = "",
-            footnote: str = "") -> str:
-    """An HTML table for staff (escaped), optional caption and footnote (e.g. the provenance)."""
-    body = format_table(df, lang, units=units).to_html(index=False, escape=True, border=0, classes="ev-table")
+            footnote: str = "", alert: tuple[str, str] | None = None) -> str:
+    """An HTML table for staff (escaped), optional caption and footnote (e.g. the provenance).
+
+    ``alert=(column, text)`` shows the cells of ``column`` (raw or staff header) that read ``text`` in red
+    bold (e.g. a failed check's verdict).
+    """
+    shown = format_table(df, lang, units=units)
+    body = shown.to_html(index=False, escape=True, border=0, classes="ev-table")
+    body = body.replace("<table ", f"<table style='{TABLE_STYLE}' ", 1)
+    if alert is not None:
+        col = alert[0] if alert[0] in shown.columns else glossary.column(alert[0], lang)
+        if col in shown.columns and (shown[col] == alert[1]).any():
+            cell = f"<td>{html.escape(alert[1])}</td>"
+            body = body.replace(cell, f"<td style='color:#b00020;font-weight:bold'>{html.escape(alert[1])}</td>")
     cap = f"<div class='ev-caption'><b>{html.escape(caption)}</b></div>" if caption else ""
     foot = f"<div class='ev-foot' style='font-size:11px;color:#57606a'>{html.escape(footnote)}</div>" if footnote else ""
-    return cap + body + foot
+    return cap + f"<div class='ev-table-wrap' style='overflow-x:auto;max-width:100%'>{body}</div>" + foot
 
 
 MAX_ROWS = 40
