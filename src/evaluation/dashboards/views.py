@@ -121,8 +121,32 @@ def _suppressed_marks(ax, sub: pd.DataFrame, x: str) -> None:
         ax.plot(xs, [ax.get_ylim()[0]] * len(xs), "x", color="grey", clip_on=False)
 
 
+DATE_FORMATS = {  # ConciseDateFormatter levels: years, months, days, hours, minutes, seconds
+    "ko": {"formats": ["%Y년", "%-m월", "%-m/%-d", "%H:%M", "%H:%M", "%S"],
+           "zero_formats": ["", "%Y년", "%-m월", "%-m/%-d", "%H:%M", "%H:%M"],
+           "offset_formats": ["", "%Y년", "%Y년", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"]},
+    "en": {},
+}
+
+
+def _date_axis(ax, values: pd.Series, lang: str) -> None:
+    """Date ticks that never overlap: at most 8 ticks on the chart's width, the year said once
+    (``1/30 2/6 ... 2023년``) instead of a full date under every tick."""
+    import matplotlib.dates as mdates
+
+    span_days = (values.max() - values.min()).days if len(values) else 0
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    if span_days <= 7 * 30:  # up to ~30 weeks: ticks on Mondays, every 2nd/4th week as the span needs
+        locator = mdates.WeekdayLocator(byweekday=mdates.MO, interval=max(1, -(-span_days // (7 * 8))))
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, **DATE_FORMATS.get(lang, {})))
+
+
 def _lines(df: pd.DataFrame, x: str, group: str | None, lang: str, *, ylabel: str, title: str,
            percent: bool = False, xlabel: str = "") -> W.Widget:
+    dates = not pd.api.types.is_numeric_dtype(df[x])
+    if dates:  # weeks arrive as datetime64 or as date objects; one dtype for matplotlib's date axis
+        df = df.assign(**{x: pd.to_datetime(df[x])})
     fig, ax = plt.subplots(figsize=(8, 3.3))
     for key, sub in (df.groupby(group, observed=True, sort=False) if group else [(None, df)]):
         sub = sub.sort_values(x)
@@ -137,6 +161,8 @@ def _lines(df: pd.DataFrame, x: str, group: str | None, lang: str, *, ylabel: st
         ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0%}")
     else:
         ax.yaxis.set_major_formatter(thousands)
+    if dates:
+        _date_axis(ax, df[x], lang)
     if group:
         ax.legend(fontsize=8)
     return figure(fig)
