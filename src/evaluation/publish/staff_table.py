@@ -5,6 +5,7 @@ Used by the dashboards and the HTML reports so a table looks the same in both.
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import math
 import re
@@ -19,14 +20,14 @@ _PERCENT_HINTS = ("rate", "share", "prob", "proportion")
 
 
 _CI_OF = ("share", "rate", "proportion", "estimate", "value")
-"""A CI column takes the unit of the first of these the table has (a share's CI is a share too)."""
+"""A CI (or benchmark) column takes the unit of the first of these the table has (a share's CI is a share too)."""
 
 
 def _unit_of(column: str, units: Mapping[str, str] | None, columns: tuple[str, ...] = ()) -> str:
     if units and column in units:
         return units[column]
     c = column.lower()
-    if c in ("ci_low", "ci_high") and columns:
+    if c in ("ci_low", "ci_high", "benchmark") and columns:
         est = next((e for e in _CI_OF if e in columns), None)
         return _unit_of(est, units) if est else ""
     if c in ("pvalue", "p_value", "p"):
@@ -99,6 +100,13 @@ def format_table(df: pd.DataFrame, lang: str = "ko", *, units: Mapping[str, str]
     return out
 
 
+_NUMERIC = re.compile(r"^(KRW )?[-+<∞–]?[\d,.]*\d?[%원]?$|^–$|^-?∞$")
+
+
+def _numeric_text(text: str) -> bool:
+    return bool(_NUMERIC.match(str(text).strip()))
+
+
 TABLE_STYLE = "border-collapse:collapse;word-break:keep-all;overflow-wrap:normal;line-height:1.45"
 """Hangul breaks between words, never inside one (the browser default breaks a Korean word anywhere,
 so a narrow column wrapped one syllable per line); the wrapper scrolls a wide table instead."""
@@ -113,7 +121,12 @@ def to_html(df: pd.DataFrame, lang: str = "ko", *, units: Mapping[str, str] | No
     """
     shown = format_table(df, lang, units=units)
     body = shown.to_html(index=False, escape=True, border=0, classes="ev-table")
-    body = body.replace("<table ", f"<table style='{TABLE_STYLE}' ", 1)
+    # numbers right-aligned (digits line up), words left-aligned (a right-aligned sentence is hard to read)
+    text_cols = [i for i, c in enumerate(shown.columns, 1) if not shown[c].map(_numeric_text).all()]
+    table_id = f"ev-t{hashlib.sha1(body.encode()).hexdigest()[:10]}"
+    align = "".join(f"#{table_id} td:nth-child({i}),#{table_id} th:nth-child({i}){{text-align:left}}" for i in text_cols)
+    body = body.replace("<table ", f"<table id='{table_id}' style='{TABLE_STYLE}' ", 1)
+    body = (f"<style>#{table_id} td,#{table_id} th{{text-align:right}}{align}</style>" if len(shown.columns) else "") + body
     if alert is not None:
         col = alert[0] if alert[0] in shown.columns else glossary.column(alert[0], lang)
         if col in shown.columns and (shown[col] == alert[1]).any():
