@@ -81,7 +81,8 @@ def test_districts_legend_sits_outside_the_bars(drawn, lang):
     bars = [p.get_window_extent(renderer) for p in ax.patches]
     assert bars and not any(legend.overlaps(b) for b in bars)
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert texts == [equity.flag_label(f, lang) for f in ("better", "worse", "similar")]
+    assert texts[:3] == [equity.flag_label(f, lang) for f in ("better", "worse", "similar")]
+    assert texts[3] == views.t("seoul_average", lang)  # the dashed line says what it is
 
 
 def test_district_view_never_calls_an_outlier_rule_significant():

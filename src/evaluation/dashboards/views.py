@@ -360,9 +360,13 @@ def _ranking(sub: pd.DataFrame, lang: str, district: str | None, label: str = ""
     ax.set_xlabel(label or t(str(df["indicator"].iloc[0]), lang))
     shown = [f for f in FLAG_COLOURS if f in set(flags)]  # only the kinds of flag this indicator has
     handles = [plt.Rectangle((0, 0), 1, 1, color=FLAG_COLOURS[f]) for f in shown]
+    labels = [_flag_label(f, lang) for f in shown]
+    if "seoul_average" in df.columns:
+        handles.append(plt.Line2D([0], [0], color="black", ls="--", lw=1))
+        labels.append(t("seoul_average", lang))
     # above the axes, outside the bars: a legend inside the plot covers the shortest bars
-    ax.legend(handles, [_flag_label(f, lang) for f in shown], fontsize=8, loc="lower left",
-              bbox_to_anchor=(0.0, 1.01), ncol=min(len(shown), 3) or 1, frameon=False, borderaxespad=0.0)
+    ax.legend(handles, labels, fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.01),
+              ncol=2 if len(handles) > 3 else max(len(handles), 1), frameon=False, borderaxespad=0.0)
     return figure(fig)
 
 
