@@ -82,9 +82,44 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "est_method": ("추정식", "Estimation"), "pretest_p": ("사전추세 검정 p값", "Pre-trend test p"),
     "checks_failed": ("경고 수", "Warnings"), "scale": ("척도", "Scale"), "kind": ("종류", "Kind"),
     "risk_ratio": ("위험비", "Risk ratio"), "e_value": ("E-value", "E-value"),
-    "e_value_ci": ("E-value (신뢰구간)", "E-value (CI limit)"), "n_treated": ("참여자 수", "Joiners"),
+    "e_value_ci": ("E-value (신뢰구간)", "E-value (CI limit)"), "n_treated": ("참여군 수", "Joiners"),
     "n_control": ("비교군 수", "Comparison"), "coef": ("계수", "Coefficient"), "term": ("항", "Term"),
     "n_days": ("인-일 수", "Person-days"), "mean_steps": ("일평균 걸음 수", "Mean daily steps"),
+    # engagement and retention (notebook 30)
+    "active": ("활동 참여자", "Active"), "active_share": ("활동 참여자 비율", "Share active"),
+    "share_active": ("관찰 중 활동 비율", "Share of those observed who were active"),
+    "adherence": ("주당 유효 착용일", "Valid days per week"), "adherence_ci_low": ("착용일 95% 신뢰구간 하한", "Valid days 95% CI low"),
+    "adherence_ci_high": ("착용일 95% 신뢰구간 상한", "Valid days 95% CI high"), "at_risk": ("관찰 중 인원", "At risk"),
+    "events": ("이탈", "Dropouts"), "survival": ("유지율", "Retention"), "week_from": ("시작 주차", "From week"),
+    "cumulative": ("누적 등록자", "Cumulative enrolled"), "cumulative_suppressed": ("누적 비공개", "Cumulative withheld"),
+    "enrolled_suppressed": ("등록자 비공개", "Enrolled withheld"), "period": ("기간", "Period"), "unit": ("단위", "Unit"),
+    "rows": ("행 수", "Rows"),
+    # cleaning flags (notebook 20, minutes per flag)
+    "n_duplicate": ("중복 기록 분", "Duplicate minutes"), "n_conflict": ("값 충돌 분", "Conflicting minutes"),
+    "n_hr_implausible": ("비정상 심박수 분", "Implausible heart-rate minutes"), "n_hr_stuck": ("고정 심박수 분", "Stuck heart-rate minutes"),
+    "n_steps_implausible": ("비정상 걸음 수 분", "Implausible step minutes"), "n_nonwear": ("미착용 분", "Non-wear minutes"),
+    "n_gap": ("동기화 누락 분", "Sync-gap minutes"), "n_clock_offset": ("시계 오차 의심 분", "Clock-offset minutes"),
+    # cost-effectiveness (notebook 50)
+    "cost_undiscounted": ("비용 (할인 전, 원)", "Cost, undiscounted (KRW)"), "life_years_undiscounted": ("생존 연수 (할인 전)", "Life years, undiscounted"),
+    "qalys_undiscounted": ("QALY (할인 전)", "QALYs, undiscounted"), "inc_cost": ("증분 비용 (원)", "Incremental cost (KRW)"),
+    "inc_effect": ("증분 효과", "Incremental effect"), "dominated_by": ("열등 비교 대상", "Dominated by"),
+    "inc_cost_mean": ("증분 비용 평균 (원)", "Incremental cost, mean (KRW)"), "inc_cost_lo": ("증분 비용 하한 (원)", "Incremental cost, low (KRW)"),
+    "inc_cost_hi": ("증분 비용 상한 (원)", "Incremental cost, high (KRW)"), "inc_effect_mean": ("증분 효과 평균", "Incremental effect, mean"),
+    "inc_effect_lo": ("증분 효과 하한", "Incremental effect, low"), "inc_effect_hi": ("증분 효과 상한", "Incremental effect, high"),
+    "cost_lo": ("비용 하한 (원)", "Cost, low (KRW)"), "cost_hi": ("비용 상한 (원)", "Cost, high (KRW)"),
+    "effect": ("효과", "Effect"), "effect_lo": ("효과 하한", "Effect, low"), "effect_hi": ("효과 상한", "Effect, high"),
+    "base_input": ("기준 입력값", "Base input"), "low_input": ("낮은 입력값", "Low input"), "high_input": ("높은 입력값", "High input"),
+    "outcome_low": ("결과 (낮은 입력)", "Result at the low input"), "outcome_high": ("결과 (높은 입력)", "Result at the high input"),
+    "denominator": ("분모", "Denominator"), "denominator_unit": ("분모 단위", "Denominator unit"),
+    "krw_per_unit": ("단위당 비용 (원)", "Cost per unit (KRW)"), "icer_of_means": ("평균값으로 본 ICER (원/QALY)", "ICER of the means (KRW/QALY)"),
+    "n_samples": ("표본 수", "Samples"), "wtp": ("지불의사 (원/QALY)", "Willingness to pay (KRW/QALY)"),
+    "p_cost_effective_at_wtp": ("비용-효과적일 확률", "Probability cost-effective"),
+    "p_ne": ("비용 증가·효과 증가 확률", "P(costlier, more effective)"), "p_sw": ("비용 감소·효과 감소 확률", "P(cheaper, less effective)"),
+    "p_se_dominant": ("우월 확률 (비용 감소·효과 증가)", "P(dominant)"), "p_nw_dominated": ("열등 확률 (비용 증가·효과 감소)", "P(dominated)"),
+    "reference": ("기준 대안", "Reference"),
+    # district tables (notebook 60)
+    "ci_method": ("신뢰구간 방법", "CI method"), "domain": ("영역", "Domain"), "population": ("인구", "Population"),
+    "source": ("출처", "Source"),
 }
 
 VALUES: dict[str, tuple[str, str]] = {
@@ -115,6 +150,7 @@ VALUES: dict[str, tuple[str, str]] = {
     "bmi": ("체질량지수", "Body-mass index"), "walk_days": ("걷기 실천 일수", "Walking days"),
     "breakfast_days": ("아침식사 일수", "Breakfast days"),
     "notyettreated": ("아직 등록하지 않은 사람", "Not yet enrolled"), "nevertreated": ("등록하지 않은 사람", "Never enrolled"),
+    "no_programme": ("사업 미시행", "No programme"), "programme": ("사업 시행", "Programme"),
     "reg": ("회귀", "Regression"), "log_steps": ("로그 걸음 수", "Log steps"), "smd": ("표준화 평균 차이", "Standardised mean difference"),
 }
 """Coded values staff meet in tables, with their names."""

@@ -34,8 +34,8 @@ def _unit_of(column: str, units: Mapping[str, str] | None, columns: tuple[str, .
         return "p"
     if c == "week" or c.startswith("week_") or c.endswith("_week"):
         return "plain"
-    if "year" in c and not c.startswith("n_"):
-        return "plain"  # 2022, not 2,022
+    if "year" in c.split("_") and not c.startswith("n_"):
+        return "plain"  # 2022, not 2,022 (but life_years is a quantity, not a year)
     if c.endswith("_krw") or c == "krw":
         return "KRW"
     if any(h in c for h in _PERCENT_HINTS) and not c.endswith(("_n", "_count")):
