@@ -148,7 +148,7 @@ VALUES: dict[str, tuple[str, str]] = {
     "dbp": ("이완기 혈압", "Diastolic blood pressure"), "waist": ("허리둘레", "Waist circumference"),
     "glucose": ("공복혈당", "Fasting glucose"), "tg": ("중성지방", "Triglycerides"), "hdl": ("HDL 콜레스테롤", "HDL cholesterol"),
     "bmi": ("체질량지수", "Body-mass index"), "walk_days": ("걷기 실천 일수", "Walking days"),
-    "breakfast_days": ("아침식사 일수", "Breakfast days"),
+    "breakfast_days": ("아침식사 일수", "Breakfast days"), "sex_F": ("여성", "Women"), "sex_M": ("남성", "Men"),
     "notyettreated": ("아직 등록하지 않은 사람", "Not yet enrolled"), "nevertreated": ("등록하지 않은 사람", "Never enrolled"),
     "no_programme": ("사업 미시행", "No programme"), "programme": ("사업 시행", "Programme"),
     "reg": ("회귀", "Regression"), "log_steps": ("로그 걸음 수", "Log steps"), "smd": ("표준화 평균 차이", "Standardised mean difference"),

@@ -74,10 +74,15 @@ def format_value(value: Any, unit: str = "", lang: str = "ko") -> str:  # noqa: 
     if named is not None:
         return named
     named = t(text, lang)
-    return named if named != text else _CODE_AT_WEEK.sub(lambda m: _code_at_week(m, lang), text)
+    if named != text:
+        return named
+    text = _CODE_AT_WEEK.sub(lambda m: _code_at_week(m, lang), text)
+    return _CODE.sub(lambda m: glossary.value_name(m.group(0), lang) or m.group(0), text)
 
 
 _CODE_AT_WEEK = re.compile(r"\b([a-z][a-z_]*[a-z])_w(\d+)\b")
+_CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[A-Za-z0-9]+)+\b")
+"""A snake_case code inside a sentence (a checks message naming covariates): its staff name where known."""
 
 
 def _code_at_week(m: re.Match, lang: str) -> str:
@@ -86,6 +91,8 @@ def _code_at_week(m: re.Match, lang: str) -> str:
     if name is None:
         return m.group(0)
     if m.group(2) == "0":  # measured at enrolment
+        if ("등록 시" if lang == "ko" else "at enrolment") in name:
+            return name
         return f"{name} (등록 시)" if lang == "ko" else f"{name} (at enrolment)"
     return f"{name} ({m.group(2)}주)" if lang == "ko" else f"{name} (week {m.group(2)})"
 
