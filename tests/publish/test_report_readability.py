@@ -83,3 +83,21 @@ def test_notebooks_speak_in_text_and_open_with_their_title(repo_root, name):
     assert not prints, prints  # sentences are display(Markdown(...)), tables display(df): never console output
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     assert not any(".style" in c.source for c in nb.cells if c.cell_type == "code")  # Styler prints 82.000000
+
+
+@pytest.mark.notebook
+def test_demo_reports_read_like_reports(demo_run):
+    """Every report of the demo run: staff headers only, no console blocks or warnings, seeds by title."""
+    reports = demo_run.run_dir / "reports"
+    pages = sorted(reports.glob("*.html"))
+    assert len(pages) == 7
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        raw = sorted({h for h in _headers(text) if RAW_NAME.match(h.strip())})
+        assert not raw, (page.name, raw)
+        assert "<pre" not in text and "Warning" not in text, page.name
+        assert ".txt" not in text, page.name  # a seed is named by its title, never its file
+        assert not re.search(r"<td[^>]*>-?\d+\.\d{5,}</td>", text), page.name  # no 82.000000 or 13.0739382
+    effect = (reports / "40_effectiveness.html").read_text(encoding="utf-8")
+    assert effect.index("사업 효과 평가") < effect.index("일별 기록")  # the title opens the page, not a printed line
+    assert "word-break:keep-all" in effect
