@@ -56,6 +56,8 @@ def test_weekly_chart_date_ticks_do_not_overlap(drawn, lang, weeks):
     assert not any(a.overlaps(b) for a, b in zip(boxes, boxes[1:])), [t.get_text() for t in labels]
     # the full date is not repeated under every tick (that is what made them collide)
     assert all(len(t.get_text()) <= 6 for t in labels), [t.get_text() for t in labels]
+    # a bare day number ("06") reads as nothing: each tick names its month
+    assert all(not t.get_text().isdigit() or len(t.get_text()) == 4 for t in labels), [t.get_text() for t in labels]
 
 
 def _profile(flags: dict[str, str] | None = None, method: str = "se") -> pd.DataFrame:

@@ -125,7 +125,9 @@ DATE_FORMATS = {  # ConciseDateFormatter levels: years, months, days, hours, min
     "ko": {"formats": ["%Y년", "%-m월", "%-m/%-d", "%H:%M", "%H:%M", "%S"],
            "zero_formats": ["", "%Y년", "%-m월", "%-m/%-d", "%H:%M", "%H:%M"],
            "offset_formats": ["", "%Y년", "%Y년", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"]},
-    "en": {},
+    "en": {"formats": ["%Y", "%b", "%b %-d", "%H:%M", "%H:%M", "%S"],
+           "zero_formats": ["", "%Y", "%b", "%b %-d", "%H:%M", "%H:%M"],
+           "offset_formats": ["", "%Y", "%Y", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"]},
 }
 
 
