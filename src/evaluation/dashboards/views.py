@@ -339,8 +339,8 @@ def _indicator_choices(run: RunData, lang: str) -> list[tuple[str, str]]:
     return out
 
 
-def _html_table(df: pd.DataFrame, lang: str, footnote: str = "") -> W.HTML:
-    return W.HTML(staff_table.to_html(df, lang, footnote=footnote))
+def _html_table(df: pd.DataFrame, lang: str, footnote: str = "", units: dict[str, str] | None = None) -> W.HTML:
+    return W.HTML(staff_table.to_html(df, lang, footnote=footnote, units=units))
 
 
 def _source(run: RunData, table: str, lang: str) -> str:
@@ -403,14 +403,15 @@ def render_districts(run: RunData, lang: str, district: str | None, choice: str 
     if district:
         row = sub[sub["district"].astype(str) == district][["name_ko" if lang == "ko" else "name_en", "value", "seoul_average", "difference", "rank", "flag"]]
         row = row.assign(flag=row["flag"].map(lambda f: _flag_label(f, lang)))
-        body.append(_html_table(row, lang, footnote=source))
+        body.append(_html_table(row, lang, footnote=source,
+                                units={"value": "1dp", "seoul_average": "1dp", "difference": "1dp"}))
     measures = run.table(measures_name)
     shown = ["bgv", "bgsd", "sii", "rii", "aci", "difference", "ratio"]
     if measures is not None:
         m = measures[(measures["indicator"] == indicator) & measures["measure"].isin(shown)]
         if len(m):
             wide = m.assign(text=[
-                f"{e:,.2f} ({lo:,.2f}–{hi:,.2f})" if np.isfinite(lo) else f"{e:,.2f}"
+                f"{e:,.2f} ({lo:,.2f} ~ {hi:,.2f})" if np.isfinite(lo) else f"{e:,.2f}"
                 for e, lo, hi in zip(m["estimate"], m["ci_low"].astype(float), m["ci_high"].astype(float))
             ]).pivot_table(index=["measure"], columns="year", values="text", aggfunc="first")
             wide.columns = [str(c) for c in wide.columns]

@@ -58,6 +58,8 @@ def format_value(value: Any, unit: str = "", lang: str = "ko") -> str:  # noqa: 
             return "∞" if v > 0 else "-∞"
         if unit == "plain":
             return f"{v:.0f}" if v.is_integer() else f"{v}"
+        if unit == "1dp":  # a published rate keeps its one decimal (301.9 per 100,000, not 302)
+            return f"{v:,.1f}"
         if unit == "p":
             return "<0.001" if v < 0.001 else f"{v:.3f}"
         if unit in ("share", "proportion", "probability"):
