@@ -439,7 +439,8 @@ def _ledger_chart(ledger: pd.DataFrame, lang: str) -> W.Widget:
     df.plot.barh(ax=ax)
     ax.set_xlabel(t("million_krw", lang))
     ax.set_ylabel("")
-    ax.legend(title=glossary.column("year", lang), fontsize=8)
+    # legends beside the axes, never over bars
+    ax.legend(title=glossary.column("year", lang), fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.xaxis.set_major_formatter(thousands)
     return figure(fig)
 
@@ -448,7 +449,8 @@ def _execution_chart(ex: pd.DataFrame, lang: str) -> W.Widget:
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     wide = ex.pivot_table(index="year", columns="funding_source", values="execution_rate", aggfunc="mean")
     wide.rename(columns=lambda c: t(f"source_{c}", lang)).plot.bar(ax=ax)
-    ax.legend(title=glossary.column("funding_source", lang), fontsize=8)
+    ax.legend(title=glossary.column("funding_source", lang), fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              frameon=False)
     ax.set_xlabel(glossary.column("year", lang))
     ax.axhline(0.7, color="#c62828", ls="--", lw=1)
     ax.set_ylim(0, 1.1)
