@@ -45,7 +45,7 @@ Choices = Callable[[_data.RunData, str], list[tuple[str, str]]]
 
 CARD_CSS = """
 <style>
-.ev-card {border:1px solid #d0d7de;border-radius:8px;padding:10px 14px;margin:4px;min-width:150px;background:#f8fafc}
+.ev-card {border:1px solid #d0d7de;border-radius:8px;padding:10px 14px;margin:4px;min-width:150px;background:#f8fafc;word-break:keep-all}
 .ev-card .k {font-size:12px;color:#57606a} .ev-card .v {font-size:22px;font-weight:600;color:#1f2328}
 .ev-card .c {font-size:11px;color:#57606a} .ev-msg {padding:16px;font-size:15px;color:#57606a}
 .ev-verdict {padding:10px 14px;border-radius:8px;background:#eef6ee;font-size:15px}
