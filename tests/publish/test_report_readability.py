@@ -63,6 +63,7 @@ def test_report_html_turns_prints_into_text_and_drops_warnings(tmp_path):
         nbformat.v4.new_output("stream", name="stdout", text="참여자 1,200명, 일별 기록 8,064행을 읽었습니다.\n"),
         nbformat.v4.new_output("stream", name="stderr", text="/tmp/ipykernel_1/1.py:3: EffectWarning: dropped rows\n"),
         nbformat.v4.new_output("display_data", data={"text/markdown": "**결론**: 효과가 있습니다."}),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "612"}, execution_count=1),
     ]
     nb.cells = [nbformat.v4.new_markdown_cell("# 사업 효과"), cell]
     src, out = tmp_path / "x.ipynb", tmp_path / "x.html"
@@ -71,7 +72,7 @@ def test_report_html_turns_prints_into_text_and_drops_warnings(tmp_path):
     page = out.read_text(encoding="utf-8")
     assert "EffectWarning" not in page and "ipykernel" not in page
     assert re.search(r"<p class=.ev-say.>참여자 1,200명, 일별 기록 8,064행을 읽었습니다.</p>", page)
-    assert "<pre>참여자" not in page  # not console output in a monospace block
+    assert "<pre" not in page  # no console output in a monospace block (prints, echoed values)
     assert "<strong>결론</strong>" in page and "word-break:keep-all" in page
 
 

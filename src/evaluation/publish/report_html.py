@@ -70,8 +70,9 @@ body, .jp-RenderedHTMLCommon, .jp-RenderedMarkdown {font-family:'NanumGothic','N
 
 
 def staff_outputs(nb: Any) -> Any:
-    """The notebook as staff read it: warnings (stderr) are for researchers and stay in the executed notebook;
-    any remaining printed line becomes a paragraph of text, not monospace console output."""
+    """The notebook as staff read it: warnings (stderr) and echoed plain-text values are for researchers and
+    stay in the executed notebook; any remaining printed line becomes a paragraph of text, not monospace
+    console output. Tables (HTML), figures and Markdown pass unchanged."""
     import nbformat
 
     for cell in nb.cells:
@@ -87,6 +88,8 @@ def staff_outputs(nb: Any) -> Any:
                     continue
                 paras = "".join(f"<p class='ev-say'>{html.escape(line)}</p>" for line in text.splitlines() if line.strip())
                 kept.append(nbformat.v4.new_output("display_data", data={"text/html": paras}))
+            elif out.get("output_type") == "execute_result" and set(out.get("data", {})) <= {"text/plain"}:
+                continue  # a cell's last value echoed as console text (e.g. what rec.result returns)
             else:
                 kept.append(out)
         cell["outputs"] = kept
