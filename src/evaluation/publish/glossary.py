@@ -151,7 +151,11 @@ VALUES: dict[str, tuple[str, str]] = {
     "breakfast_days": ("아침식사 일수", "Breakfast days"), "sex_F": ("여성", "Women"), "sex_M": ("남성", "Men"),
     "notyettreated": ("아직 등록하지 않은 사람", "Not yet enrolled"), "nevertreated": ("등록하지 않은 사람", "Never enrolled"),
     "no_programme": ("사업 미시행", "No programme"), "programme": ("사업 시행", "Programme"),
-    "reg": ("회귀", "Regression"), "log_steps": ("로그 걸음 수", "Log steps"), "smd": ("표준화 평균 차이", "Standardised mean difference"),
+    "reg": ("회귀", "Regression"),
+    # indicator domains of the district tables
+    "chronic_disease": ("만성질환", "Chronic disease"), "health_behaviour": ("건강행태", "Health behaviour"),
+    "health_care": ("의료 이용", "Health care"), "socioeconomic": ("사회경제", "Socioeconomic"),
+    "deprivation": ("취약 수준", "Deprivation"), "mortality": ("사망", "Mortality"), "log_steps": ("로그 걸음 수", "Log steps"), "smd": ("표준화 평균 차이", "Standardised mean difference"),
 }
 """Coded values staff meet in tables, with their names."""
 

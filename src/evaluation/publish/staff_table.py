@@ -102,6 +102,11 @@ def _code_at_week(m: re.Match, lang: str) -> str:
 def format_table(df: pd.DataFrame, lang: str = "ko", *, units: Mapping[str, str] | None = None) -> pd.DataFrame:
     """A copy of ``df`` with every cell as staff text and staff column headers."""
     names = tuple(str(c) for c in df.columns)
+    if "district" in df.columns:  # a gu is read by its name, not its 5-digit code
+        from ..reference import districts
+
+        known = districts.names(lang)
+        df = df.assign(district=[known.get(str(v), v) for v in df["district"]])
     out = pd.DataFrame({
         glossary.column(str(c), lang): [format_value(v, _unit_of(str(c), units, names), lang) for v in df[c].tolist()]
         for c in df.columns
@@ -163,7 +168,9 @@ def install_display(lang: str = "ko") -> None:
         return
 
     def _html(df: pd.DataFrame) -> str:
-        shown = df.reset_index() if not isinstance(df.index, pd.RangeIndex) else df
+        # a named index is data (e.g. a pivot's rows); an unnamed one is row numbers left by a sort or a filter
+        named = any(n is not None for n in df.index.names)
+        shown = df.reset_index() if named else df.reset_index(drop=True)
         more = len(shown) - MAX_ROWS
         note = ""
         if more > 0:
