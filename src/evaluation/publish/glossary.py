@@ -152,6 +152,14 @@ VALUES: dict[str, tuple[str, str]] = {
     "notyettreated": ("아직 등록하지 않은 사람", "Not yet enrolled"), "nevertreated": ("등록하지 않은 사람", "Never enrolled"),
     "no_programme": ("사업 미시행", "No programme"), "programme": ("사업 시행", "Programme"),
     "reg": ("회귀", "Regression"),
+    # programme outcome shares (costs.programme_outcomes, notebook 50's unit-cost inputs)
+    "share_active": ("활동 참여자 비율", "Share active"), "share_completed": ("완료자 비율", "Share completed"),
+    "risk_reduced_treated": ("위험요인 감소 비율 (참여군)", "Risk factor reduced (joiners)"),
+    "risk_reduced_comparison": ("위험요인 감소 비율 (비교군)", "Risk factor reduced (comparison)"),
+    "mets_baseline_treated": ("등록 시 대사증후군 비율 (참여군)", "Metabolic syndrome at enrolment (joiners)"),
+    "resolved_treated": ("대사증후군 해소 비율 (참여군)", "Metabolic syndrome resolved (joiners)"),
+    "resolved_comparison": ("대사증후군 해소 비율 (비교군)", "Metabolic syndrome resolved (comparison)"),
+    "extra_resolved": ("추가 해소 비율 (참여군 − 비교군)", "Extra resolved (joiners − comparison)"),
     # indicator domains of the district tables
     "chronic_disease": ("만성질환", "Chronic disease"), "health_behaviour": ("건강행태", "Health behaviour"),
     "health_care": ("의료 이용", "Health care"), "socioeconomic": ("사회경제", "Socioeconomic"),
