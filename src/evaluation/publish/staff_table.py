@@ -5,6 +5,7 @@ Used by the dashboards and the HTML reports so a table looks the same in both.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import html
 import math
@@ -47,6 +48,9 @@ def format_value(value: Any, unit: str = "", lang: str = "ko") -> str:  # noqa: 
     """One cell as text: '–' for missing, '12,345', '61.2%', '1,234원' / 'KRW 1,234', '예'/'Yes'."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
         return "–"
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):  # a day, not '2023-02-01 00:00:00'
+        ts = pd.Timestamp(value)
+        return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, bool) or (hasattr(value, "dtype") and str(getattr(value, "dtype", "")) == "bool"):
         return ("예" if value else "아니오") if lang == "ko" else ("Yes" if value else "No")
     if isinstance(value, (int, float)) or hasattr(value, "__float__") and not isinstance(value, str):
