@@ -46,13 +46,28 @@ def test_population_weighted_average():
     assert prof["seoul_average"].iloc[0] == pytest.approx(np.sum(vals * pop) / pop.sum())
 
 
-def test_without_se_uses_documented_zscore_fallback():
+def test_without_se_uses_documented_zscore_fallback_and_never_says_significant():
     vals = np.full(25, 10.0)
     vals[3] = 30.0
     t = _table(vals).assign(se=np.nan)
     prof = equity.district_profile(t)
     assert (prof["flag_method"] == "zscore").all()
-    assert prof.set_index("district").at[districts.codes()[3], "flag"] == "better"
+    assert prof.set_index("district").at[districts.codes()[3], "flag"] == "far_better"
+    assert set(prof["flag"]) == {"far_better", "not_far"}
+    for lang, words in (("ko", ("유의",)), ("en", ("significant", "Significant"))):
+        labels = {equity.flag_label(f, lang) for f in prof["flag"]}
+        assert not any(w in label for label in labels for w in words), labels
+    assert equity.flag_label("not_far", "ko") == "다른 자치구와 차이가 크지 않음"
+    assert equity.flag_label("far_better", "en").startswith("Far from the other districts")
+
+
+def test_a_published_ci_gives_the_se():
+    vals = np.full(25, 50.0)
+    vals[0] = 60.0
+    t = _table(vals).assign(se=np.nan, ci_low=vals - 1.96 * 0.5, ci_high=vals + 1.96 * 0.5)
+    prof = equity.district_profile(t).set_index("district")
+    assert (prof["flag_method"] == "se").all() and prof["se"].to_numpy() == pytest.approx(0.5, rel=1e-4)
+    assert prof.at[districts.codes()[0], "flag"] == "better"
 
 
 def test_small_cells_are_suppressed_and_not_ranked():

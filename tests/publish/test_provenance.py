@@ -83,3 +83,35 @@ def test_reports_are_readable_by_staff(demo_run):
         assert "<title>Notebook</title>" not in text, page.name
         for table in re.findall(r"<table[^>]*ev-table.*?</table>", text, flags=re.S):
             assert ">NaN<" not in table and "e+0" not in table, page.name
+
+
+SEEDS = __import__("pathlib").Path(__file__).resolve().parents[3] / "shared" / "seeds"
+
+
+def test_seed_provenance_names_the_document_by_its_title_not_its_file():
+    p = provenance.seed("002_48a4b0b22932d2c8.txt", "2 예산 설명 / budget explanation", 2023)
+    ko, en = p.text("ko"), p.text("en")
+    assert "2023 서울시 예산서: 서울형 헬스케어 시스템 구축 운영" in ko and "2 예산 설명" in ko and ".txt" not in ko
+    assert "Seoul 2023 budget book" in en and "budget explanation" in en and ".txt" not in en
+    assert "예산" not in en  # the English side carries no Korean table name
+    # details stored by older runs (file name, ledger source strings) read as titles too
+    old = Provenance("seed", "002_48a4b0b22932d2c8.txt | 2 예산 설명 > 산출근거")
+    assert old.detail_text("ko").startswith("2023 서울시 예산서") and ".txt" not in old.badge("ko")
+    both = provenance.combine(p, provenance.synthetic())
+    assert ".txt" not in both.text("ko") and "2023 서울시 예산서" in both.text("ko")
+    assert "Seoul 2023 budget book" in both.text("en") and "합성" not in both.text("en")
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="seed documents (shared/seeds) not on this machine")
+def test_every_seed_has_a_title_found_in_its_own_text():
+    # the distinctive part of each Korean title must be printed in the document itself
+    phrases = {"002_48a4b0b22932d2c8.txt": ["서울형 헬스케어 시스템 구축 운영", "2023"],
+               "003_f01fdccc24810ea1.txt": ["ICT 기반의 스마트 건강관리 플랫폼 운영", "일산동구보건소", "공약"],
+               "004_8d32c820dded188b.txt": ["공공보건의료재단", "2022년 주요업무"]}
+    files = sorted(p.name for p in SEEDS.glob("*.txt"))
+    assert files and set(files) <= set(provenance.SEED_TITLES), set(files) - set(provenance.SEED_TITLES)
+    for name in files:
+        text = (SEEDS / name).read_text(encoding="utf-8")
+        title = provenance.seed_title(name, "ko")
+        for phrase in phrases[name]:
+            assert phrase in title and phrase in text, (name, phrase)

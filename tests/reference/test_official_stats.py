@@ -82,3 +82,46 @@ def test_mortality_falls_along_the_deprivation_order(ref):
     m["order"] = m["dep"].rank(ascending=False, method="first").astype(int)
     res = equity.sii(m, value="value", population="population", order="order", scale=100_000)
     assert np.isfinite(res.estimate) and res.estimate < 0  # falls from most to least disadvantaged
+
+
+def test_mortality_se_is_poisson_from_the_population(ref):
+    """Deaths = rate x population / 100,000; SE(rate) = sqrt(deaths) x 100,000 / population."""
+    d = official_stats.derive(ref).set_index(["indicator", "district"])
+    gangbuk = d.loc[("all_cause_mortality", "11305")]  # 301.9 per 100,000, 294,351 people (2020)
+    deaths = 301.9 * gangbuk["population"] / 1e5
+    assert gangbuk["se"] == pytest.approx(np.sqrt(deaths) * 1e5 / gangbuk["population"], rel=1e-4)
+    assert gangbuk["se"] == pytest.approx(10.127, abs=1e-3)
+    share = d.loc[("basic_livelihood_share", "11305")]
+    p = share["value"] / 100
+    assert share["se"] == pytest.approx(100 * np.sqrt(p * (1 - p) / share["population"]), rel=1e-4)
+    assert d.xs("population")["se"].isna().all()  # a head count has no rate to test
+
+
+def test_mortality_flags_are_a_real_test_against_the_seoul_rate(ref):
+    """2020 all-cause mortality: with Poisson SEs, each district's flag agrees with scipy's exact Poisson
+    test of its deaths against those expected at the Seoul rate (the z-score across districts flagged
+    only Seocho and called the other 24, Gangbuk 301.9 among them, "not different")."""
+    from scipy import stats
+
+    m = official_stats.derive(ref).query("indicator == 'all_cause_mortality'")
+    prof = equity.district_profile(m, direction="lower").set_index("district")
+    assert (prof["flag_method"] == "se").all()
+    assert prof.at["11305", "flag"] == "worse" and prof.at["11650", "flag"] == "better"  # Gangbuk, Seocho
+    mu = prof["seoul_average"].iloc[0]
+    assert 255 < mu < 259  # population-weighted Seoul rate, ~258 per 100,000
+    agree = checked = 0
+    for code, r in prof.iterrows():
+        pop = m.set_index("district").at[code, "population"]
+        deaths, expected = round(r["value"] * pop / 1e5), mu * pop / 1e5
+        p = min(1.0, 2 * min(stats.poisson.cdf(deaths, expected), stats.poisson.sf(deaths - 1, expected)))
+        if 0.03 < p < 0.07:  # borderline: the normal approximation and the exact test may differ
+            continue
+        checked += 1
+        exact = "similar" if p >= 0.05 else ("worse" if deaths > expected else "better")
+        agree += exact == r["flag"]
+    assert checked >= 22 and agree == checked
+    assert (prof["flag"] != "similar").sum() >= 10  # 11 of 25 differ from Seoul at the 5% level
+    # the old fallback (no SE) is an outlier rule and is labelled as one
+    old = equity.district_profile(m.assign(se=np.nan), direction="lower").set_index("district")
+    assert old.at["11305", "flag"] == "not_far" and old.at["11650", "flag"] == "far_better"
+    assert equity.flag_label(old.at["11305", "flag"], "en") == "Not far from the other districts"

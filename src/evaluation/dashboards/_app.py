@@ -45,12 +45,12 @@ Choices = Callable[[_data.RunData, str], list[tuple[str, str]]]
 
 CARD_CSS = """
 <style>
-.ev-card {border:1px solid #d0d7de;border-radius:8px;padding:10px 14px;margin:4px;min-width:150px;background:#f8fafc}
+.ev-card {border:1px solid #d0d7de;border-radius:8px;padding:10px 14px;margin:4px;min-width:150px;background:#f8fafc;word-break:keep-all}
 .ev-card .k {font-size:12px;color:#57606a} .ev-card .v {font-size:22px;font-weight:600;color:#1f2328}
 .ev-card .c {font-size:11px;color:#57606a} .ev-msg {padding:16px;font-size:15px;color:#57606a}
 .ev-verdict {padding:10px 14px;border-radius:8px;background:#eef6ee;font-size:15px}
 .ev-card .ev-caveat {color:#b71c1c;max-width:220px} .ev-card .ev-scope {color:#6a4f00}
-.ev-card .ev-suppressed {font-size:16px;color:#57606a}
+.ev-card .ev-suppressed {font-size:16px;color:#57606a} .ev-card .ev-reason {color:#6a4f00;max-width:220px}
 table.ev-table {border-collapse:collapse;font-size:13px} table.ev-table th,table.ev-table td {padding:3px 8px;border-bottom:1px solid #e5e7eb;text-align:right}
 table.ev-table th {background:#f3f4f6} .ev-glossary {margin:8px 0;font-size:13px}
 </style>
@@ -76,8 +76,10 @@ def card(label: str, entry: dict[str, Any] | None, *, unit: str | None = None, l
     ``scope`` is a one-line note under the value (e.g. that a figure exists only for Seoul as a whole).
     Synthetic and illustrative figures also carry their caveat in words, not only a coloured badge.
     """
-    if entry is None:
+    if entry is None or (entry.get("value") is None and entry.get("reason")):
         body = "<div class='v'>–</div>"
+        if entry and entry.get("reason"):  # why there is no number, in words (e.g. the period is too short)
+            body += f"<div class='c ev-reason'>{html.escape(entry['reason'])}</div>"
     elif entry.get("suppressed"):
         body = f"<div class='v ev-suppressed'>{html.escape(t('suppressed_cell', lang))}</div>"
     else:
@@ -128,7 +130,7 @@ class DashboardApp:
         plots.setup(lang, seaborn=False)
         progs = _data.programmes(self.root)
         # by title, as staff read the menu (folder keys would put a newer programme first by accident)
-        menu = sorted((_data.programme_title(p, self.root), p) for p in progs)
+        menu = sorted(self._programme_options(progs))
         self.programme = W.Dropdown(options=menu, value=menu[0][1] if menu else None, description=t("programme", lang))
         self.run = W.Dropdown(description=t("run", lang))
         self.language = W.ToggleButtons(options=[("한국어", "ko"), ("English", "en")], value=lang)
@@ -157,6 +159,17 @@ class DashboardApp:
         ])
         self.widget.dashboard = self  # its controls, for the kernel-free views (_prerender drives them)
         self.redraw()
+
+    def _programme_options(self, progs: list[str]) -> list[tuple[str, str]]:
+        return [(_data.programme_title(p, self.root, self.lang), p) for p in progs]
+
+    def _refresh_programmes(self) -> None:
+        """Relabel the programme dropdown in the current language (the value stays)."""
+        value, muted = self.programme.value, self._muted
+        self._muted = True  # relabelling must not trigger a redraw per option
+        self.programme.options = self._programme_options([p for _, p in self.programme.options])
+        self.programme.value = value
+        self._muted = muted
 
     def _refresh_runs(self) -> None:
         runs = _data.successful_runs(self.programme.value, self.root) if self.programme.value else []
@@ -191,6 +204,7 @@ class DashboardApp:
         self.lang = self.language.value
         plots.setup(self.lang, seaborn=False)
         self.programme.description = t("programme", self.lang)
+        self._refresh_programmes()
         self.run.description = t("run", self.lang)
         if self.district is not None:
             self.district.description = t("district", self.lang)

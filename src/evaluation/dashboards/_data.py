@@ -34,14 +34,26 @@ def successful_runs(programme: str, root: Path | None = None) -> list[str]:
     return [r["run_id"] for r in list_runs(programme, root or output_root()) if r["status"] == "ok"]
 
 
-def programme_title(programme: str, root: Path | None = None) -> str:
-    """The programme's title from its latest run's manifest (the folder key only when it has none)."""
+def programme_title(programme: str, root: Path | None = None, lang: str = "ko") -> str:
+    """The programme's title in ``lang`` from its latest run's manifest.
+
+    A title written ``'한국어 / English'`` or a ``title_en`` gives the English title; otherwise English
+    readers get the programme's glossary name (``smartband_9988`` -> "Smart band 9988"), never the
+    Korean title, and the folder key only when nothing else is known.
+    """
+    from ..publish import glossary
+
     root = root or output_root()
     try:
         manifest = json.loads((root / programme / "latest" / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return programme
-    return manifest.get("title") or programme
+        manifest = {}
+    title = str(manifest.get("title") or "")
+    ko, _, en = (part.strip() for part in title.partition(" / "))
+    key = str(manifest.get("programme") or programme)
+    if lang == "en":
+        return str(manifest.get("title_en") or "") or en or glossary.value_name(key, "en") or key
+    return ko or glossary.value_name(key, "ko") or key
 
 
 @dataclass

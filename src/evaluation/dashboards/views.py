@@ -51,10 +51,11 @@ register({
     "wtp": {"ko": "지불의사 (원/QALY)", "en": "Willingness to pay (KRW/QALY)"},
     "active_last_week": {"ko": "지난주 활동 참여자", "en": "Active last week"},
     "retention_24w": {"ko": "24주 유지율", "en": "24-week retention"},
+    "retention_short_period": {"ko": "이번 실행 자료는 등록 후 {weeks}주까지만 있어 24주 유지율을 아직 계산할 수 없습니다.",
+                               "en": "This run's data reach only {weeks} weeks after enrolment, so 24-week retention cannot be computed yet."},
+    "retention_unavailable": {"ko": "24주 시점 값은 개인정보 보호를 위해 공개하지 않습니다.",
+                              "en": "The week-24 value is withheld to protect individuals."},
     "att_steps_label": {"ko": "일평균 걸음 수 증가 (이중차분, 보/일)", "en": "Extra daily steps (staggered DiD, steps/day)"},
-    "flag_better": {"ko": "서울 평균보다 좋음", "en": "Better than Seoul"},
-    "flag_worse": {"ko": "서울 평균보다 나쁨", "en": "Worse than Seoul"},
-    "flag_similar": {"ko": "차이 없음", "en": "Similar"},
     "steps_change_by_district": {"ko": "자치구별 걸음 수 변화 (등록 전후)", "en": "Change in daily steps by district (before vs after)"},
     "million_krw": {"ko": "백만 원", "en": "million KRW"},
     "source_national": {"ko": "국비", "en": "National"},
@@ -121,8 +122,34 @@ def _suppressed_marks(ax, sub: pd.DataFrame, x: str) -> None:
         ax.plot(xs, [ax.get_ylim()[0]] * len(xs), "x", color="grey", clip_on=False)
 
 
+DATE_FORMATS = {  # ConciseDateFormatter levels: years, months, days, hours, minutes, seconds
+    "ko": {"formats": ["%Y년", "%-m월", "%-m/%-d", "%H:%M", "%H:%M", "%S"],
+           "zero_formats": ["", "%Y년", "%-m월", "%-m/%-d", "%H:%M", "%H:%M"],
+           "offset_formats": ["", "%Y년", "%Y년", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"]},
+    "en": {"formats": ["%Y", "%b", "%b %-d", "%H:%M", "%H:%M", "%S"],
+           "zero_formats": ["", "%Y", "%b", "%b %-d", "%H:%M", "%H:%M"],
+           "offset_formats": ["", "%Y", "%Y", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"]},
+}
+
+
+def _date_axis(ax, values: pd.Series, lang: str) -> None:
+    """Date ticks that never overlap: at most 8 ticks on the chart's width, the year said once
+    (``1/30 2/6 ... 2023년``) instead of a full date under every tick."""
+    import matplotlib.dates as mdates
+
+    span_days = (values.max() - values.min()).days if len(values) else 0
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    if span_days <= 7 * 30:  # up to ~30 weeks: ticks on Mondays, every 2nd/4th week as the span needs
+        locator = mdates.WeekdayLocator(byweekday=mdates.MO, interval=max(1, -(-span_days // (7 * 8))))
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, **DATE_FORMATS.get(lang, {})))
+
+
 def _lines(df: pd.DataFrame, x: str, group: str | None, lang: str, *, ylabel: str, title: str,
            percent: bool = False, xlabel: str = "") -> W.Widget:
+    dates = not pd.api.types.is_numeric_dtype(df[x])
+    if dates:  # weeks arrive as datetime64 or as date objects; one dtype for matplotlib's date axis
+        df = df.assign(**{x: pd.to_datetime(df[x])})
     fig, ax = plt.subplots(figsize=(8, 3.3))
     for key, sub in (df.groupby(group, observed=True, sort=False) if group else [(None, df)]):
         sub = sub.sort_values(x)
@@ -137,6 +164,8 @@ def _lines(df: pd.DataFrame, x: str, group: str | None, lang: str, *, ylabel: st
         ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0%}")
     else:
         ax.yaxis.set_major_formatter(thousands)
+    if dates:
+        _date_axis(ax, df[x], lang)
     if group:
         ax.legend(fontsize=8)
     return figure(fig)
@@ -195,6 +224,32 @@ def _district_metric(run: RunData, district: str, metric: str, unit: str) -> dic
     return {"value": float((shown["estimate"].astype(float) * w).sum() / w.sum()), "unit": unit, "provenance": prov}
 
 
+RETENTION_WEEKS = 24
+
+
+def _follow_up_weeks(run: RunData) -> int | None:
+    """The longest follow-up in the run, in whole weeks since enrolment (None when no table says)."""
+    for name in ("steps_by_week_since_enrolment", "retention"):
+        tab = run.table(name)
+        col = "week_since_enrolment" if tab is not None and "week_since_enrolment" in tab.columns else "week"
+        if tab is not None and col in tab.columns and len(tab):
+            return int(pd.to_numeric(tab[col], errors="coerce").max())
+    return None
+
+
+def _retention(run: RunData, lang: str) -> dict[str, Any] | None:
+    """The 24-week retention entry; without a value it carries the reason in words (``reason``)."""
+    entry = run.find("retention_24w")
+    if entry is not None and (entry.get("value") is not None or entry.get("suppressed")):
+        return entry
+    weeks = _follow_up_weeks(run)
+    if weeks is not None and weeks < RETENTION_WEEKS:
+        reason = t("retention_short_period", lang).format(weeks=weeks)
+    else:
+        reason = t("retention_unavailable", lang)
+    return dict(entry or {}, value=None, reason=reason)
+
+
 def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Widget]:
     if not _records_view.has_wearable(run):  # e.g. the mobile-healthcare programme: records and reported figures only
         return _records_view.render_overview(run, lang, district)
@@ -211,7 +266,7 @@ def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Wid
             card(t("daily_steps", lang), _district_metric(run, district, "mean_steps", "steps/day"), lang=lang, scope=avg),
             card(t("goal_share", lang), _district_metric(run, district, "goal_share", "share"), unit="share", lang=lang, scope=avg),
             card(t("active_last_week", lang), run.find("participants_active_last_week"), lang=lang, scope=seoul_only),
-            card(t("retention_24w", lang), run.find("retention_24w"), unit="share", lang=lang, scope=seoul_only),
+            card(t("retention_24w", lang), _retention(run, lang), unit="share", lang=lang, scope=seoul_only),
         ], layout=W.Layout(flex_flow="row wrap"))
     else:
         cards = W.HBox([
@@ -221,7 +276,7 @@ def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Wid
             card(t("valid_day_rate", lang), run.find("valid_day_rate"), unit="share", lang=lang),
             card(t("daily_steps", lang), run.find("mean_daily_steps"), lang=lang),
             card(t("goal_share", lang), run.find("goal_share"), unit="share", lang=lang),
-            card(t("retention_24w", lang), run.find("retention_24w"), unit="share", lang=lang),
+            card(t("retention_24w", lang), _retention(run, lang), unit="share", lang=lang),
         ], layout=W.Layout(flex_flow="row wrap"))
     costs = W.HBox([
         card(t("cost_per_participant", lang), run.find("cost_per_participant_krw"), unit="KRW", lang=lang, scope=seoul_only),
@@ -244,7 +299,27 @@ def render_overview(run: RunData, lang: str, district: str | None) -> list[W.Wid
     return body
 
 
-FLAG_COLOURS = {"better": "#2e7d32", "worse": "#c62828", "similar": "#9e9e9e"}
+FLAG_COLOURS = {"better": "#2e7d32", "worse": "#c62828", "similar": "#9e9e9e",
+                "far_better": "#81c784", "far_worse": "#e57373", "not_far": "#9e9e9e", "suppressed": "#e0e0e0"}
+"""Tested flags in full colour; the SE-less "far from the others" flags in lighter shades (a different claim)."""
+
+
+def _named_flags(sub: pd.DataFrame) -> pd.DataFrame:
+    """Runs published before the flags were named apart carry better/worse/similar with flag_method
+    "zscore": read those as the outlier flags they are, never as test results."""
+    if "flag_method" not in sub.columns or "flag" not in sub.columns:
+        return sub
+    legacy = (sub["flag_method"] == "zscore") & sub["flag"].isin(["better", "worse", "similar"])
+    if not legacy.any():
+        return sub
+    renamed = sub["flag"].map({"better": "far_better", "worse": "far_worse", "similar": "not_far"})
+    return sub.assign(flag=sub["flag"].where(~legacy, renamed))
+
+
+def _flag_label(flag: str, lang: str) -> str:
+    from ..equity import flag_label
+
+    return flag_label(str(flag), lang)
 
 
 OFFICIAL = "official:"
@@ -267,8 +342,8 @@ def _indicator_choices(run: RunData, lang: str) -> list[tuple[str, str]]:
     return out
 
 
-def _html_table(df: pd.DataFrame, lang: str, footnote: str = "") -> W.HTML:
-    return W.HTML(staff_table.to_html(df, lang, footnote=footnote))
+def _html_table(df: pd.DataFrame, lang: str, footnote: str = "", units: dict[str, str] | None = None) -> W.HTML:
+    return W.HTML(staff_table.to_html(df, lang, footnote=footnote, units=units))
 
 
 def _source(run: RunData, table: str, lang: str) -> str:
@@ -280,15 +355,23 @@ def _ranking(sub: pd.DataFrame, lang: str, district: str | None, label: str = ""
     name_col = "name_ko" if lang == "ko" else "name_en"
     df = sub.sort_values("rank")
     fig, ax = plt.subplots(figsize=(6.5, 6))
-    colours = [FLAG_COLOURS.get(f, "#9e9e9e") for f in df.get("flag", pd.Series("similar", index=df.index))]
+    flags = df["flag"].astype(str) if "flag" in df.columns else pd.Series("not_far", index=df.index)
+    colours = [FLAG_COLOURS.get(f, "#9e9e9e") for f in flags]
     edge = ["black" if d == district else "none" for d in df["district"].astype(str)]
     ax.barh(df[name_col], df["value"], color=colours, edgecolor=edge, linewidth=2)
     if "seoul_average" in df.columns:
         ax.axvline(float(df["seoul_average"].iloc[0]), color="black", ls="--", lw=1)
     ax.invert_yaxis()
     ax.set_xlabel(label or t(str(df["indicator"].iloc[0]), lang))
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in FLAG_COLOURS.values()]
-    ax.legend(handles, [t(f"flag_{k}", lang) for k in FLAG_COLOURS], fontsize=8, loc="lower right")
+    shown = [f for f in FLAG_COLOURS if f in set(flags)]  # only the kinds of flag this indicator has
+    handles = [plt.Rectangle((0, 0), 1, 1, color=FLAG_COLOURS[f]) for f in shown]
+    labels = [_flag_label(f, lang) for f in shown]
+    if "seoul_average" in df.columns:
+        handles.append(plt.Line2D([0], [0], color="black", ls="--", lw=1))
+        labels.append(t("seoul_average", lang))
+    # above the axes, outside the bars: a legend inside the plot covers the shortest bars
+    ax.legend(handles, labels, fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.01),
+              ncol=2 if len(handles) > 3 else max(len(handles), 1), frameon=False, borderaxespad=0.0)
     return figure(fig)
 
 
@@ -308,7 +391,7 @@ def render_districts(run: RunData, lang: str, district: str | None, choice: str 
     label = official_stats.label(indicator, lang) if official else t(indicator, lang)
     sub = profile[profile["indicator"] == indicator]
     year = int(sub["year"].max())
-    sub = sub[sub["year"] == year]
+    sub = _named_flags(sub[sub["year"] == year])
     prov = run.table_provenance(profile_name)
     badge = Provenance.coerce(prov).badge(lang) if prov else ""
     source = _source(run, profile_name, lang)
@@ -324,15 +407,16 @@ def render_districts(run: RunData, lang: str, district: str | None, choice: str 
     body.append(W.HBox([figure(fig), _ranking(sub, lang, district, label)], layout=W.Layout(flex_flow="row wrap")))
     if district:
         row = sub[sub["district"].astype(str) == district][["name_ko" if lang == "ko" else "name_en", "value", "seoul_average", "difference", "rank", "flag"]]
-        row = row.assign(flag=row["flag"].map(lambda f: t(f"flag_{f}", lang)))
-        body.append(_html_table(row, lang, footnote=source))
+        row = row.assign(flag=row["flag"].map(lambda f: _flag_label(f, lang)))
+        body.append(_html_table(row, lang, footnote=source,
+                                units={"value": "1dp", "seoul_average": "1dp", "difference": "1dp"}))
     measures = run.table(measures_name)
     shown = ["bgv", "bgsd", "sii", "rii", "aci", "difference", "ratio"]
     if measures is not None:
         m = measures[(measures["indicator"] == indicator) & measures["measure"].isin(shown)]
         if len(m):
             wide = m.assign(text=[
-                f"{e:,.2f} ({lo:,.2f}–{hi:,.2f})" if np.isfinite(lo) else f"{e:,.2f}"
+                f"{e:,.2f} ({lo:,.2f} ~ {hi:,.2f})" if np.isfinite(lo) else f"{e:,.2f}"
                 for e, lo, hi in zip(m["estimate"], m["ci_low"].astype(float), m["ci_high"].astype(float))
             ]).pivot_table(index=["measure"], columns="year", values="text", aggfunc="first")
             wide.columns = [str(c) for c in wide.columns]
@@ -360,7 +444,8 @@ def _ledger_chart(ledger: pd.DataFrame, lang: str) -> W.Widget:
     df.plot.barh(ax=ax)
     ax.set_xlabel(t("million_krw", lang))
     ax.set_ylabel("")
-    ax.legend(title=glossary.column("year", lang), fontsize=8)
+    # legends beside the axes, never over bars
+    ax.legend(title=glossary.column("year", lang), fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.xaxis.set_major_formatter(thousands)
     return figure(fig)
 
@@ -369,7 +454,8 @@ def _execution_chart(ex: pd.DataFrame, lang: str) -> W.Widget:
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     wide = ex.pivot_table(index="year", columns="funding_source", values="execution_rate", aggfunc="mean")
     wide.rename(columns=lambda c: t(f"source_{c}", lang)).plot.bar(ax=ax)
-    ax.legend(title=glossary.column("funding_source", lang), fontsize=8)
+    ax.legend(title=glossary.column("funding_source", lang), fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              frameon=False)
     ax.set_xlabel(glossary.column("year", lang))
     ax.axhline(0.7, color="#c62828", ls="--", lw=1)
     ax.set_ylim(0, 1.1)

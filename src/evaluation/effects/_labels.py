@@ -59,6 +59,17 @@ LABELS = {
     "eff_chk_dropped": {"ko": "제외", "en": "Dropped"},
     "eff_chk_constant_outcome": {"ko": "결과값이 모두 같음", "en": "Constant outcome"},
     "eff_chk_trimmed_comparison_units": {"ko": "트리밍된 비교 단위", "en": "Trimmed comparison units"},
+    # staggered_did's design checks (staff read the check's name, not its code)
+    "eff_chk_pre_trend": {"ko": "등록 전 추세 검정", "en": "Pre-trend test"},
+    "eff_chk_missing_group": {"ko": "등록 시점 없음", "en": "No enrolment period"},
+    "eff_chk_cohorts_after_last_period": {"ko": "관측 종료 후 등록", "en": "Enrolled after the last period"},
+    "eff_chk_cohort_start_not_a_period": {"ko": "관측 기간 밖 등록 시점", "en": "Enrolment outside the observed periods"},
+    "eff_chk_treated_in_first_period": {"ko": "첫 기간부터 등록", "en": "Enrolled in the first period"},
+    "eff_chk_no_never_treated": {"ko": "비등록자 없음", "en": "No never-enrolled group"},
+    "eff_chk_incomplete_panel": {"ko": "빠진 기간이 있는 사람", "en": "People with missing periods"},
+    "eff_chk_small_groups": {"ko": "작은 등록 집단", "en": "Small enrolment groups"},
+    "eff_chk_cohorts_without_post_period": {"ko": "등록 후 기간 없는 집단", "en": "Groups without a post period"},
+    "eff_chk_cells_not_estimated": {"ko": "추정하지 못한 칸", "en": "Cells not estimated"},
 }
 
 # units of the clinical measures (participants table columns ``<measure>_w<week>``)

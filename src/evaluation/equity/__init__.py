@@ -17,7 +17,7 @@ from __future__ import annotations
 from . import _labels  # noqa: F401  (registers Korean/English labels)
 from ._maps import choropleth, district_map, geojson_centroids, tile_map
 from ._measures import bgsd, bgv, concentration_index, difference, mld, paf, par, ratio, theil
-from ._profile import district_profile
+from ._profile import FLAG_LABELS, district_profile, flag_label
 from ._programme import GapChangeResult, gap_change, participant_periods
 from ._result import InequalityResult, combine
 from ._sample import synthetic_indicators
@@ -30,7 +30,7 @@ __all__ = [
     "InequalityResult", "GapChangeResult",
     "difference", "ratio", "bgv", "bgsd", "sii", "rii", "concentration_index", "theil", "mld", "paf", "par",
     "inequality_measures", "indicator_inequality", "district_order", "combine",
-    "district_profile",
+    "district_profile", "flag_label", "FLAG_LABELS",
     "gap_change", "participant_periods",
     "choropleth", "tile_map", "district_map", "tilegrid", "geojson_centroids",
     "synthetic_indicators", "staff_summary",

@@ -6,9 +6,13 @@ from ..publish import i18n
 LABELS: dict[str, dict[str, str]] = {
     "no_data": {"ko": "자료 없음", "en": "No data"},
     "seoul_average": {"ko": "서울시 평균", "en": "Seoul average"},
-    "better": {"ko": "유의하게 좋음", "en": "Significantly better"},
-    "worse": {"ko": "유의하게 나쁨", "en": "Significantly worse"},
-    "similar": {"ko": "차이 없음", "en": "Not significantly different"},
+    # profile flags: the wording of equity._profile.FLAG_LABELS ("significantly" only where there was a test)
+    "better": {"ko": "서울 평균보다 유의하게 좋음", "en": "Significantly better than Seoul"},
+    "worse": {"ko": "서울 평균보다 유의하게 나쁨", "en": "Significantly worse than Seoul"},
+    "similar": {"ko": "서울 평균과 유의한 차이 없음", "en": "Not significantly different from Seoul"},
+    "far_better": {"ko": "다른 자치구와 차이가 큼 (좋은 쪽)", "en": "Far from the other districts (better)"},
+    "far_worse": {"ko": "다른 자치구와 차이가 큼 (나쁜 쪽)", "en": "Far from the other districts (worse)"},
+    "not_far": {"ko": "다른 자치구와 차이가 크지 않음", "en": "Not far from the other districts"},
     "before": {"ko": "참여 전", "en": "Before enrolment"},
     "after": {"ko": "참여 후", "en": "After enrolment"},
     "gap_change": {"ko": "격차 변화", "en": "Change in gap"},

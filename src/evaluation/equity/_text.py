@@ -32,19 +32,28 @@ def staff_summary(
     prof = profile[(profile["indicator"] == indicator) & (profile["year"] == year)]
     if prof.empty:
         raise ValueError(f"no profile rows for indicator {indicator!r}, year {year}")
-    worse = [names[d] for d in prof.loc[prof["flag"] == "worse", "district"]]
-    better = [names[d] for d in prof.loc[prof["flag"] == "better", "district"]]
+    tested = "flag_method" not in prof.columns or (prof["flag_method"] == "se").all()
+    worse = [names[d] for d in prof.loc[prof["flag"].isin(["worse", "far_worse"]), "district"]]
+    better = [names[d] for d in prof.loc[prof["flag"].isin(["better", "far_better"]), "district"]]
     avg = float(prof["seoul_average"].iloc[0])
     m = measures[(measures["indicator"] == indicator) & (measures["measure"] == "bgsd")].sort_values("year")
     lines = []
     if lang == "ko":
         lines.append(f"- {year}년 {label}의 서울시 평균은 {_fmt(avg)}입니다.")
-        lines.append(f"- 평균보다 유의하게 나쁜 자치구: {', '.join(worse) if worse else '없음'}.")
-        lines.append(f"- 평균보다 유의하게 좋은 자치구: {', '.join(better) if better else '없음'}.")
+        if tested:
+            lines.append(f"- 평균보다 유의하게 나쁜 자치구: {', '.join(worse) if worse else '없음'}.")
+            lines.append(f"- 평균보다 유의하게 좋은 자치구: {', '.join(better) if better else '없음'}.")
+        else:  # no SE: an outlier rule, not a test
+            lines.append(f"- 다른 자치구와 차이가 큰 자치구 (나쁜 쪽): {', '.join(worse) if worse else '없음'}.")
+            lines.append(f"- 다른 자치구와 차이가 큰 자치구 (좋은 쪽): {', '.join(better) if better else '없음'}.")
     else:
         lines.append(f"- In {year} the Seoul average of {label} was {_fmt(avg)}.")
-        lines.append(f"- Districts significantly worse than average: {', '.join(worse) if worse else 'none'}.")
-        lines.append(f"- Districts significantly better than average: {', '.join(better) if better else 'none'}.")
+        if tested:
+            lines.append(f"- Districts significantly worse than average: {', '.join(worse) if worse else 'none'}.")
+            lines.append(f"- Districts significantly better than average: {', '.join(better) if better else 'none'}.")
+        else:
+            lines.append(f"- Districts far from the others, on the worse side: {', '.join(worse) if worse else 'none'}.")
+            lines.append(f"- Districts far from the others, on the better side: {', '.join(better) if better else 'none'}.")
     if len(m) >= 2:
         first, last = m.iloc[0], m.iloc[-1]
         overlap = not (last["ci_high"] < first["ci_low"] or last["ci_low"] > first["ci_high"])

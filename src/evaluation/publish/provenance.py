@@ -87,9 +87,8 @@ class Provenance:
     def detail_text(self, lang: str = "ko") -> str:
         """The part of ``detail`` in ``lang`` when written as ``'한국어 / English'``."""
         parts = [p.strip() for p in self.detail.split(" / ")] if " / " in self.detail else [self.detail]
-        if len(parts) == 2:
-            return parts[1] if lang == "en" else parts[0]
-        return self.detail
+        text = (parts[1] if lang == "en" else parts[0]) if len(parts) == 2 else self.detail
+        return _titled(text, lang) if self.kind == "seed" or ".txt" in text else text
 
     def text(self, lang: str = "ko") -> str:
         """``출처: 공식 통계 — 통계청 KOSIS, 2020`` (plain text, for footnotes and figure captions)."""
@@ -106,9 +105,42 @@ class Provenance:
                 f"border:1px solid {colour};color:{colour}'>{html.escape(self.label(lang))}</span>")
 
 
+SEED_TITLES: dict[str, tuple[str, str]] = {
+    "002_48a4b0b22932d2c8.txt": ("2023 서울시 예산서: 서울형 헬스케어 시스템 구축 운영",
+                                 "Seoul 2023 budget book: Seoul healthcare system (Smart band 9988)"),
+    "003_f01fdccc24810ea1.txt": ("일산동구보건소 공약 추진실적: ICT 기반의 스마트 건강관리 플랫폼 운영",
+                                 "Ilsandong-gu health centre pledge report: ICT-based smart health platform"),
+    "004_8d32c820dded188b.txt": ("서울특별시 공공보건의료재단 2022년 주요업무 계획",
+                                 "Seoul Public Health Foundation: 2022 work plan"),
+}
+"""Seed file name (``shared/seeds/``) -> (Korean, English) title as the document names itself; staff read
+the title, the file name is for researchers (a test checks each title against the seed's own text)."""
+
+
+def seed_title(document: str, lang: str = "ko") -> str:
+    """The title of a seed document (the file name itself when it is not a known seed)."""
+    pair = SEED_TITLES.get(Path(document).name)
+    return document if pair is None else pair[1 if lang == "en" else 0]
+
+
+def _titled(text: str, lang: str) -> str:
+    """``text`` with every known seed file name replaced by the seed's title (older runs stored file names)."""
+    for name, pair in SEED_TITLES.items():
+        if name in text:
+            text = text.replace(name, pair[1 if lang == "en" else 0])
+    return text
+
+
 def seed(document: str, table: str, year: int | str) -> Provenance:
-    """A figure transcribed from a seed document (file name, table, year)."""
-    return Provenance("seed", f"{document} · {table} · {year}")
+    """A figure transcribed from a seed document (file name, table, year).
+
+    The detail names the document by its title, Korean then English (``'제목 · 표 · 연도 / title · table ·
+    year'``); ``table`` may itself be written ``'한국어 / English'``.
+    """
+    parts = [p.strip() for p in table.split(" / ")] if " / " in table else [table, table]
+    ko_table, en_table = (parts + parts)[:2] if len(parts) != 2 else parts
+    return Provenance("seed", f"{seed_title(document, 'ko')} · {ko_table} · {year} / "
+                              f"{seed_title(document, 'en')} · {en_table} · {year}")
 
 
 def official(agency: str, year: int | str) -> Provenance:
@@ -197,9 +229,12 @@ def combine(*parts: Provenance) -> Provenance:
     if not parts:
         raise ValueError("combine() needs at least one provenance")
     kind = max((p.kind for p in parts), key=_PRECEDENCE.__getitem__)
-    details = []
-    for p in parts:
-        d = f"{p.label('ko')}: {p.detail}" if p.detail else p.label("ko")
-        if d not in details:
-            details.append(d)
-    return Provenance(kind, "; ".join(details))
+    sides = []
+    for lang in ("ko", "en"):  # one Korean and one English side, so detail_text() can pick a language
+        details: list[str] = []
+        for p in parts:
+            d = f"{p.label(lang)}: {p.detail_text(lang)}" if p.detail else p.label(lang)
+            if d not in details:
+                details.append(d)
+        sides.append("; ".join(details))
+    return Provenance(kind, " / ".join(sides))

@@ -70,6 +70,43 @@ def title_for(notebook: str, lang: str = "ko") -> str:
     return notebook
 
 
+REPORT_CSS = """<style>
+body, .jp-RenderedHTMLCommon, .jp-RenderedMarkdown {font-family:'NanumGothic','Noto Sans KR',sans-serif}
+.jp-RenderedHTMLCommon table.ev-table {word-break:keep-all;font-size:13px;margin:6px 0 12px}
+.jp-RenderedHTMLCommon table.ev-table th {white-space:nowrap;background:#f3f4f6}
+.jp-RenderedHTMLCommon table.ev-table td {max-width:38em}
+.ev-say {font-size:15px;line-height:1.6;margin:6px 0}
+</style>"""
+"""Report typography: Hangul wraps between words, never one syllable per line; headers stay on one line."""
+
+
+def staff_outputs(nb: Any) -> Any:
+    """The notebook as staff read it: warnings (stderr) and echoed plain-text values are for researchers and
+    stay in the executed notebook; any remaining printed line becomes a paragraph of text, not monospace
+    console output. Tables (HTML), figures and Markdown pass unchanged."""
+    import nbformat
+
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                if out.get("name") == "stderr":
+                    continue
+                text = "".join(out.get("text", "")).strip()
+                if not text:
+                    continue
+                paras = "".join(f"<p class='ev-say'>{html.escape(line)}</p>" for line in text.splitlines() if line.strip())
+                kept.append(nbformat.v4.new_output("display_data", data={"text/html": paras}))
+            elif out.get("output_type") == "execute_result" and set(out.get("data", {})) <= {"text/plain"}:
+                continue  # a cell's last value echoed as console text (e.g. what rec.result returns)
+            else:
+                kept.append(out)
+        cell["outputs"] = kept
+    return nb
+
+
 def gate_approved(nb: Any) -> Any:
     """The notebook with only gate-approved outputs: those the Recorder displayed (:meth:`Recorder.say`,
     :meth:`~Recorder.show`, :meth:`~Recorder.figure`, marked in the output metadata). ``print`` output, bare
@@ -97,10 +134,10 @@ def render(executed: str | Path, target: str | Path, *, title: str, lang: str = 
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
-    nb = gate_approved(nbformat.read(str(executed), as_version=4))
+    nb = gate_approved(staff_outputs(nbformat.read(str(executed), as_version=4)))
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"*{html.escape(notice(lang))}*"))
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    Path(target).write_text(body, encoding="utf-8")
+    Path(target).write_text(body.replace("</head>", REPORT_CSS + "\n</head>", 1), encoding="utf-8")
 
 
 def notice(lang: str = "ko") -> str:

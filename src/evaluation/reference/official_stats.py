@@ -106,7 +106,10 @@ def derive(reference_dir: str | Path, year: int = 2020) -> pd.DataFrame:
       (the ordered deprivation dimension for SII, RII and ACI: higher = more deprived).
     * ``population``: KOSIS domestic population of ``year``.
 
-    ``se`` is NaN: the published tables give no sampling error (they are counts of the whole population).
+    ``se``: the tables publish no SE or CI, but they publish the population behind each rate, so the
+    random (Poisson) error of the count is known: mortality by :func:`poisson_se` (deaths = rate x
+    population / 100,000), the recipients' share by :func:`binomial_se`. The population itself has none
+    (NaN). With an SE the districts can be tested against the Seoul rate (``district_profile``).
     """
     kosis = read_kosis(reference_dir)
     pop = _pick(kosis, "population", "domestic population (sum of dong)", "total", year)
@@ -126,10 +129,38 @@ def derive(reference_dir: str | Path, year: int = 2020) -> pd.DataFrame:
     out["year"] = year
     out["population"] = out["district"].map(pop).astype(np.int64)
     out["se"] = np.nan
+    mort = out["indicator"].isin(list(_MORTALITY.values()))
+    out.loc[mort, "se"] = poisson_se(out.loc[mort, "value"], out.loc[mort, "population"]).round(4)
+    share = out["indicator"] == "basic_livelihood_share"
+    out.loc[share, "se"] = binomial_se(out.loc[share, "value"], out.loc[share, "population"]).round(6)
     out["source"] = src
     out["provenance"] = PROVENANCE
     out = out[["district", "indicator", "domain", "year", "value", "population", "se", "source", "provenance"]]
     return out.sort_values(["indicator", "district"], ignore_index=True)
+
+
+def _like(template: object, values: np.ndarray) -> pd.Series | np.ndarray:
+    return pd.Series(values, index=template.index) if isinstance(template, pd.Series) else values
+
+
+def poisson_se(rate: pd.Series | np.ndarray, population: pd.Series | np.ndarray,
+               per: float = 100_000.0) -> pd.Series | np.ndarray:
+    """SE of a rate per ``per`` persons from its population, treating the events as Poisson.
+
+    Events d = rate x population / per, Var(d) = d, so SE(rate) = sqrt(d) x per / population
+    = sqrt(rate x per / population). Unit: that of the rate (e.g. deaths per 100,000).
+
+    For an age-standardised rate this is the usual approximation (it takes the rate as crude); the
+    exact SE needs deaths by age band, which the published table does not give.
+    """
+    r, n = np.asarray(rate, dtype=float), np.asarray(population, dtype=float)
+    return _like(rate, np.sqrt(r * per / n))
+
+
+def binomial_se(percent: pd.Series | np.ndarray, population: pd.Series | np.ndarray) -> pd.Series | np.ndarray:
+    """SE of a percentage of a population, in percentage points: 100 x sqrt(p (1 - p) / N), p = percent / 100."""
+    p, n = np.asarray(percent, dtype=float) / 100.0, np.asarray(population, dtype=float)
+    return _like(percent, 100.0 * np.sqrt(p * (1 - p) / n))
 
 
 def mois_population(reference_dir: str | Path) -> pd.DataFrame:
