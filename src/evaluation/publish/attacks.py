@@ -261,7 +261,7 @@ _PROSE_TOTAL = [
     re.compile(r"참여자\s*[:=]?\s*(\d[\d,]*)\s*명"),
 ]
 _PROSE_PEOPLE = [
-    re.compile(r"(?<![\d.,])(\d[\d,]*)\s*명(?!\s*(?:미만|이상|이하|초과))"),
+    re.compile(r"(?<![\d.,])(\d[\d,]*)\s*명(?!\s*(?:미만|이상|이하|초과|당))"),  # "1명당" is "per person", not a count
     re.compile(r"(?<![\d.,])(\d[\d,]*)\s+(?:people|participants|persons|joiners|non-joiners|individuals|respondents)\b", re.I),
     re.compile(r"(?:participants|people|persons)\s*[:=]\s*(\d[\d,]*)", re.I),
 ]

@@ -109,11 +109,25 @@ def visible_text(html: str) -> str:
     return re.sub(r"[ \r\f\v]+", " ", "".join(parser.parts))
 
 
+def _published_elsewhere(path: Path) -> bool:
+    """A table whose published provenance is a seed document, official statistics or an illustrative model
+    counts no one in the run's records (budget ledgers count years and items): nothing to attack there."""
+    from .provenance import of_table
+
+    try:
+        prov = of_table(path)
+    except Exception:  # unreadable metadata: attack the table as if it held people
+        return False
+    return prov is not None and prov.kind in ("seed", "official", "illustrative")
+
+
 def load(run_dir: str | Path) -> Published:
     """Read ``tables/*.parquet``, ``results.json`` and ``reports/*.html`` of a run folder."""
     run_dir = Path(run_dir)
     pub = Published(run_dir)
     for p in sorted((run_dir / "tables").glob("*.parquet")):
+        if _published_elsewhere(p):
+            continue
         pub.tables[p.stem] = pd.read_parquet(p)
     res = run_dir / "results.json"
     if res.exists():

@@ -158,7 +158,8 @@ class Recorder:
         * A statistic of people (``kind`` "share", "mean", "smd" or "ratio") needs ``n``: the published
           count of its cell, or the ids (``members``) -- then it is published only when that count is at
           least :func:`perturbation.stat_min_n`, rounded to what n supports (CI ends alike).
-        * Anything else (money, model outputs, row counts) is published as given, rounded by unit.
+        * Anything else (money, model outputs, row counts), and a count whose ``provenance`` is a seed
+          document or official statistics (published there already), is published as given, rounded by unit.
 
         ``provenance`` says where the number comes from (:mod:`evaluation.publish.provenance`); without it the
         number is taken to be computed from the run's participant data (programme data, or synthetic in
@@ -167,7 +168,11 @@ class Recorder:
         from . import perturbation as pt
 
         raw: dict[str, Any] = {"value": _jsonable(value), "unit": unit}
-        if unit.strip().lower() in PERSON_UNITS:
+        prov = self._provenance(provenance)
+        # a count another body has already published (a seed document, official statistics) discloses nothing
+        # of this run's records: it is shown as published there, with its source
+        published_elsewhere = prov.kind in ("seed", "official")
+        if unit.strip().lower() in PERSON_UNITS and not published_elsewhere:
             if members is None:
                 raise ValueError(f"result {key!r}: a person count is published perturbed; pass members= (the ids counted), "
                                  "not a number")
@@ -188,11 +193,11 @@ class Recorder:
         else:
             published = value
         entry: dict[str, Any] = {"value": _jsonable(published), "unit": unit, "label": label}
-        if unit.strip().lower() in PERSON_UNITS:
+        if unit.strip().lower() in PERSON_UNITS and not published_elsewhere:
             entry["perturbed"] = True
         if ci is not None:
             entry["ci"] = [_jsonable(ci[0]), _jsonable(ci[1])]
-        entry["provenance"] = self._provenance(provenance).to_dict()
+        entry["provenance"] = prov.to_dict()
         self.results[key] = entry
         self.private[key] = raw
         path = self.output_dir / "results" / f"{self.notebook}.json"
@@ -321,6 +326,31 @@ class Recorder:
 
         _display(Markdown(text))
         return text
+
+    def say_published(self, ko: str, en: str = "", *, provenance: "Provenance | dict | str") -> str:
+        """Prose built only from figures another body has published (a seed document, official statistics)
+        or from an illustrative model: shown in the report as given, since it discloses nothing of the
+        run's records. Any other provenance is refused: use :meth:`say` with recorded results."""
+        self._require_published(provenance, "say_published")
+        from IPython.display import Markdown
+
+        text = ko if (self.lang == "ko" or not en) else en
+        _display(Markdown(text))
+        return text
+
+    def show_published(self, html_table: str, *, provenance: "Provenance | dict | str") -> None:
+        """A staff table (HTML from :func:`evaluation.publish.staff_table.to_html`) of figures published
+        elsewhere or of an illustrative model, shown in the report; other provenance is refused."""
+        self._require_published(provenance, "show_published")
+        from IPython.display import HTML
+
+        _display(HTML(html_table))
+
+    def _require_published(self, provenance: "Provenance | dict | str", where: str) -> None:
+        kind = self._provenance(provenance).kind
+        if kind not in ("seed", "official", "illustrative"):
+            raise ValueError(f"{where}: figures from {kind!r} data go through rec.result / rec.say / rec.show "
+                             "(protected values only)")
 
     def show(self, name: str) -> pd.DataFrame:
         """Display a table as published (read back from ``tables/``) in the report; returns it."""
