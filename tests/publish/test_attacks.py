@@ -333,13 +333,14 @@ def test_runner_refuses_an_exposed_run(tmp_path):
 
 def test_evaluation_run_refuses_a_run_that_prints_a_small_count(tmp_path, kernel_name):
     """End to end: a notebook whose report says "참여자 4명" is not published (exit 3, kept as -failed with the
-    attack report, latest not moved)."""
+    attack report, latest not moved). ``print`` never reaches a report (the gate), so the sentence goes
+    through a gate route that shows text as given (figures "published elsewhere"): the audit is the last line."""
     import nbformat
     from tiny_project import make_project, write_params
 
     root = make_project(tmp_path / "proj")
     nb = nbformat.read(str(root / "notebooks" / "one.ipynb"), as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell('print("참여자 4명이 등록했습니다.")'))
+    nb.cells.append(nbformat.v4.new_code_cell('rec.say_published("참여자 4명이 등록했습니다.", provenance="illustrative")'))
     nbformat.write(nb, str(root / "notebooks" / "one.ipynb"))
     params = write_params(root)
     assert cli.main(["run", str(params), "--quiet"]) == cli.EXIT_EXPOSED == 3

@@ -61,7 +61,7 @@ def test_full_disk_fails_with_74_keeps_evidence_and_leaves_latest(project, tmp_p
     assert runs.latest("tinyprog", project / "outputs") == good.resolve()
     failed = sorted(programme_dir.glob("*-failed"))
     assert len(failed) == 1 and not list(programme_dir.glob(".staging-*"))
-    evidence = sorted((failed[0] / "notebooks").iterdir())
+    evidence = sorted((failed[0] / "private" / "notebooks").iterdir())
     assert evidence, "the executed notebook is kept"
     for nb in evidence:  # a whole notebook, or visibly cut short
         if nb.suffix == ".ipynb":

@@ -66,7 +66,7 @@ def test_successful_run_writes_a_complete_folder(project):
     result = runs.run(_write_params(project), quiet=True)
     run_dir = result.run_dir
     assert result.status == "ok" and run_dir.parent.name == "testprog"
-    assert (run_dir / "notebooks" / "one.ipynb").exists() and (run_dir / "notebooks" / "two.ipynb").exists()
+    assert (run_dir / "private" / "notebooks" / "one.ipynb").exists() and (run_dir / "private" / "notebooks" / "two.ipynb").exists()
     html = (run_dir / "reports" / "one.html").read_text()
     assert "deliberate failure" not in html and "rec.result" not in html  # code cells are excluded
     results = json.loads((run_dir / "results.json").read_text())
@@ -93,7 +93,7 @@ def test_failed_run_keeps_notebook_and_leaves_latest(project):
     assert "latest unchanged" in proc.stderr
     failed = sorted((project / "outputs" / "testprog").glob("*-failed"))
     assert len(failed) == 1
-    executed = nbformat.read(str(failed[0] / "notebooks" / "two.ipynb"), as_version=4)
+    executed = nbformat.read(str(failed[0] / "private" / "notebooks" / "two.ipynb"), as_version=4)
     assert "deliberate failure" in json.dumps(executed.cells[-1].get("outputs", []))
     manifest = json.loads((failed[0] / "manifest.json").read_text())
     assert manifest["status"] == "failed" and manifest["notebooks"][-1]["status"] == "failed"
