@@ -8,7 +8,10 @@ labelled in Korean and English, with its provenance, and small cells protected.
   unprotected numbers stay in ``<run>/private/``);
 * :mod:`.perturbation` -- cell-key perturbation of every published person count (ONS package);
 * :mod:`.results_store` -- the published tables of a run (save, load, DuckDB query);
+* :mod:`.perturbation` -- record-key perturbation of every published person count (ONS cell-key method);
 * :mod:`.suppression`, :mod:`.disclosure` -- small-cell protection and the run-wide audit;
+* :mod:`.attacks` (with :mod:`.attack_lp`, :mod:`.attack_tables`, :mod:`.published`) -- an outsider's attack on
+  everything a run publishes, run before ``latest`` moves;
 * :mod:`.provenance`, :mod:`.result_labels`, :mod:`.glossary`, :mod:`.i18n` -- where a number comes
   from, its labels and rounding, the glossary, Korean/English text;
 * :mod:`.staff_table`, :mod:`.plots`, :mod:`.report_html` -- tables, figure defaults and HTML pages
@@ -22,7 +25,7 @@ import importlib
 from typing import Any
 
 _SUBMODULES = {
-    "disclosure", "glossary", "i18n", "perturbation", "plots", "provenance", "report", "report_html", "result_labels",
+    "attacks", "disclosure", "glossary", "i18n", "perturbation", "plots", "provenance", "report", "report_html", "result_labels",
     "results_store", "staff_table", "suppression",
 }
 __all__ = sorted(_SUBMODULES)
