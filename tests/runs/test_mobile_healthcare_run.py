@@ -36,7 +36,7 @@ def test_own_folder_lock_and_latest(mhc_run):
     assert (run_dir.parent / "latest").resolve() == run_dir.resolve()
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert [n["name"] for n in manifest["notebooks"]] == ["70_mhc_reported", "71_mhc_records"]
-    assert manifest["disclosure"]["reports_withheld"] == [] and not manifest["disclosure"]["exposed"]
+    assert manifest["disclosure"]["reports_withheld"] == [] and not manifest["attacks"]["exposed"]
     for name in ("70_mhc_reported", "71_mhc_records", "index"):
         assert (run_dir / "reports" / f"{name}.html").stat().st_size > 5_000
 
@@ -53,7 +53,7 @@ def test_report_states_each_kpi_with_ci_national_test_and_denominator(mhc_run):
     # executed cost per participant and per person improved, with the seed as source
     for figure in ("202,020원", "495,556원", "352,113원", "326,797원", "863,732원", "801,634원"):
         assert figure in text, figure
-    assert "003_f01fdccc24810ea1.txt · 연도별 확보(집행)액" in text
+    assert "일산동구보건소 공약 추진실적" in text and "연도별 확보(집행)액" in text  # the seed by its title
 
 
 def test_results_carry_their_provenance(mhc_run):

@@ -130,7 +130,8 @@ class DashboardApp:
         plots.setup(lang, seaborn=False)
         progs = _data.programmes(self.root)
         # by title, as staff read the menu (folder keys would put a newer programme first by accident)
-        menu = sorted(self._programme_options(progs))
+        progs = sorted(progs, key=lambda p: _data.programme_title(p, self.root, "ko"))  # same order in both languages
+        menu = self._programme_options(progs)
         self.programme = W.Dropdown(options=menu, value=menu[0][1] if menu else None, description=t("programme", lang))
         self.run = W.Dropdown(description=t("run", lang))
         self.language = W.ToggleButtons(options=[("한국어", "ko"), ("English", "en")], value=lang)

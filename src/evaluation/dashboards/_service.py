@@ -322,6 +322,15 @@ class Views:
         progs = self.programmes()
         if not progs:
             return None
+        lang = args.get("lang") if args.get("lang") in ("ko", "en") else "ko"
+
+        def programme_label(p: str, in_lang: str | None = None) -> str:
+            other = self.index(p, self.latest(p) or "")
+            title = other["labels"]["programme"] if other else p
+            return title.get(in_lang or lang, p) if isinstance(title, dict) else title  # one title for both (first views)
+
+        # by Korean title, as the live dashboards list them: the same order (and default) in both languages
+        progs = sorted(progs, key=lambda p: programme_label(p, "ko"))
         programme = args.get("programme") if args.get("programme") in progs else progs[0]
         latest = self.latest(programme)
         runs = self.runs(programme)
@@ -334,7 +343,6 @@ class Views:
         dash = index["dashboards"].get(name)
         if dash is None:
             return None
-        lang = args.get("lang") if args.get("lang") in ("ko", "en") else "ko"
         district = args.get("district", "") if args.get("district", "") in dash["districts"] else ""
         choices = dash["indicators"]
         indicator = args.get("indicator") if args.get("indicator") in choices else (choices[0] if choices else "")
@@ -351,11 +359,6 @@ class Views:
                            for label, v in options)
             return (f"<select name='{param}' onchange='this.form.requestSubmit ? this.form.requestSubmit() : "
                     f"this.form.submit()'>{opts}</select>")
-
-        def programme_label(p: str) -> str:
-            other = self.index(p, self.latest(p) or "")
-            title = other["labels"]["programme"] if other else p
-            return title.get(lang, p) if isinstance(title, dict) else title  # one title for both (first views)
 
         run_options = []
         for r in runs:

@@ -23,6 +23,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "participants_comparison": ("비교군 인원", "Comparison group size"),
     "participants_active_last_week": ("마지막 주 활동 참여자 수", "Participants active in the last week"),
     "completion_rate": ("완료율", "Completion rate"),
+    "enrolled_share": ("등록자 비율", "Share of people enrolled"),
     "retention_24w": ("24주 프로그램 유지율", "Programme retention at 24 weeks"),
     "valid_day_rate": ("유효 착용일 비율", "Valid wear-day rate"),
     "mean_daily_steps": ("일평균 걸음 수", "Mean daily steps"),
