@@ -207,7 +207,7 @@ def test_district_and_language_switch_on_the_views(server, browser, artifacts, d
     page.screenshot(path=str(artifacts / "overview_en_gangnam.png"), full_page=True)
     page.select_option("select[name=district]", value="")
     page.wait_for_url(lambda url: "district=&" in url or url.endswith("district="), wait_until="load")
-    assert "Programme overview" in page.inner_text("body") and "after enrolment" not in page.inner_text("body")
+    assert "Programme overview" in page.inner_text("body") and "Average over weeks 1-24 after enrolment" not in page.inner_text("body")
     assert _health(server)["kernels"]["visitors"] == 0
     assert not [e for e in errors if "favicon" not in e]
     page.close()
@@ -238,7 +238,7 @@ def test_live_dashboard_widgets_change_the_figures(server, browser, artifacts):
     page.locator("select").nth(2).select_option(label="Gangnam-gu")
     # the cards switch to the district (a figure that exists only for Seoul says so); the weekly series is
     # drawn, or said to be withheld when every week has fewer than 10 participants
-    page.wait_for_function("() => document.body.innerText.includes('after enrolment')"
+    page.wait_for_function("() => document.body.innerText.includes('Average over weeks 1-24 after enrolment')"
                            " && document.body.innerText.includes('value for all of Seoul')", timeout=60_000)
     page.wait_for_function(
         "before => document.body.innerText.includes('is withheld (n<10)') || "
