@@ -10,7 +10,9 @@ visitors get pre-rendered pages; ``--no-views`` serves a kernel per visitor, as 
    (``[data-render-ms]``). *Every control*: until every menu answers (a view: its form is bound,
    ``[data-ev-ready]``; a snapshot: the live widgets took over). *Switch*: on views, every tab then chooses
    a district, then English, at once: seconds until the new state's page is there. Peak live kernels and
-   server RSS (Voila + kernels) are sampled every 0.25 s. The same bursts with plain HTTP clients
+   server RSS (Voila + kernels) are sampled every 0.25 s. Before each burst, the same number of fresh tabs
+   open a blank page with no server (the *browser floor*): what starting the tabs alone costs on these
+   cores; the first screen is also given as a ratio to it. The same bursts with plain HTTP clients
    ("server only") come first. Ratios are against the single viewer measured in the same run.
 2. **soak**: ``--visits`` sequential visits as served (a kernel's tab is closed with the page's beacon),
    then the browser bursts again.
@@ -211,14 +213,17 @@ LIVE_JS = ("() => { if (document.body && document.body.hasAttribute('data-ev-rea
            " if (!f) return !!document.querySelector('[data-render-ms]'); return f.style.visibility === 'visible'; }")
 
 
-def browser_burst(browser, base: str, n: int, budget: float, switch: bool = True):
+FLOOR_PAGE = "data:text/html;charset=utf-8,<html><body><h1 data-render-ms='0'>%EC%84%9C%EC%9A%B8</h1></body></html>"
+
+
+def browser_burst(browser, base: str, n: int, budget: float, switch: bool = True, url: str | None = None):
     """n contexts navigate at once. Seconds to the first-render marker (kernel-free view, static snapshot or
     live page) and until every control answers (a view: at once; a snapshot: when the live widgets took
     over), per context; then, on views, each tab switches district and language (seconds to the new state's
     page). Waiting stops when ``budget`` seconds are spent (then: errors)."""
     contexts = [browser.new_context(locale="ko-KR") for _ in range(n)]
     pages = [c.new_page() for c in contexts]
-    url = f"{base}/voila/render/overview.ipynb?token={TOKEN}"
+    url = url or f"{base}/voila/render/overview.ipynb?token={TOKEN}"
     times, errors, lock = [], 0, threading.Lock()
     starts = []
     for p in pages:
@@ -324,6 +329,10 @@ def browser_bursts(args, base: str, server, bursts: list[int], pooled: int, labe
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic"])
         single = single_live = None
         for n in bursts:
+            # the browser's own floor in the same run: n fresh tabs on a near-empty page (no server at all);
+            # on 2 cores, starting the tabs alone costs about a CPU-second each
+            floor, _, floor_errors, *_ = browser_burst(browser, FLOOR_PAGE, n, args.burst_budget, switch=False, url=FLOOR_PAGE)
+            row(f"{n:2d} at once: browser floor", floor, floor_errors, base, server.pid, "  (a blank page, no server)")
             cpu_server0, cpu_browser0 = cpu_of({server.pid}), cpu_of(browsers())
             with Peak(base, server.pid) as peak:
                 times, live, errors, live_errors, static, switched, switch_errors = browser_burst(
@@ -332,8 +341,9 @@ def browser_bursts(args, base: str, server, bursts: list[int], pooled: int, labe
             single = single or (statistics.median(times) if times else None)
             single_live = single_live or (statistics.median(live) if live else None)
             ratio = f"  p95/single {pct(times, 0.95) / single:5.1f}x" if single and times else ""
+            floor_ratio = f", p95/floor {pct(times, 0.95) / pct(floor, 0.95):4.2f}x" if floor and times else ""
             row(f"{n:2d} at once: first screen", times, errors, base, server.pid,
-                f"  ({static} snapshot)  CPU server {cpu_server:5.1f} s, browsers {cpu_browser:5.1f} s{ratio}")
+                f"  ({static} snapshot)  CPU server {cpu_server:5.1f} s, browsers {cpu_browser:5.1f} s{ratio}{floor_ratio}")
             ratio = f"  p95/single {pct(live, 0.95) / single_live:5.1f}x" if single_live and live else ""
             row(f"{n:2d} at once: every control", live, live_errors, base, server.pid, ratio + peak.text())
             if switched or switch_errors:

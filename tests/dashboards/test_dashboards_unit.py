@@ -17,6 +17,15 @@ def test_formatting_follows_language_and_units():
     assert _app.fmt("<b>", "") == "&lt;b&gt;"
 
 
+def test_the_headline_effect_shows_the_digits_the_gate_published():
+    # the gate rounds an ATT of 1,231.8 steps to 1,200 (CI 700 to 1,700): printing "1,200.0" claimed a precision
+    # the published number does not have
+    entry = {"value": 1200.0, "ci": [700.0, 1700.0], "label": "ATT", "unit": "steps/day"}
+    text = views._verdict(entry, "ko").value
+    assert "1,200 (95% CI 700 – 1,700)" in text and ".0" not in text
+    assert "12.69 (95% CI -9 – 34.5)" in views._verdict({**entry, "value": 12.69, "ci": [-9.0, 34.5]}, "en").value
+
+
 def test_no_runs_gives_a_message_not_an_error(tmp_path):
     app = _app.DashboardApp({"ko": "시험", "en": "Test"}, views.render_cost, root=str(tmp_path))
     text = " ".join(getattr(w, "value", "") for w in app.body.children)

@@ -81,7 +81,10 @@ def widget_html(w: Any, controls: Controls | None = None, image_src: Callable[[b
         size = "".join(f"{k}='{html.escape(str(v))}' " for k, v in (("width", w.width), ("height", w.height)) if v)
         layout = w.layout
         width = f"width:{layout.width};" if layout is not None and layout.width else ""
-        return f"<img {size}style='{width}max-width:100%;height:auto' alt='' src='{html.escape(src)}'>"
+        # decoded off the main thread, and fetched only when scrolled near: ten tabs opening at once on the
+        # same two cores then spend their CPU on the first screen's text, not on charts below it
+        return (f"<img {size}style='{width}max-width:100%;height:auto' alt='' loading='lazy' decoding='async' "
+                f"src='{html.escape(src)}'>")
     if isinstance(w, W.ToggleButtons):
         buttons = "".join(
             f"<button disabled{' class=selected' if value == w.value else ''}>{html.escape(str(label))}</button>"

@@ -100,6 +100,15 @@ def _missing(lang: str, what: str) -> W.HTML:
     return message(f"{t('not_in_run', lang)}: {what}")
 
 
+def _published_number(value: float) -> str:
+    """A published estimate with the digits the gate kept: 1,200 not 1,200.0; 0.25 stays 0.25 (at most 3)."""
+    v = float(value)
+    if v.is_integer():
+        return f"{v:,.0f}"
+    decimals = min(3, len(np.format_float_positional(v, trim="-").partition(".")[2]))
+    return f"{v:,.{decimals}f}"
+
+
 def _verdict(entry: dict[str, Any] | None, lang: str, favourable: str = "higher") -> W.HTML:
     if not entry or not entry.get("ci") or None in entry["ci"]:
         return _missing(lang, t("headline_effect", lang))
@@ -110,7 +119,8 @@ def _verdict(entry: dict[str, Any] | None, lang: str, favourable: str = "higher"
     label = entry.get("label") or t("headline_effect", lang)
     badge = Provenance.coerce(entry["provenance"]).badge(lang) if entry.get("provenance") else ""
     return W.HTML(
-        f"<div class='ev-verdict'><b>{html.escape(label)}</b>: {entry['value']:,.1f} (95% CI {lo:,.1f} – {hi:,.1f}) {badge}"
+        f"<div class='ev-verdict'><b>{html.escape(label)}</b>: {_published_number(entry['value'])} "
+        f"(95% CI {_published_number(lo)} – {_published_number(hi)}) {badge}"
         f"<br>{t(key, lang)}</div>"
     )
 

@@ -28,34 +28,46 @@ def _inside_git_repo(path: Path) -> Path | None:
     return None
 
 
+def read_secret(key: str | bytes | None, key_file: str | Path | None, *, env: str, file_env: str, what: str,
+                demo_key: bytes | None, missing: str, error: type[Exception] | None = None) -> bytes:
+    """A secret of at least :data:`MIN_KEY_BYTES` bytes: ``key``, else ``key_file``, else ``$<env>``, else the
+    file named by ``$<file_env>``; ``demo_key`` (public) when none is given and it is not None, else
+    ``error(missing)``. ``what`` names the secret in messages. A key file inside a git working tree is refused.
+
+    One reader for both secrets (the pseudonym key and the perturbation key), so both are refused alike.
+    """
+    error = error or MissingKeyError
+    if key is None and key_file is None:
+        key = os.environ.get(env) or None
+        key_file = os.environ.get(file_env) or None
+    if key is None and key_file is not None:
+        path = Path(key_file).expanduser().resolve()
+        repo = _inside_git_repo(path)
+        if repo is not None:
+            raise error(f"{what} file {path} is inside the git repository {repo}; keep keys outside the repository")
+        if not path.is_file():
+            raise error(f"{what} file {path} does not exist")
+        key = path.read_bytes().strip()
+    if key is None:
+        if demo_key is not None:
+            return demo_key
+        raise error(missing)
+    key = key.encode("utf-8") if isinstance(key, str) else bytes(key)
+    if len(key) < MIN_KEY_BYTES:
+        raise error(f"{what} is {len(key)} bytes; at least {MIN_KEY_BYTES} are required")
+    return key
+
+
 def load_key(key: str | bytes | None = None, key_file: str | Path | None = None, *, demo: bool = False) -> bytes:
     """The HMAC key: ``key``, else ``key_file``, else ``$EVALUATION_PSEUDONYM_KEY``, else the file
     named by ``$EVALUATION_PSEUDONYM_KEY_FILE``; the public demo key only when ``demo=True``.
 
     A key file inside a git working tree is refused (keys must live outside the repository).
     """
-    if key is None and key_file is None:
-        key = os.environ.get(KEY_ENV) or None
-        key_file = os.environ.get(KEY_FILE_ENV) or None
-    if key is None and key_file is not None:
-        path = Path(key_file).expanduser().resolve()
-        repo = _inside_git_repo(path)
-        if repo is not None:
-            raise MissingKeyError(f"key file {path} is inside the git repository {repo}; keep keys outside the repository")
-        if not path.is_file():
-            raise MissingKeyError(f"key file {path} does not exist")
-        key = path.read_bytes().strip()
-    if key is None:
-        if demo:
-            return DEMO_KEY
-        raise MissingKeyError(
-            f"no pseudonymisation key: set ${KEY_ENV} or ${KEY_FILE_ENV}, pass key= or key_file=, "
-            "or pass demo=True for synthetic data (ids are then hashed with a public, non-secret key)"
-        )
-    key = key.encode("utf-8") if isinstance(key, str) else bytes(key)
-    if len(key) < MIN_KEY_BYTES:
-        raise MissingKeyError(f"pseudonymisation key is {len(key)} bytes; at least {MIN_KEY_BYTES} are required")
-    return key
+    return read_secret(key, key_file, env=KEY_ENV, file_env=KEY_FILE_ENV, what="pseudonymisation key",
+                       demo_key=DEMO_KEY if demo else None,
+                       missing=f"no pseudonymisation key: set ${KEY_ENV} or ${KEY_FILE_ENV}, pass key= or key_file=, "
+                               "or pass demo=True for synthetic data (ids are then hashed with a public, non-secret key)")
 
 
 def pseudonymise(ids: pd.Series | np.ndarray | list, key: bytes, *, length: int = 24) -> np.ndarray:

@@ -37,7 +37,6 @@ import hmac
 import io
 import itertools
 import math
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Literal, Sequence
@@ -66,31 +65,15 @@ def load_key(key: str | bytes | None = None, key_file: str | Path | None = None,
     """The secret of the record keys: ``key``, ``key_file``, ``$EVALUATION_PERTURBATION_KEY``, the file named by
     ``$EVALUATION_PERTURBATION_KEY_FILE``; the public :data:`DEMO_KEY` only with ``demo=True``.
 
-    A key file inside a git working tree is refused (as for the pseudonym key).
+    A key file inside a git working tree is refused (as for the pseudonym key, by the same reader).
     """
-    from ..ingest._pseudonym import _inside_git_repo
+    from ..ingest._pseudonym import read_secret
 
-    if key is None and key_file is None:
-        key = os.environ.get(KEY_ENV) or None
-        key_file = os.environ.get(KEY_FILE_ENV) or None
-    if key is None and key_file is not None:
-        path = Path(key_file).expanduser().resolve()
-        repo = _inside_git_repo(path)
-        if repo is not None:
-            raise MissingKeyError(f"perturbation key file {path} is inside the git repository {repo}; keep keys outside it")
-        if not path.is_file():
-            raise MissingKeyError(f"perturbation key file {path} does not exist")
-        key = path.read_bytes().strip()
-    if key is None:
-        if demo:
-            return DEMO_KEY
-        raise MissingKeyError(
-            f"no perturbation key: set ${KEY_ENV} or ${KEY_FILE_ENV} (a secret of at least {MIN_KEY_BYTES} bytes, "
-            "kept like the pseudonym key), or run the demo (synthetic data) with its public demo key")
-    key = key.encode("utf-8") if isinstance(key, str) else bytes(key)
-    if len(key) < MIN_KEY_BYTES:
-        raise MissingKeyError(f"perturbation key is {len(key)} bytes; at least {MIN_KEY_BYTES} are required")
-    return key
+    return read_secret(key, key_file, env=KEY_ENV, file_env=KEY_FILE_ENV, what="perturbation key",
+                       demo_key=DEMO_KEY if demo else None, error=MissingKeyError,
+                       missing=f"no perturbation key: set ${KEY_ENV} or ${KEY_FILE_ENV} (a secret of at least "
+                               f"{MIN_KEY_BYTES} bytes, kept like the pseudonym key), or run the demo (synthetic data) "
+                               "with its public demo key")
 
 
 def record_keys(ids: Iterable[str], key: bytes) -> np.ndarray:
