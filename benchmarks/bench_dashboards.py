@@ -6,12 +6,14 @@ preheated pools, culling after 60 s, the kernel cap) over the latest demo run (`
 visitors get pre-rendered pages; ``--no-views`` serves a kernel per visitor, as before, for the ratio.
 
 1. **bursts** of 1, 10 and 30 viewers opening the overview at once in headless Chromium (at ``nice 19``,
-   so the server's work goes first). *First screen*: navigation to the page's render marker
-   (``[data-render-ms]``). *Every control*: until every menu answers (a view: its form is bound,
+   so the server's work goes first). *First screen*: from a tab's navigation request until the frame
+   showing the page's render marker (``[data-render-ms]``) was painted; stamped in the page, because asking
+   ten tabs one after another would add each question's round trip, and all tabs are sent off at once.
+   *Every control*: until every menu answers (a view: its form is bound,
    ``[data-ev-ready]``; a snapshot: the live widgets took over). *Switch*: on views, every tab then chooses
    a district, then English, at once: seconds until the new state's page is there. Peak live kernels and
    server RSS (Voila + kernels) are sampled every 0.25 s. Before each burst, the same number of fresh tabs
-   open a blank page with no server (the *browser floor*): what starting the tabs alone costs on these
+   open a one-line page from a static server (the *browser floor*): what starting the tabs alone costs on these
    cores; the first screen is also given as a ratio to it. The same bursts with plain HTTP clients
    ("server only") come first. Ratios are against the single viewer measured in the same run.
 2. **soak**: ``--visits`` sequential visits as served (a kernel's tab is closed with the page's beacon),
@@ -208,12 +210,48 @@ def row(label: str, times: list[float], errors: int, base: str, pid: int, extra:
           f"(visitors {k['visitors']}, pooled {k['pooled']})  RSS {rss_mib(pid):7,.0f} MiB{extra}", flush=True)
 
 
-LIVE_JS = ("() => { if (document.body && document.body.hasAttribute('data-ev-ready')) return true;"
-           " const f = document.getElementById('ev-live');"
-           " if (!f) return !!document.querySelector('[data-render-ms]'); return f.style.visibility === 'visible'; }")
+
+# stamps, in the page and on the wall clock, when the frame that shows the first-render marker has been painted
+# (``__evFirst``: the marker parsed, then two animation frames, the usual test that a frame reached the
+# screen) and when every control answers in a painted frame (``__evReady``: a view's bound form, or a
+# snapshot's live frame shown)
+STAMP_JS = """(() => {
+  const painted = (name) => requestAnimationFrame(() => requestAnimationFrame(() => {
+    if (!window[name]) window[name] = performance.timeOrigin + performance.now();
+  }));
+  let first = false, ready = false;
+  const check = () => {
+    if (!first && document.querySelector('[data-render-ms]')) { first = true; painted('__evFirst'); }
+    const f = document.getElementById('ev-live');
+    const now = (document.body && document.body.hasAttribute('data-ev-ready')) ||
+                (f ? f.style.visibility === 'visible' : !!document.querySelector('[data-render-ms]'));
+    if (!ready && now) { ready = true; painted('__evReady'); }
+  };
+  new MutationObserver(check).observe(document, {subtree: true, childList: true, attributes: true});
+  document.addEventListener('DOMContentLoaded', check);
+})();"""
+FLOOR_PAGE = "<html><head><meta charset='utf-8'></head><body><h1 data-render-ms='0'>서울</h1></body></html>"
 
 
-FLOOR_PAGE = "data:text/html;charset=utf-8,<html><body><h1 data-render-ms='0'>%EC%84%9C%EC%9A%B8</h1></body></html>"
+def floor_server() -> str:
+    """A static server of :data:`FLOOR_PAGE` (a thread of this process): the browser's own floor."""
+    import http.server
+
+    class Floor(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            body = FLOOR_PAGE.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Floor)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{srv.server_port}/"
 
 
 def browser_burst(browser, base: str, n: int, budget: float, switch: bool = True, url: str | None = None):
@@ -222,28 +260,31 @@ def browser_burst(browser, base: str, n: int, budget: float, switch: bool = True
     over), per context; then, on views, each tab switches district and language (seconds to the new state's
     page). Waiting stops when ``budget`` seconds are spent (then: errors)."""
     contexts = [browser.new_context(locale="ko-KR") for _ in range(n)]
+    for c in contexts:
+        c.add_init_script(STAMP_JS)
     pages = [c.new_page() for c in contexts]
     url = url or f"{base}/voila/render/overview.ipynb?token={TOKEN}"
     times, errors, lock = [], 0, threading.Lock()
     starts = []
-    for p in pages:
-        starts.append(time.perf_counter())
-        p.goto(url, wait_until="commit", timeout=300_000)
+    for p in pages:  # every tab asked at once: the navigation starts without waiting for the previous tab's
+        starts.append(time.time())
+        p.evaluate("u => { window.location.href = u; }", url)
     deadline = time.perf_counter() + budget
     live, live_errors, static = [], 0, 0
     for p, t0 in zip(pages, starts):
         try:
-            p.wait_for_selector("[data-render-ms]", state="attached",
-                                timeout=max(1.0, deadline - time.perf_counter()) * 1000)
+            p.wait_for_function("() => !!window.__evFirst", timeout=max(1.0, deadline - time.perf_counter()) * 1000,
+                                polling=100)
             with lock:
-                times.append(time.perf_counter() - t0)
+                times.append(_stamped(p, "__evFirst", t0))
             static += p.query_selector("#ev-live") is not None
         except Exception:
             errors += 1
     for p, t0 in zip(pages, starts):
         try:
-            p.wait_for_function(LIVE_JS, timeout=max(1.0, deadline - time.perf_counter()) * 1000, polling=100)
-            live.append(time.perf_counter() - t0)
+            p.wait_for_function("() => !!window.__evReady", timeout=max(1.0, deadline - time.perf_counter()) * 1000,
+                                polling=100)
+            live.append(_stamped(p, "__evReady", t0))
         except Exception:
             live_errors += 1
     switched, switch_errors = [], 0
@@ -279,6 +320,14 @@ def browser_burst(browser, base: str, n: int, budget: float, switch: bool = True
     for c in contexts:
         c.close()
     return times, live, errors, live_errors, static, switched, switch_errors
+
+
+def _stamped(page, name: str, t0: float) -> float:
+    """Seconds from the navigation's request (``t0``, wall clock) to when the page itself saw the moment
+    (:data:`STAMP_JS`); the tabs are asked one after another, and each question's round trip on a busy
+    machine would otherwise be counted as the page's time."""
+    stamp = page.evaluate(f"() => window.{name}")
+    return max(0.0, stamp / 1000 - t0)
 
 
 def _is_view(page) -> bool:
@@ -328,16 +377,26 @@ def browser_bursts(args, base: str, server, bursts: list[int], pooled: int, labe
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic"])
         single = single_live = None
+        floor_url = floor_server()
         for n in bursts:
-            # the browser's own floor in the same run: n fresh tabs on a near-empty page (no server at all);
-            # on 2 cores, starting the tabs alone costs about a CPU-second each
-            floor, _, floor_errors, *_ = browser_burst(browser, FLOOR_PAGE, n, args.burst_budget, switch=False, url=FLOOR_PAGE)
-            row(f"{n:2d} at once: browser floor", floor, floor_errors, base, server.pid, "  (a blank page, no server)")
-            cpu_server0, cpu_browser0 = cpu_of({server.pid}), cpu_of(browsers())
+            # the browser's own floor in the same run: n fresh tabs on a one-line page from a static server;
+            # --repeat bursts of n, their samples pooled: with 10 tabs one burst's p95 is its slowest tab
+            floor, floor_errors = [], 0
+            times, live, switched, errors, live_errors, static, switch_errors = [], [], [], 0, 0, 0, 0
+            cpu_server = cpu_browser = 0.0
             with Peak(base, server.pid) as peak:
-                times, live, errors, live_errors, static, switched, switch_errors = browser_burst(
-                    browser, base, n, args.burst_budget, switch=not args.no_switch)
-            cpu_server, cpu_browser = cpu_of({server.pid}) - cpu_server0, cpu_of(browsers()) - cpu_browser0
+                for i in range(args.repeat):
+                    if i:
+                        wait_idle(base, pooled, 180)
+                    f, _, fe, *_ = browser_burst(browser, base, n, args.burst_budget, switch=False, url=floor_url)
+                    floor, floor_errors = floor + f, floor_errors + fe
+                    cpu_server0, cpu_browser0 = cpu_of({server.pid}), cpu_of(browsers())
+                    t, lv, e, le, st, sw, swe = browser_burst(browser, base, n, args.burst_budget, switch=not args.no_switch)
+                    cpu_server += cpu_of({server.pid}) - cpu_server0
+                    cpu_browser += cpu_of(browsers()) - cpu_browser0
+                    times, live, switched = times + t, live + lv, switched + sw
+                    errors, live_errors, static, switch_errors = errors + e, live_errors + le, static + st, switch_errors + swe
+            row(f"{n:2d} at once: browser floor", floor, floor_errors, base, server.pid, "  (a one-line page, static server)")
             single = single or (statistics.median(times) if times else None)
             single_live = single_live or (statistics.median(live) if live else None)
             ratio = f"  p95/single {pct(times, 0.95) / single:5.1f}x" if single and times else ""
@@ -363,6 +422,7 @@ def main() -> int:
     ap.add_argument("--no-browser", action="store_true", help="HTTP-only bursts (no Chromium)")
     ap.add_argument("--no-http", action="store_true", help="browser bursts only")
     ap.add_argument("--no-switch", action="store_true", help="browser bursts without the district/language switch")
+    ap.add_argument("--repeat", type=int, default=1, help="browser bursts of each size, samples pooled (a steadier p95)")
     ap.add_argument("--log", default=os.devnull, help="file for Voila's log (tokens are redacted)")
     ap.add_argument("--max-seconds", type=float, default=900, help="stop the soak when this budget is spent")
     ap.add_argument("--burst-budget", type=float, default=150, help="seconds a browser burst may wait in all")
