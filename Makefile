@@ -53,6 +53,7 @@ demo: $(STAMP)
 	$(VENV)/bin/evaluation records build params/demo.yaml  # centre's records (XLSX, CP949 CSV) -> build/demo/participants.parquet
 	$(VENV)/bin/evaluation build params/demo.yaml  # synthetic raw exports -> build/demo/store (incremental)
 	$(VENV)/bin/evaluation run params/demo.yaml
+	$(VENV)/bin/evaluation records build params/mobile_healthcare.yaml  # the centre's records (XLSX, CP949 CSV) -> build/mhc/participants.parquet
 	$(VENV)/bin/evaluation run params/mobile_healthcare.yaml  # the second programme (seed 003), no wearable data
 	@echo
 	@echo "Report:     outputs/smartband_9988/latest/reports/  (HTML, no code)"
@@ -61,8 +62,9 @@ demo: $(STAMP)
 	@echo "JupyterLab: make lab"
 	@echo "Dashboards: $(VENV)/bin/evaluation dashboard   (prints the URL with its access token)"
 
-# Only the mobile-healthcare programme (reported figures of seed 003 + synthetic participant records, ~2 minutes).
+# Only the mobile-healthcare programme (reported figures of seed 003 + the centre's synthetic records, ~2 minutes).
 demo-mhc: $(STAMP)
+	$(VENV)/bin/evaluation records build params/mobile_healthcare.yaml  # 등록대장.xlsx, 검진결과.csv (CP949), 건강행태설문.xlsx -> build/mhc/participants.parquet
 	$(VENV)/bin/evaluation run params/mobile_healthcare.yaml
 	@echo
 	@echo "Report:     outputs/mobile_healthcare_ilsandong/latest/reports/  (HTML, no code)"

@@ -101,7 +101,7 @@ def _cmd_records_check(args: argparse.Namespace) -> int:
     from . import records
 
     try:
-        rec = records.check(args.files, mapping=_mapping(args.map))
+        rec = records.check(args.files, mapping=_mapping(args.map), optional=args.optional)
     except ValueError as exc:  # an unknown field in --map
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_PARAMS
@@ -232,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("files", nargs="+", help="CSV (UTF-8 or CP949) or Excel files, or folders of them")
     q.add_argument("--map", action="append", metavar="LABEL=FIELD", default=[],
                    help="a header label the built-in Korean labels do not cover, e.g. '최고혈압=sbp' (repeatable)")
+    q.add_argument("--optional", action="append", metavar="FIELD", default=[],
+                   help="a required field these files do not carry, e.g. 'district' for a centre outside Seoul (repeatable)")
     q.add_argument("--lang", choices=("ko", "en"), default="ko")
     q.set_defaults(func=_cmd_records_check)
     q = rsub.add_parser("build", help="read the params file's records: section into its participants table")

@@ -2,6 +2,8 @@
 
 The report must state, for each KPI, the reported rate, its 95% CI, the national rate, the test result and
 the denominator assumption, and the executed cost per participant and per person improved with sources;
+the records report (71) the same from the centre's files read through evaluation.records, every figure
+through the privacy gate (perturbed counts, rounded shares, prose of recorded results only);
 every view of the dashboards must cope with a programme that has no wearable minutes.
 """
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 
 pytestmark = pytest.mark.notebook
@@ -39,6 +42,11 @@ def test_own_folder_lock_and_latest(mhc_run):
     assert manifest["disclosure"]["reports_withheld"] == [] and not manifest["attacks"]["exposed"]
     for name in ("70_mhc_reported", "71_mhc_records", "index"):
         assert (run_dir / "reports" / f"{name}.html").stat().st_size > 5_000
+    # the records came in through the reader: files, rows in = kept + quarantined, the damaged rows set aside
+    rows = manifest["records"]["rows"]
+    assert rows["balanced"] and rows["rows_quarantined"] > 0 and not manifest["records"]["files_refused"]
+    assert {f["file"].rsplit("/", 1)[-1] for f in manifest["records"]["files"]} == {"등록대장.xlsx", "검진결과.csv", "건강행태설문.xlsx"}
+    assert manifest["inputs"]["participants"]["sha256"] == manifest["records"]["sha256"]
 
 
 def test_report_states_each_kpi_with_ci_national_test_and_denominator(mhc_run):
@@ -56,7 +64,7 @@ def test_report_states_each_kpi_with_ci_national_test_and_denominator(mhc_run):
     assert "일산동구보건소 공약 추진실적" in text and "연도별 확보(집행)액" in text  # the seed by its title
 
 
-def test_results_carry_their_provenance(mhc_run):
+def test_results_carry_their_provenance(mhc_run, repo_root):
     results = json.loads((mhc_run.run_dir / "results.json").read_text())
     rep, rec = results["70_mhc_reported"], results["71_mhc_records"]
     assert rep["reported_risk_rate"]["value"] == 0.651 and rep["reported_risk_rate"]["provenance"]["kind"] == "seed"
@@ -69,7 +77,49 @@ def test_results_carry_their_provenance(mhc_run):
     assert lo <= 0.651 <= hi  # the synthetic records' CI covers the reported rate
     lo, hi = rec["kpi_risk_reduction_difference"]["ci"]
     assert 0 < lo < hi  # the waiting list improves less (0.50 vs 0.651 by construction)
-    assert rec["participants_enrolled"]["value"] == 990
+    table = pd.read_parquet(repo_root / "build" / "mhc" / "participants.parquet")  # what the records build wrote
+    entry = rec["participants_enrolled"]
+    assert entry["perturbed"] and abs(entry["value"] - int(table["treated"].sum())) <= 2  # perturbed by at most 2
+    assert 985 <= entry["value"] <= 992  # 990 generated, one refused for a planted error
+
+
+def test_records_report_states_each_kpi_with_its_cost_and_source(mhc_run):
+    """Per KPI: the records' rate, its CI, the published denominator, the national rate, the test result, whether
+    the reported rate is inside the CI, and the cost per person improved with its source -- in the report's text."""
+    text = _text(mhc_run.run_dir / "reports" / "71_mhc_records.html")
+    res = json.loads((mhc_run.run_dir / "results.json").read_text())["71_mhc_records"]
+    for ind, name, national, reported in (("behaviour_improvement", "건강행태 개선율", "55.2%", "57.4%"),
+                                          ("risk_reduction", "건강위험요인 감소율", "58.5%", "65.1%")):
+        share, n = res[f"kpi_{ind}_share"], res[f"kpi_{ind}_n"]
+        lo, hi = share["ci"]
+        assert f"{name} (24주): {share['value']:.1%} (95% CI {lo:.1%}–{hi:.1%}), 분모 {n['value']:,}명" in text, name
+        assert n["perturbed"] and share["provenance"]["kind"] == "synthetic"
+        assert re.search(rf"{name} \(24주\): .{{0,120}}?, 전국 {re.escape(national)}, 점수 검정 p (=|<|&lt;) [\d.]+ → 전국", text), name
+        assert f"보고된 {reported}는 이 신뢰구간 안에 있습니다" in text
+        cost = res[f"cost_per_{ind}_improved_krw"]
+        assert f"개선자 1인당 {cost['value']:,.0f}원" in text and "연도별 확보(집행)액" in cost["provenance"]["detail"]
+        assert f"비교군보다 더 개선된 사람 1인당 {res[f'cost_per_{ind}_beyond_comparison_krw']['value']:,.0f}원" in text
+    assert "연도별 확보(집행)액" in text  # the cost's source, the seed by its title
+    assert "격리" in text and "이완기 혈압이 수축기 혈압 이상" in text  # why rows were set aside (reasons, no counts)
+    page = (mhc_run.run_dir / "reports" / "71_mhc_records.html").read_text(encoding="utf-8")
+    assert "<pre" not in page and "Traceback" not in text and ".txt" not in text  # no console output, seeds by title
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", page)
+    assert headers and not [h for h in headers if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", h)]  # staff headers only
+
+
+def test_records_tables_publish_no_exact_counts(mhc_run):
+    from evaluation.publish import report
+
+    kpis = report.load_table(mhc_run.run_dir, "kpis")
+    assert not {"count", "n_undetermined", "z"} & set(kpis.columns)
+    assert (kpis["share"].dropna() == kpis["share"].dropna().round(3)).all()  # rounded to what n supports
+    for name in ("kpi_contrast", "baseline_by_group"):
+        table = report.load_table(mhc_run.run_dir, name)
+        assert not [c for c in table.columns if c == "n" or c.startswith("n_") or c == "count"], name
+    res = json.loads((mhc_run.run_dir / "results.json").read_text())["71_mhc_records"]
+    for key, entry in res.items():
+        if entry["unit"] == "persons":
+            assert entry.get("perturbed"), key
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])

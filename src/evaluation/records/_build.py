@@ -63,9 +63,10 @@ class RecordsBuild:
         }
 
 
-def check(files: Iterable[str | Path], *, mapping: dict[str, str] | None = None) -> Records:
-    """Read and validate ``files`` without writing anything (ids hashed with the public demo key in memory only)."""
-    return read_records(files, mapping=mapping, demo=True)
+def check(files: Iterable[str | Path], *, mapping: dict[str, str] | None = None, optional: Iterable[str] = ()) -> Records:
+    """Read and validate ``files`` without writing anything (ids hashed with the public demo key in memory only);
+    ``optional``: required fields these files do not carry (e.g. ``district`` outside Seoul)."""
+    return read_records(files, mapping=mapping, demo=True, optional=optional)
 
 
 def _write_if_changed(df: pd.DataFrame, path: Path) -> bool:
@@ -108,7 +109,8 @@ def build(params_path: str | Path | Any, *, base_dir: str | Path | None = None) 
     for p in paths:  # show files inside a folder relative to the project, as staff name them
         if p.is_dir():
             names.update({str(q): str(q.relative_to(base)) if q.is_relative_to(base) else str(q) for q in p.rglob("*")})
-    rec = read_records(paths, mapping=r.columns or None, demo=r.demo, pseudonymise_ids=r.pseudonymise_ids, names=names)
+    rec = read_records(paths, mapping=r.columns or None, demo=r.demo, pseudonymise_ids=r.pseudonymise_ids, names=names,
+                       optional=r.optional)
     if rec.files_refused:
         lines = "\n".join(f"  - {line}" for line in rec.error_lines(cfg.lang))
         raise RecordsRefusedError(f"{len(rec.files_refused)} records file(s) refused; nothing written\n{lines}")
@@ -117,11 +119,33 @@ def build(params_path: str | Path | Any, *, base_dir: str | Path | None = None) 
     written = _write_if_changed(people, output)
     stem = output.with_suffix("")
     quarantine = rec.quarantine.assign(row=rec.quarantine["row"].astype("int64"))
-    _write_if_changed(quarantine, stem.with_name(stem.name + ".quarantine.parquet"))
+    _write_if_changed(quarantine, quarantine_path(output))
     result = RecordsBuild(rec, people, output, written, synthetic)
     text = json.dumps(result.manifest(), ensure_ascii=False, indent=2, default=str)
     stem.with_name(stem.name + ".records.json").write_text(text, encoding="utf-8")
     return result
+
+
+def quarantine_path(output: str | Path) -> Path:
+    """``<output stem>.quarantine.parquet``: the rows a build set aside (file, sheet, row, pseudonymised id, reason)."""
+    output = Path(output)
+    stem = output.with_suffix("")
+    return stem.with_name(stem.name + ".quarantine.parquet")
+
+
+def quarantine_reasons(output: str | Path, lang: str = "ko") -> list[str]:
+    """The distinct reasons rows of the build that wrote ``output`` were quarantined, as staff text (sorted by
+    check code; no counts, rows or ids, so a report can say *why* without saying *who* or *how many*).
+    Empty when nothing was quarantined or the build kept no quarantine file."""
+    from ._validate import message
+
+    path = quarantine_path(output)
+    if not path.exists():
+        return []
+    reasons = pd.read_parquet(path, columns=["reason"])["reason"].dropna().astype(str)
+    codes = sorted({c for r in reasons for c in r.split(",") if c})
+    extra = {"enrolment_quarantined": ("등록 행이 격리된 참여자의 측정 행", "rounds of a person whose enrolment row was quarantined")}
+    return [extra[c][0 if lang == "ko" else 1] if c in extra else message(c, lang) for c in codes]
 
 
 def for_run(cfg: Any, base: Path, say: Callable[[str], None] = print) -> dict[str, Any]:

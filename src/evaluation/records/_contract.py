@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["id", "date", "sex", "district", "arm", "round", "int", "number", "binary"]
+Kind = Literal["id", "date", "sex", "district", "arm", "group", "round", "int", "number", "binary"]
 Table = Literal["enrolment", "measurement"]
 
 
@@ -53,11 +53,39 @@ SEX_VALUES = {"남": "M", "남자": "M", "남성": "M", "m": "M", "male": "M", "
               "여": "F", "여자": "F", "여성": "F", "f": "F", "female": "F", "2": "F", "4": "F"}
 
 ARM_VALUES = {
+    # the smart-band programme: band issued / own device / screened comparison people
     "밴드지급": "band_issued", "밴드": "band_issued", "스마트밴드": "band_issued", "지급": "band_issued",
     "band_issued": "band_issued",
     "개인기기": "own_device", "본인기기": "own_device", "자가기기": "own_device", "own_device": "own_device",
     "비교군": "comparison", "대조군": "comparison", "비참여": "comparison", "comparison": "comparison",
+    # the 24-week mobile-healthcare programme: participants / screened people on the waiting list
+    "참여자": "participant", "참여": "participant", "사업참여": "participant", "participant": "participant",
+    "대기자": "waiting_list", "대기": "waiting_list", "대기군": "waiting_list", "대기자명단": "waiting_list",
+    "waiting_list": "waiting_list", "waitinglist": "waiting_list",
 }
+
+ARM_DESIGNS: tuple[tuple[str, ...], ...] = (("band_issued", "own_device", "comparison"), ("participant", "waiting_list"))
+"""The arms of one programme design, in order: a table lists the arms of its design (structural zeros
+included), never another design's."""
+
+CONTROL_ARMS = ("comparison", "waiting_list")
+"""Arms that did not (yet) take part: ``treated`` is False."""
+
+GROUP_VALUES = {
+    "건강위험군": "at_risk", "위험군": "at_risk", "건강위험": "at_risk", "위험요인보유": "at_risk", "at_risk": "at_risk",
+    "atrisk": "at_risk",
+    "만성질환자": "chronic", "만성질환": "chronic", "만성질환군": "chronic", "고혈압·당뇨": "chronic",
+    "고혈압/당뇨": "chronic", "고혈압당뇨": "chronic", "chronic": "chronic",
+}
+"""대상구분 of the mobile-healthcare programme: people at health risk, or patients with hypertension / diabetes."""
+
+LABELS: dict[str, dict[str, str]] = {
+    "participant": {"ko": "참여자", "en": "Participants"},
+    "waiting_list": {"ko": "대기자 (비교군)", "en": "Waiting list (comparison)"},
+    "at_risk": {"ko": "건강위험군", "en": "At health risk"},
+    "chronic": {"ko": "만성질환자 (고혈압·당뇨)", "en": "Hypertension / diabetes"},
+}
+"""Staff names of the coded values the reader produces (registered with :mod:`evaluation.publish.i18n`)."""
 
 BINARY_VALUES = {"예": 1, "네": 1, "있음": 1, "유": 1, "y": 1, "yes": 1, "1": 1, "true": 1, "o": 1,
                  "현재흡연": 1, "흡연": 1, "고위험": 1, "고위험음주": 1, "해당": 1,
@@ -75,15 +103,20 @@ FIELDS: tuple[Field, ...] = (
           definition="used only to compute age at the index date; never stored",
           aliases=("출생일", "생일")),
     Field("district", "enrolment", "자치구", "district", "district", required=True,
-          definition="Seoul district (gu) of residence: Korean name (강남구), English name or 5-digit code",
+          definition="Seoul district (gu) of residence: Korean name (강남구), English name or 5-digit code; "
+                     "a centre outside Seoul leaves the column out (records: optional: [district])",
           aliases=("거주지", "거주자치구", "거주구", "구", "주소지", "시군구")),
     Field("enrolled_on", "enrolment", "등록일", "enrolment date", "date",
           definition="date the person joined the 24-week programme; empty for the comparison group",
           aliases=("등록일자", "참여일", "참여일자", "가입일", "시작일")),
     Field("arm", "enrolment", "참여구분", "arm", "arm",
-          definition="밴드지급 / 개인기기 / 비교군; when the column is absent, people with an enrolment "
-                     "date are band_issued and the others comparison",
+          definition="밴드지급 / 개인기기 / 비교군, or 참여자 / 대기자 (mobile healthcare); when the column is "
+                     "absent, people with an enrolment date are band_issued and the others comparison",
           aliases=("참여유형", "참여형태", "구분", "군", "집단", "기기구분")),
+    Field("group", "enrolment", "대상구분", "target group", "group",
+          definition="건강위험군 (at least one metabolic-syndrome criterion) / 만성질환자 (hypertension or diabetes "
+                     "patients), as the mobile-healthcare programme enrols them",
+          aliases=("대상군", "대상자구분", "참여대상", "대상유형", "위험군구분")),
     Field("wave", "enrolment", "기수", "enrolment wave", "int", low=1, high=99,
           definition="recruitment wave; when absent, enrolment months in order (1 = first)",
           aliases=("모집기수", "차수", "모집차수")),
@@ -136,6 +169,9 @@ FIELDS: tuple[Field, ...] = (
 )
 
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+OPTIONAL_OK = ("district",)
+"""Required fields a programme's files may declare absent (``records: optional:``): a centre outside Seoul
+has no Seoul district. Ids, sex, birth date and round are never optional."""
 ENROLMENT = tuple(f.name for f in FIELDS if f.table == "enrolment")
 MEASUREMENT = tuple(f.name for f in FIELDS if f.table == "measurement" or f.name == "participant_id")
 MEASURES = tuple(f.name for f in FIELDS if f.table == "measurement" and f.name not in ("round", "measured_on"))

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ._contract import ARM_VALUES, BINARY_VALUES, BY_NAME, ROUND_ALIASES, SEX_VALUES
+from ._contract import ARM_VALUES, BINARY_VALUES, BY_NAME, GROUP_VALUES, ROUND_ALIASES, SEX_VALUES
 
 MISSING = {"", "-", ".", "na", "n/a", "nan", "none", "null", "미측정", "결측", "미실시", "미응답", "무응답"}
 _BAD = object()
@@ -119,7 +119,8 @@ _PARSERS: dict[str, Callable[[object], object]] = {}
 
 def _parser(kind: str) -> Callable[[object], object]:
     if not _PARSERS:
-        _PARSERS.update({"sex": _lookup(SEX_VALUES), "arm": _lookup(ARM_VALUES), "round": _lookup(ROUND_ALIASES),
+        _PARSERS.update({"sex": _lookup(SEX_VALUES), "arm": _lookup(ARM_VALUES), "group": _lookup(GROUP_VALUES),
+                         "round": _lookup(ROUND_ALIASES),
                          "binary": _lookup(BINARY_VALUES), "district": _lookup(_district_table()), "date": parse_date})
     return _PARSERS[kind]
 
@@ -155,7 +156,7 @@ def _numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def parse(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Typed columns for a grid's cells and, per field, the mask of cells that could not be read.
 
-    Kinds: id -> str; date -> datetime64; sex 'M'/'F'; district code; arm; round -> week (0/12/24);
+    Kinds: id -> str; date -> datetime64; sex 'M'/'F'; district code; arm; group; round -> week (0/12/24);
     number -> float; int -> float holding whole numbers (NaN allowed); binary -> 0.0/1.0.
     """
     out: dict[str, object] = {}
@@ -182,4 +183,5 @@ def parse(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
 
 
 CHECK_FOR_KIND = {"number": "not_number", "int": "not_whole_number", "date": "not_date", "sex": "not_sex",
-                  "district": "not_district", "arm": "not_arm", "round": "not_round", "binary": "not_yes_no"}
+                  "district": "not_district", "arm": "not_arm", "group": "not_group", "round": "not_round",
+                  "binary": "not_yes_no"}

@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._contract import MEASURES
+from ._contract import ARM_DESIGNS, CONTROL_ARMS, MEASURES
 from ._read import Records, age_at, index_dates
 
-ARMS = ("band_issued", "own_device", "comparison")
+ARMS = tuple(a for design in ARM_DESIGNS for a in design)
+GROUPS = ("at_risk", "chronic")
 WEEKS = (0, 12, 24)
 PROGRAMME_WEEKS = 24
 # the analysis table's measure order (that of evaluation.synth.participants)
@@ -16,11 +17,18 @@ ORDER = ("waist", "sbp", "dbp", "glucose", "tg", "hdl", "bmi",
 assert set(ORDER) == set(MEASURES)
 
 
-def participant_columns() -> list[str]:
-    """Columns of the analysis table, in order."""
-    return ["participant_id", "programme", "arm", "treated", "wave", "enrolled_on", "index_date", "district", "age",
-            "age_band", "sex", "income_quintile", "dropout_week", "completed",
+def participant_columns(group: bool = False) -> list[str]:
+    """Columns of the analysis table, in order (``group`` after ``treated`` when the records carry 대상구분)."""
+    return ["participant_id", "programme", "arm", "treated", *(["group"] if group else []), "wave", "enrolled_on",
+            "index_date", "district", "age", "age_band", "sex", "income_quintile", "dropout_week", "completed",
             *[f"{m}_w{w}" for m in ORDER for w in WEEKS]]
+
+
+def arm_levels(arms: pd.Series) -> list[str]:
+    """The arm categories of a table: those of the one design (:data:`ARM_DESIGNS`) holding every arm present,
+    so a smart-band table never lists the mobile-healthcare arms as empty cells (all arms when mixed)."""
+    present = set(arms.dropna().astype(str))
+    return list(next((d for d in ARM_DESIGNS if present <= set(d)), ARMS))
 
 
 def _waves(enrolled_on: pd.Series, treated: np.ndarray) -> np.ndarray:
@@ -36,7 +44,9 @@ def to_participants(records: Records | tuple[pd.DataFrame, pd.DataFrame], *, pro
     """One row per enrolled (or comparison) person with measures at weeks 0/12/24 as ``<m>_w<week>``.
 
     * ``arm``: the records' 참여구분, else band_issued when there is an enrolment date and comparison when not;
-    * ``treated``: arm is not comparison; ``enrolled_on``: NaT for the comparison group;
+      categories of its design (:func:`arm_levels`);
+    * ``treated``: arm is not comparison / waiting_list; ``enrolled_on``: NaT for those arms;
+    * ``group``: 대상구분 (at_risk / chronic), only when the records carry it;
     * ``wave``: 기수, else the rank of the enrolment month; 0 for the comparison group;
     * ``index_date``: enrolment date, else the baseline (기초) measurement date;
     * ``age``: completed years at the index date (birth dates are not carried over);
@@ -50,7 +60,7 @@ def to_participants(records: Records | tuple[pd.DataFrame, pd.DataFrame], *, pro
     enrolled = pd.to_datetime(e["enrolled_on"]) if "enrolled_on" in e else pd.Series(pd.NaT, index=e.index, dtype="datetime64[ns]")
     arm = e["arm"].astype(object) if "arm" in e else pd.Series(None, index=e.index, dtype=object)
     arm = arm.where(arm.notna(), np.where(enrolled.notna(), "band_issued", "comparison"))
-    treated = (arm != "comparison").to_numpy()
+    treated = (~arm.isin(CONTROL_ARMS)).to_numpy()
     enrolled = enrolled.where(treated)
     if "wave" in e and e["wave"].notna().any():
         wave = e["wave"].to_numpy(float)
@@ -69,8 +79,10 @@ def to_participants(records: Records | tuple[pd.DataFrame, pd.DataFrame], *, pro
     out: dict[str, object] = {
         "participant_id": pid.to_numpy(dtype=object),
         "programme": programme,
-        "arm": pd.Categorical(arm.to_numpy(dtype=object), categories=list(ARMS)),
+        "arm": pd.Categorical(arm.to_numpy(dtype=object), categories=arm_levels(arm)),
         "treated": treated,
+        "group": (pd.Categorical(e["group"].astype(object).to_numpy(), categories=list(GROUPS))
+                  if "group" in e else None),
         "wave": wave,
         "enrolled_on": enrolled.to_numpy("datetime64[ns]"),
         "index_date": index.to_numpy("datetime64[ns]"),
@@ -92,4 +104,4 @@ def to_participants(records: Records | tuple[pd.DataFrame, pd.DataFrame], *, pro
                 col = at.reindex(pid).to_numpy(dtype=float, na_value=np.nan)
             out[f"{name}_w{w}"] = col
     df = pd.DataFrame(out)
-    return df[participant_columns()]
+    return df[participant_columns(group="group" in e)]

@@ -29,7 +29,7 @@ _PHONE = re.compile(r"(?<![0-9A-Za-z])(?:01[016789][-.\s]?\d{3,4}[-.\s]?\d{4}|0(
 _NAME = re.compile(r"^[가-힣]{2,4}$")
 ERROR_COLUMNS = ["file", "sheet", "row", "column", "field", "check"]
 _META = ["_file", "_sheet", "_row", "_grid"]
-ENROLMENT_MARKERS = ("birth_date", "district", "enrolled_on", "arm", "withdrew_on", "wave", "income_quintile")
+ENROLMENT_MARKERS = ("birth_date", "district", "enrolled_on", "arm", "group", "withdrew_on", "wave", "income_quintile")
 MEASUREMENT_MARKERS = tuple(n for n in MEASUREMENT if n != "participant_id")
 
 
@@ -144,14 +144,23 @@ def read_records(
     demo: bool = False,
     pseudonymise_ids: bool = True,
     names: dict[str, str] | None = None,
+    optional: Iterable[str] = (),
 ) -> Records:
     """Read enrolment / screening / survey files (CSV in UTF-8 or CP949, Excel) into the records contract.
 
     ``mapping``: header label -> contract field (or ``"-"`` to ignore) for labels the built-in Korean
     ones do not cover. Ids are pseudonymised with :func:`evaluation.ingest.load_key`'s key, exactly as
     the wearable store does (``pseudonymise_ids=False`` keeps them, for synthetic ids in demo mode only).
-    ``names``: path -> name to show in errors (default the path as given).
+    ``names``: path -> name to show in errors (default the path as given). ``optional``: required fields
+    these files do not carry (:data:`evaluation.records._contract.OPTIONAL_OK`, e.g. ``district`` for a
+    centre outside Seoul): their column may be absent and their cells empty.
     """
+    from ._contract import OPTIONAL_OK
+
+    optional = tuple(optional)
+    if set(optional) - set(OPTIONAL_OK):
+        raise ValueError(f"optional: {sorted(set(optional) - set(OPTIONAL_OK))} cannot be left out; "
+                         f"fields a programme may lack: {sorted(OPTIONAL_OK)}")
     if not pseudonymise_ids and not demo:
         raise ValueError("pseudonymise_ids=False is allowed only with demo=True (synthetic ids)")
     hkey = load_key(key, key_file, demo=demo) if pseudonymise_ids else None
@@ -168,7 +177,7 @@ def read_records(
                 _scan_identifiers(g)
                 has_enrol = any(c in g.data for c in ENROLMENT_MARKERS)
                 has_meas = any(c in g.data for c in MEASUREMENT_MARKERS)
-                need = ([n for n in ENROLMENT if BY_NAME[n].required] if has_enrol else []) + \
+                need = ([n for n in ENROLMENT if BY_NAME[n].required and n not in optional] if has_enrol else []) + \
                        (["round"] if has_meas else [])
                 missing = [n for n in need if n not in g.data]
                 if missing:
@@ -211,7 +220,7 @@ def read_records(
     repeated = repeat & in_long
     enrol = enrol[~repeated].reset_index(drop=True)
     bad_cells = pd.DataFrame(errors, columns=ERROR_COLUMNS)
-    for frame, schema in ((enrol, enrolment_schema()), (meas, measurement_schema())):
+    for frame, schema in ((enrol, enrolment_schema(optional)), (meas, measurement_schema())):
         fails = validate(frame[[c for c in frame.columns if not c.startswith("_") or c == "_grid"]], schema)
         for idx, fname, check in fails.itertuples(index=False):
             gi = int(frame["_grid"].iat[idx])

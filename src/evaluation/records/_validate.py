@@ -19,7 +19,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "not_date": ("날짜로 읽을 수 없음 (예: 2023-03-06)", "not a date (e.g. 2023-03-06)"),
     "not_sex": ("성별은 남/여", "sex must be 남/여 (M/F)"),
     "not_district": ("서울 25개 자치구가 아님", "not one of Seoul's 25 districts"),
-    "not_arm": ("참여구분은 밴드지급/개인기기/비교군", "arm must be 밴드지급/개인기기/비교군"),
+    "not_arm": ("참여구분은 밴드지급/개인기기/비교군 또는 참여자/대기자", "arm must be 밴드지급/개인기기/비교군 or 참여자/대기자"),
+    "not_group": ("대상구분은 건강위험군/만성질환자", "target group must be 건강위험군/만성질환자 (at risk / chronic)"),
     "not_round": ("측정시기는 기초/중간/최종", "round must be 기초/중간/최종"),
     "not_yes_no": ("예/아니오로 읽을 수 없음", "not a yes/no answer"),
     "duplicate": ("같은 참여자(·측정시기)가 다시 나옴", "the same participant (and round) appears again"),
@@ -56,18 +57,19 @@ def message(check: str, lang: str = "ko") -> str:
     return ko if lang == "ko" else en
 
 
-def _column(name: str) -> pa.Column:
+def _column(name: str, optional: tuple[str, ...] = ()) -> pa.Column:
     f = BY_NAME[name]
     checks = []
     if f.low is not None and f.kind in ("number", "int", "binary"):
         checks.append(pa.Check.in_range(f.low, f.high, name="out_of_range"))
-    return pa.Column(dtype=None, nullable=not f.required, checks=checks, required=False)
+    return pa.Column(dtype=None, nullable=not f.required or name in optional, checks=checks, required=False)
 
 
-def enrolment_schema() -> pa.DataFrameSchema:
-    """One row per participant; ranges per :data:`FIELDS`; withdrawal after enrolment."""
+def enrolment_schema(optional: tuple[str, ...] = ()) -> pa.DataFrameSchema:
+    """One row per participant; ranges per :data:`FIELDS`; withdrawal after enrolment. ``optional``: required
+    fields this programme's files do not carry (empty cells allowed)."""
     return pa.DataFrameSchema(
-        {n: _column(n) for n in ENROLMENT},
+        {n: _column(n, optional) for n in ENROLMENT},
         checks=[
             pa.Check(lambda d: ~(d["withdrew_on"] < d["enrolled_on"]) if {"withdrew_on", "enrolled_on"} <= set(d) else
                      pd.Series(True, index=d.index), name="withdrew_before_enrolment"),

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class ParamsError(ValueError):
@@ -132,15 +132,33 @@ class BuildParams(BaseModel):
 
 class SyntheticRecordsParams(BaseModel):
     """Demo only: a synthetic cohort written as the centre's records files (:mod:`evaluation.synth.records`)
-    into ``folder``, its truth (every latent and counterfactual column) into ``truth``."""
+    into ``folder``, its truth (every latent and counterfactual column) into ``truth``.
+
+    ``generator`` picks the cohort: ``cohort`` (:func:`evaluation.synth.participants`, the smart-band
+    programme: ``n`` people, joiners and comparison) or ``mobile_healthcare``
+    (:func:`evaluation.synth.mobile_healthcare.participants`: ``n`` participants of whom ``chronic`` with
+    hypertension / diabetes, plus a ``waiting_list``)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    n: int = Field(default=1200, gt=0, le=1_000_000, description="people in the synthetic cohort")
+    generator: Literal["cohort", "mobile_healthcare"] = Field(default="cohort", description="which synthetic cohort")
+    n: int = Field(default=1200, gt=0, le=1_000_000, description="people in the synthetic cohort (participants for mobile_healthcare)")
+    chronic: int = Field(default=0, ge=0, description="mobile_healthcare: participants with hypertension / diabetes among n")
+    waiting_list: int = Field(default=0, ge=0, le=1_000_000, description="mobile_healthcare: screened people on the waiting list")
     seed: int = 2023
     start: str = Field(default="2023-01-02", description="programme year start, YYYY-MM-DD")
     folder: str = Field(description="where the handed-over files are written (XLSX and CP949 CSV)")
     truth: str = Field(description="folder for participants_truth.parquet (outside the records folder)")
+    plant_errors: bool = Field(default=False, description="damage a few rows on purpose (one per kind in "
+                               "evaluation.synth.records.PLANTED), so the reader's quarantine is exercised")
+
+    @model_validator(mode="after")
+    def _generator_options(self) -> "SyntheticRecordsParams":
+        if self.generator != "mobile_healthcare" and (self.chronic or self.waiting_list):
+            raise ValueError("chronic and waiting_list apply to generator: mobile_healthcare only")
+        if self.chronic > self.n:
+            raise ValueError(f"chronic ({self.chronic}) cannot exceed n ({self.n})")
+        return self
 
 
 class RecordsParams(BaseModel):
@@ -152,6 +170,8 @@ class RecordsParams(BaseModel):
     files: list[str] = Field(min_length=1, description="records files or folders (CSV in UTF-8/CP949, XLSX)")
     output: str = Field(description="participants table written (Parquet); quarantine and manifest beside it")
     columns: dict[str, str] = Field(default_factory=dict, description="file header label -> contract field ('-' ignores)")
+    optional: list[str] = Field(default_factory=list, description="required contract fields these files do not carry "
+                                "(e.g. district for a centre outside Seoul)")
     demo: bool = False
     pseudonymise_ids: bool = Field(default=True, description="False keeps ids as they are (demo, synthetic ids only)")
     before_run: bool = Field(default=True, description="`evaluation run` reads the records first")
@@ -165,11 +185,21 @@ class RecordsParams(BaseModel):
     @field_validator("columns")
     @classmethod
     def _known_fields(cls, v: dict[str, str]) -> dict[str, str]:
-        from .records._contract import BY_NAME
+        from ..records._contract import BY_NAME
 
         unknown = sorted({f for f in v.values() if f != "-" and f not in BY_NAME})
         if unknown:
             raise ValueError(f"unknown records field(s) {unknown}; known: {sorted(BY_NAME)} (or '-' to ignore a column)")
+        return v
+
+    @field_validator("optional")
+    @classmethod
+    def _optional_fields(cls, v: list[str]) -> list[str]:
+        from ..records._contract import OPTIONAL_OK
+
+        bad = sorted(set(v) - set(OPTIONAL_OK))
+        if bad:
+            raise ValueError(f"optional: {bad} cannot be left out; fields a programme may lack: {sorted(OPTIONAL_OK)}")
         return v
 
     @field_validator("pseudonymise_ids")

@@ -19,7 +19,9 @@ so that the *expected* KPIs under the national programme's definitions equal giv
   measured at baseline and 24 weeks, never at 12) follows the same rule with ``comparison_rates``.
 
 The rates are the only truth; they are returned in :data:`REPORTED` and the table carries no truth
-column (the notebooks analyse exactly what a records reader would give them).
+column. The demo does not analyse this table directly: ``records: synthetic: generator: mobile_healthcare``
+(:mod:`evaluation.synth.records`) writes it as the centre's files (등록대장.xlsx, 검진결과.csv in CP949,
+건강행태설문.xlsx), and the notebooks read what :mod:`evaluation.records` makes of them.
 """
 from __future__ import annotations
 
@@ -217,9 +219,3 @@ def participants(
     out = pd.concat([joiners, waiting], ignore_index=True)
     out["arm"] = pd.Categorical(out["arm"], categories=["participant", "waiting_list"])
     return out
-
-
-def write_sample(path: str = "data_samples/mhc_participants.parquet", seed: int = 3) -> str:
-    """Write the committed demo sample (990 participants + 400 waiting list) and return its path."""
-    participants(seed=seed).to_parquet(path, index=False)
-    return path

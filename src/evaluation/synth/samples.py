@@ -11,9 +11,8 @@ SAMPLE_SEED = 2023
 
 
 def write_samples(folder: str | Path = "data_samples") -> dict[str, Path]:
-    """Write ``participants.parquet`` and ``daily.parquet`` (2023, 1,200 people) and the mobile-healthcare
-    records ``mhc_participants.parquet`` (990 participants + 400 waiting list, seed 3); return their paths."""
-    from . import mobile_healthcare
+    """Write ``participants.parquet`` and ``daily.parquet`` (2023, 1,200 people); return their paths. (The
+    mobile-healthcare programme's records are written by ``evaluation records build params/mobile_healthcare.yaml``.)"""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     p = participants(SAMPLE_N, seed=SAMPLE_SEED)
@@ -21,5 +20,4 @@ def write_samples(folder: str | Path = "data_samples") -> dict[str, Path]:
     out = {"participants": folder / "participants.parquet", "daily": folder / "daily.parquet"}
     p.to_parquet(out["participants"], index=False)
     d.to_parquet(out["daily"], index=False, compression="zstd")
-    out["mhc_participants"] = Path(mobile_healthcare.write_sample(str(folder / "mhc_participants.parquet")))
     return out
