@@ -154,6 +154,27 @@ def test_kpi_shares_and_wilson_cis(n, k_risk, k_beh):
     assert res.share("risk_reduction", 24) == pytest.approx(k_risk / n)
 
 
+def test_kpi_members_are_the_people_each_denominator_counts():
+    # 40 people on a shuffled, duplicated index: 6 not at risk at baseline (left out of risk reduction), 5 with
+    # no week-24 walking days (undetermined for behaviour), 4 with an unknown dropout week, 3 not joiners
+    d = _kpi_people(40, 20, 10)
+    d.loc[d.index[:6], [f"sbp_w{w}" for w in (0, 12, 24)]] = 120.0
+    d.loc[d.index[6:11], "walk_days_w24"] = np.nan
+    d.loc[d.index[11:15], "dropout_week"] = np.nan
+    d.loc[d.index[37:], "treated"] = False
+    d.index = np.random.default_rng(1).permutation([7] * 20 + list(range(20)))
+    res = effects.kpis(d, verbose=False)
+    assert len(res.members) == len(res.table)
+    assert [len(m) for m in res.members] == res.table["n"].astype(int).tolist()
+    rows = dict(zip(zip(res.table["indicator"], res.table["week"]), res.members))
+    ids = [f"p{i}" for i in range(37)]
+    assert rows[("eligible_at_baseline", 0)] == ids
+    assert rows[("risk_reduction", 24)] == ids[6:]
+    assert rows[("behaviour_improvement", 24)] == ids[:6] + ids[11:]
+    assert rows[("completion", 24)] == ids[:11] + ids[15:]
+    assert effects.kpis(d.drop(columns="participant_id"), verbose=False).members is None
+
+
 def test_kpi_small_cells_are_suppressed():
     res = effects.kpis(_kpi_people(9, 5, 5), min_n=10, verbose=False)
     row = res.table.set_index(["indicator", "week"]).loc[("risk_reduction", 24)]

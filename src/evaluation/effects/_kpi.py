@@ -93,6 +93,9 @@ class KPIResult:
 
     table: pd.DataFrame
     caution: dict = field(default_factory=lambda: dict(RTM_CAUTION))
+    members: list[list[str]] | None = None
+    """The ``participant_id`` of the people in each row's denominator (rows in table order; None without ids):
+    the privacy gate perturbs each published n from its own people (``Recorder.stats_table(members=...)``)."""
 
     def summary(self) -> pd.DataFrame:
         return self.table.round(ROUND)
@@ -223,29 +226,36 @@ def kpis(
     require_finite(participants, [c for c in d.columns if c.rsplit("_w", 1)[0] in MEASURES], "kpis", "measure")
     # refuse unknown or missing codes up front, naming the rows of the table passed in
     d = d.assign(sex=sex_codes(d["sex"], "kpis", pos).to_numpy())
+    d = d.reset_index(drop=True)  # the rows' flags are matched to their ids by position
+    ids = d["participant_id"].astype(str) if "participant_id" in d.columns else None
+    rows: list[dict] = []
+    members: list[list[str]] = []
+
+    def add(indicator: str, week: int, flags: pd.Series) -> None:
+        rows.append(_row(indicator, week, flags, benchmarks.get(indicator), min_n, ci))
+        if ids is not None:
+            members.append(ids.loc[flags.dropna().index].tolist())
+
     base = risk_flags(d, 0)
     risk = at_risk(base)
-    rows = [_row("eligible_at_baseline", 0, risk, benchmarks.get("eligible_at_baseline"), min_n, ci)]
+    add("eligible_at_baseline", 0, risk)
     eligible = risk.fillna(False).to_numpy(bool)
     for wk in weeks:
         fu = risk_flags(d, wk)
         # a criterion at risk at baseline that is observed normal at follow-up; only baseline-risk criteria count
         moved = pd.DataFrame({c: fu[c].eq(False).where(base[c].fillna(False).astype(bool), False)
                               for c in base.columns}).astype("boolean")
-        rows.append(_row("risk_reduction", wk, _any(moved)[eligible], benchmarks.get("risk_reduction"), min_n, ci))
-        rows.append(_row("behaviour_improvement", wk, behaviour_improved(d, wk),
-                         benchmarks.get("behaviour_improvement"), min_n, ci))
+        add("risk_reduction", wk, _any(moved)[eligible])
+        add("behaviour_improvement", wk, behaviour_improved(d, wk))
     if "dropout_week" in d.columns:
         # inf = never dropped out; NaN = unknown -> undetermined for both indicators (three-valued rule).
         # Before, an unknown dropout week counted as "did not complete" AND "did not drop out".
         dw = pd.to_numeric(d["dropout_week"], errors="coerce").astype(float)
         known = dw.notna()
         for wk in weeks:
-            rows.append(_row("completion", wk, (dw > wk).astype("boolean").where(known, pd.NA),
-                             benchmarks.get("completion"), min_n, ci))
-            rows.append(_row("dropout", wk, (dw <= wk).astype("boolean").where(known, pd.NA),
-                             benchmarks.get("dropout"), min_n, ci))
-    res = KPIResult(pd.DataFrame(rows))
+            add("completion", wk, (dw > wk).astype("boolean").where(known, pd.NA))
+            add("dropout", wk, (dw <= wk).astype("boolean").where(known, pd.NA))
+    res = KPIResult(pd.DataFrame(rows), members=members if ids is not None else None)
     if verbose:
         print(RTM_CAUTION[lang])
     return res
