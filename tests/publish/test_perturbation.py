@@ -60,15 +60,12 @@ def test_counts_match_the_method_computed_by_hand():
 def test_same_cell_same_value_in_every_table_and_rerun():
     people = _people(4000, seed=2)
     a = pt.perturbed_with_margins(people, ["district", "arm"], key=KEY)
-    b = pt.perturbed_with_margins(people, ["district", "sex"], key=KEY)
-    c = pt.perturbed_counts(people, ["district"], key=KEY)
-    da = a[a["arm"].isna() & a["district"].notna()].set_index("district")["count"]
-    db = b[b["sex"].isna() & b["district"].notna()].set_index("district")["count"]
-    pd.testing.assert_series_equal(da, db, check_names=False)
-    pd.testing.assert_series_equal(da, c.set_index("district")["count"], check_names=False)
-    total = pt.perturbed_total(people["participant_id"], key=KEY)
-    assert a.loc[a["district"].isna() & a["arm"].isna(), "count"].item() == total
-    assert b.loc[b["district"].isna() & b["sex"].isna(), "count"].item() == total
+    b = pt.perturbed_with_margins(people, ["arm", "district"], key=KEY)
+    c = pt.perturbed_counts(people, ["district", "arm"], key=KEY)
+    cells_a = a[~a["margin"]].set_index(["district", "arm"])["count"].sort_index()
+    cells_b = b[~b["margin"]].set_index(["district", "arm"])["count"].sort_index()
+    pd.testing.assert_series_equal(cells_a, cells_b, check_names=False)
+    pd.testing.assert_series_equal(cells_a, c.set_index(["district", "arm"])["count"].sort_index(), check_names=False)
     # rerun, and rows in another order: same values
     again = pt.perturbed_with_margins(people.sample(frac=1, random_state=3), ["district", "arm"], key=KEY)
     pd.testing.assert_frame_equal(a.sort_values(["district", "arm"]).reset_index(drop=True),
@@ -76,6 +73,23 @@ def test_same_cell_same_value_in_every_table_and_rerun():
     # another key perturbs differently (the key is what an outsider lacks)
     other = pt.perturbed_with_margins(people, ["district", "arm"], key=b"another-key-0123456789abcdef")
     assert (other["count"].to_numpy() != a["count"].to_numpy()).any()
+
+
+def test_margins_add_up_so_a_small_cell_is_not_their_difference():
+    # a district of 120: 117 band-issued and 3 own-device. With the margin perturbed on its own key (119) the
+    # own-device cell, printed 0 or 10, was 119 - 117 +- 4: 0..6, narrower than the threshold
+    people = pd.DataFrame({"participant_id": [f"p{i}" for i in range(120)], "district": "11110",
+                           "arm": ["band_issued"] * 117 + ["own_device"] * 3})
+    for k in range(40):
+        key = f"key-{k}-0123456789abcdef".encode()
+        out = pt.perturbed_with_margins(people, ["district", "arm"], key=key)
+        cells = out[~out["margin"]].set_index("arm")["count"]
+        assert cells["own_device"] in (0, 10)
+        district = out[out["margin"] & out["district"].notna()]["count"].item()
+        assert district == cells.sum() == out[out["district"].isna() & out["arm"].isna()]["count"].item()
+        assert out[out["margin"] & out["arm"].notna()].set_index("arm")["count"].to_dict() == cells.to_dict()
+    with pytest.raises(ValueError, match="more than one cell"):
+        pt.perturbed_with_margins(pd.concat([people, people.assign(arm="own_device")]), ["district", "arm"], key=KEY)
 
 
 @pytest.mark.parametrize("seed", range(6))
