@@ -1,0 +1,57 @@
+"""Tables marked perturbed (Parquet metadata) are read the way the published method says: a printed 0 stands
+for 0-9, 10 for 1-12, v >= 12 for v-2..v+2. Each count is a target, exposed only when pinned beyond that window."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from evaluation.publish import attack_lp, attacks
+from evaluation.publish.report import PERTURBED_KEY
+
+
+def write(root: Path, name: str, df: pd.DataFrame, results: dict | None = None) -> Path:
+    run = root / "run"
+    (run / "tables").mkdir(parents=True)
+    (run / "reports").mkdir()
+    t = pa.Table.from_pandas(df, preserve_index=False)
+    pq.write_table(t.replace_schema_metadata({**(t.schema.metadata or {}), PERTURBED_KEY: b"true"}),
+                   run / "tables" / f"{name}.parquet")
+    (run / "results.json").write_text(json.dumps(results or {}), encoding="utf-8")
+    return run
+
+
+def test_perturbed_range_is_the_published_method():
+    assert attack_lp.perturbed_range(0) == (0, 9)
+    assert attack_lp.perturbed_range(10) == (1, 12)
+    assert attack_lp.perturbed_range(11) == (10, 13)
+    assert attack_lp.perturbed_range(40) == (38, 42)
+
+
+def test_a_margin_published_zero_pins_a_cell_published_ten(tmp_path):
+    """District 11110: band-issued 3 people (published 10), own-device 4 (published 0), margin 7 (published 0).
+    The cell printed 10 has someone (>= 1) and is part of a margin of at most 9: [1, 9]."""
+    t = pd.DataFrame({"district": ["11110", "11110", "11110", "11140", "11140", "11140"],
+                      "arm": ["band_issued", "own_device", None, "band_issued", "own_device", None],
+                      "participants": [10, 0, 0, 40, 25, 66], "margin": [False, False, True, False, False, True]})
+    rep = attacks.audit_run(write(tmp_path, "enrolment_by_district_arm", t))
+    cell = rep.table[rep.table["cell"].str.contains("arm=band_issued, district=11110")]
+    assert len(cell) == 1 and (cell.iloc[0]["low"], cell.iloc[0]["high"]) == (1, 9), rep.table.to_string()
+    assert cell.iloc[0]["low"] <= 3 <= cell.iloc[0]["high"]
+
+
+def test_consistent_perturbed_margins_expose_nothing(tmp_path):
+    """The same table with a margin published 10: nothing is recovered. (The headline 76 minus the other district's
+    66 narrows district 11110 to 6..12 people -- the method's documented limit, noise of at most +-2 on each count --
+    but 10 to 12 stays possible, so no small count is given away.)"""
+    t = pd.DataFrame({"district": ["11110", "11110", "11110", "11140", "11140", "11140"],
+                      "arm": ["band_issued", "own_device", None, "band_issued", "own_device", None],
+                      "participants": [10, 0, 10, 40, 25, 66], "margin": [False, False, True, False, False, True]})
+    rep = attacks.audit_run(write(tmp_path, "enrolment_by_district_arm", t,
+                                  {"10_cohort_overview": {"participants_total": {"value": 76, "unit": "persons",
+                                                                                  "perturbed": True}}}))
+    assert not rep.exposed, rep.table.to_string()
+    assert not any("not solved" in n for n in rep.notes), rep.notes
