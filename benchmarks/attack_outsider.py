@@ -679,15 +679,38 @@ def attack_printed(run: Run, out: Findings) -> int:
     return n
 
 
+# ------------------------------------------------------------------------------------------ attack H: what a page says about one cell
+def attack_claims(run: Run, out: Findings) -> int:
+    """A district page that says all its weekly values have fewer than 10 participants: every listed
+    (week, district) row of the week-since-enrolment table is then read as 1..9 people (listed: someone)."""
+    tab = run.tables.get("steps_by_week_since_enrolment")
+    n = 0
+    for page, text in run.views.items():
+        m = re.search(r"/(\d{5})\.html$", page)
+        if not m or not re.search(r"주별 값은 모두 참여자가 (\d+)명 미만|Every weekly value of this district has fewer than (\d+)", text):
+            continue
+        code = m.group(1)
+        if tab is None or "dimension" not in tab.columns:
+            continue
+        rows = tab[(tab["dimension"] == "district") & (tab["level"].astype(str) == code) & (tab["metric"] == "participants")]
+        for _, r in rows.iterrows():
+            n += 1
+            out.add(Finding(run.path.parent.name, "claims", "steps_by_week_since_enrolment",
+                            f"week_since_enrolment={r['week_since_enrolment']}, district={code}", "withheld", 1, T - 1, 0, math.inf,
+                            f"views/{page} says every weekly value of this district has fewer than {T} participants; "
+                            "the row is listed (someone)"))
+    return n
+
+
 # ------------------------------------------------------------------------------------------ scoring (after the attack)
-def truth_for(run_dir: Path) -> dict[str, Any]:
+def truth_for(run_dir: Path, root: Path | None = None) -> dict[str, Any]:
     """Unprotected values, for scoring only: private/<notebook>.results.json and the run's participants."""
     truth: dict[str, Any] = {"results": {}}
     for p in (run_dir / "private").glob("*.results.json"):
         nb = p.name.split(".")[0]
         truth["results"][nb] = json.loads(p.read_text(encoding="utf-8"))
     man = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    root = Path(man.get("project_root", "."))
+    root = root or Path(man.get("project_root", "."))
     inputs = (man.get("params") or {}).get("inputs") or {}
     if "participants" in inputs and (root / inputs["participants"]).exists():
         truth["participants"] = pd.read_parquet(root / inputs["participants"])
@@ -742,7 +765,7 @@ def week_since_truth(truth: dict[str, Any]) -> pd.DataFrame | None:
     if daily is None or p is None or not Path(daily).exists():
         return None
     con = duckdb.connect()
-    d = con.execute(f"select distinct participant_id, date from read_parquet('{daily}/**/*.parquet', hive_partitioning=true)").df()
+    d = con.execute(f"select distinct participant_id, date from read_parquet('{daily}/**/*.parquet', hive_partitioning=false)").df()
     e = p[p["enrolled_on"].notna()][["participant_id", "enrolled_on", "sex", "age_band", "district"]]
     d = d.merge(e, on="participant_id")
     d["k"] = ((pd.to_datetime(d["date"]) - pd.to_datetime(d["enrolled_on"])).dt.days // 7)
@@ -769,6 +792,7 @@ def attack(run_dir: str | Path) -> tuple[Findings, dict[str, int], list[str], fl
         "fractions": attack_fractions(run, out, notes),
         "week_since": attack_week_since(run, out, notes),
         "text": attack_text(run, out, notes),
+        "claims": attack_claims(run, out),
     }
     return out, tried, notes, time.time() - t0
 
@@ -778,12 +802,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("runs", nargs="+")
     ap.add_argument("--json")
     ap.add_argument("--truth", action="store_true", help="score findings against private/ and the build inputs")
+    ap.add_argument("--root", help="project root holding the build inputs (default: the run manifest's)")
     args = ap.parse_args(argv)
     report: dict[str, Any] = {}
     for r in args.runs:
         run_dir = Path(r).resolve()
         found, tried, notes, secs = attack(run_dir)
-        truth = truth_for(run_dir) if args.truth else None
+        truth = truth_for(run_dir, Path(args.root) if args.root else None) if args.truth else None
         if truth is not None and any(f.source == "steps_by_week_since_enrolment" for f in found):
             truth["week_since"] = week_since_truth(truth)
         if truth is not None:

@@ -122,3 +122,23 @@ def test_cohort_inference_no_false_alarm_on_the_protected_form(tmp_path):
                 perturbed=("enrolment_by_month", "valid_by_date"))
     rep = attacks.audit_run(run)
     assert not rep.exposed, rep.table.to_string()
+
+
+def test_listed_weeks_and_a_perturbed_zero_month(tmp_path):
+    """No numbers at all in the week-since table, but a row only where someone is (not the full grid), and the
+    January enrolment published 0 (0-9 people): the weeks only January reaches hold 1 to 9 people -- the
+    bound that holds whatever the data (no model of who has data)."""
+    t = truth_by_week()
+    t = pd.DataFrame({"week_since_enrolment": t["week_since_enrolment"], "dimension": "sex", "level": t["level"],
+                      "metric": "mean_steps", "estimate": np.nan, "suppressed": True})
+    t = t[~((t["week_since_enrolment"] == 0) & (t["level"] == "M"))]  # one row missing: not the full grid
+    cal = calendar_tables(True)
+    cal["enrolment_by_month"]["enrolled"] = [0, 29, 41]
+    cal["enrolment_by_month"]["cumulative"] = [0, 29, 70]
+    rep = attacks.audit_run(write(tmp_path / "run", {"steps_by_week_since_enrolment": t, **cal},
+                                  perturbed=("enrolment_by_month", "valid_by_date")))
+    c = rep.table[rep.table["attack"] == "cohort"]
+    late = c[c["cell"].str.match(r"week_since_enrolment=1[3-6], ")]
+    assert len(late) == 8 and (late["low"] == 1).all() and (late["high"] == 9).all(), c.to_string()
+    truth = truth_by_week().set_index(["week_since_enrolment", "level"])["n"]
+    assert all(1 <= truth[(k, s)] <= 9 for k in range(13, 17) for s in "FM")

@@ -791,6 +791,27 @@ def _binary_shares(pub: Published, found: _Found, threshold: int) -> None:
                     found.add("prose", name, cell + " rest", r_lo, r_hi, how + " (group − numerator)")
 
 
+# ------------------------------------------------------------------------------------------ attack 5 (rule) in text
+# a sentence about one district, cell or week that says its hidden count is under the threshold (a legend
+# stating the rule for every "x" says nothing about any one of them)
+_CLAIMS = [
+    re.compile(r"이\s*(?:자치구|칸|주|집단|구)[^.\n]{0,40}?(\d+)\s*명\s*미만"),
+    re.compile(r"(?:this|each|every)\s+(?:district|cell|week|group)[^.\n]{0,60}?fewer than (\d+)", re.I),
+]
+
+
+def _rule_claims(pub: Published, found: _Found, threshold: int) -> None:
+    for page, text in pub.texts.items():
+        for pat in _CLAIMS:
+            for mt in pat.finditer(text):
+                k = int(mt.group(1))
+                if k > threshold:
+                    continue
+                snippet = re.sub(r"\s+", " ", mt.group(0)).strip()
+                found.add("rule", page if page.startswith("views/") else f"reports/{page}.html", snippet, 1.0, float(k - 1),
+                          "the page says this withheld count is under the threshold (and it is listed, so not 0)")
+
+
 # ------------------------------------------------------------------------------------------ attack 6 (prose)
 def _prose(pub: Published, found: _Found, threshold: int) -> None:
     for report, text in pub.texts.items():
@@ -799,7 +820,8 @@ def _prose(pub: Published, found: _Found, threshold: int) -> None:
                 v = float(mt.group(1).replace(",", ""))
                 start = max(0, mt.start() - 30)
                 snippet = re.sub(r"\s+", " ", text[start:mt.end() + 10]).strip()
-                found.add("prose", f"reports/{report}.html", snippet, v, v, "a number of people printed in the text")
+                page = report if report.startswith("views/") else f"reports/{report}.html"
+                found.add("prose", page, snippet, v, v, "a number of people printed in the text")
     for nb, key, value, unit, _ in pub.result_values():
         if unit.lower() in ("persons", "people") and 0 < value < threshold:
             found.add("prose", "results.json", f"{nb}.{key}", value, value, "a headline count of people")
@@ -888,7 +910,7 @@ def _since_cells(df: pd.DataFrame, wcol: str) -> tuple[dict, bool, bool] | None:
     elif people_rows is not None and people_rows.any() and "estimate" in df.columns:
         col = "estimate"
     else:
-        return None
+        col = None  # no people printed: which rows are listed is all there is
     if rows.empty:
         return None
     days_col = next((c for c in df.columns if is_person_days(str(c))), None)
@@ -898,7 +920,8 @@ def _since_cells(df: pd.DataFrame, wcol: str) -> tuple[dict, bool, bool] | None:
         def sig(v: float) -> int:
             return len(f"{int(v)}".rstrip("0")) if v >= 1 else 1
         rounded = all(sig(v) <= 2 for v in nd.dropna()) and (nd.dropna() >= 100).any()
-    vals = pd.to_numeric(rows[col], errors="coerce").astype(float)
+    vals = (pd.to_numeric(rows[col], errors="coerce").astype(float) if col is not None
+            else pd.Series(np.nan, index=rows.index))
     dims = [d for d in dimensions(rows) if d != wcol]
     # zeros printed, or every (level, week) listed: a listed row says nothing about who is in it
     wheres = [tuple(sorted((k, next(iter(s))) for k, s in where_of(r, dims).items())) for _, r in rows.iterrows()]
@@ -1131,6 +1154,7 @@ def audit(pub: Published, *, threshold: int = DEFAULT_THRESHOLD, noise: float = 
     _decoded_table_shares(pub, found, threshold)
     _shares(pub, found, threshold)
     _solve_layers(pops, found, threshold, notes, ("rule",), unbounded)
+    _rule_claims(pub, found, threshold)
     _prose(pub, found, threshold)
     _binary_shares(pub, found, threshold)
     table = pd.DataFrame(found.rows, columns=COLUMNS)

@@ -133,7 +133,7 @@ def _marked_perturbed(path: Path) -> bool:
 
 
 def load(run_dir: str | Path) -> Published:
-    """Read ``tables/*.parquet``, ``results.json`` and ``reports/*.html`` of a run folder."""
+    """Read ``tables/*.parquet``, ``results.json``, ``reports/*.html`` and ``views/**/*.html`` of a run folder."""
     run_dir = Path(run_dir)
     pub = Published(run_dir)
     for p in sorted((run_dir / "tables").glob("*.parquet")):
@@ -147,4 +147,9 @@ def load(run_dir: str | Path) -> Published:
         pub.results = json.loads(res.read_text(encoding="utf-8"))
     for p in sorted((run_dir / "reports").glob("*.html")):
         pub.texts[p.stem] = visible_text(p.read_text(encoding="utf-8", errors="replace"))
+    # the dashboards' pre-rendered pages of a published run (rendered after the runner's audit; read by
+    # ``evaluation audit RUN``): what they print is published too
+    for p in sorted((run_dir / "views").rglob("*.html")) if (run_dir / "views").is_dir() else []:
+        pub.texts[f"views/{p.relative_to(run_dir / 'views').as_posix()}"] = visible_text(
+            p.read_text(encoding="utf-8", errors="replace"))
     return pub
