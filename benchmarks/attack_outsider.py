@@ -729,21 +729,21 @@ def score(f: Finding, truth: dict[str, Any]) -> float | None:
     enrolled = p[p["enrolled_on"].notna()] if "enrolled_on" in p else p
     cell = f.cell
     if f.source == "enrolment_by_district_arm" and "participants" in cell:
-        w = ast.literal_eval(cell.split(": ")[0])  # the finding's own key dict
+        w = ast.literal_eval(cell.rsplit(": ", 1)[0])  # the finding's own key dict
         q = p
         for k, v in w.items():
             if v is not None:
                 q = q[q[k].astype(str) == v]
         return float(len(q))
     if f.source == "enrolment_by_district" and "enrolled" in cell:
-        w = ast.literal_eval(cell.split(": ")[0])
+        w = ast.literal_eval(cell.rsplit(": ", 1)[0])
         q = enrolled
         for k, v in w.items():
             if v is not None:
                 q = q[q[k].astype(str) == v]
         return float(len(q))
     if f.source == "participants_by_arm":
-        w = ast.literal_eval(cell.split(": ")[0])
+        w = ast.literal_eval(cell.rsplit(": ", 1)[0])
         return float((p["arm"].astype(str) == w["arm"]).sum())
     if f.source == "steps_by_week_since_enrolment" and truth.get("week_since") is not None:
         k, rest = cell.split(", ", 1)
@@ -772,7 +772,7 @@ def week_since_truth(truth: dict[str, Any]) -> pd.DataFrame | None:
     d = d[d["k"].between(-8, 23)]
     out = []
     for dim in ("sex", "age_band", "district"):
-        g = d.groupby(["k", dim])["participant_id"].nunique().reset_index()
+        g = d.groupby(["k", dim], observed=True)["participant_id"].nunique().reset_index()
         out.append(pd.DataFrame({"week_since_enrolment": g["k"], "dimension": dim, "level": g[dim].astype(str), "n": g["participant_id"]}))
     return pd.concat(out, ignore_index=True)
 

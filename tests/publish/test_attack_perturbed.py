@@ -55,3 +55,17 @@ def test_consistent_perturbed_margins_expose_nothing(tmp_path):
                                                                                   "perturbed": True}}}))
     assert not rep.exposed, rep.table.to_string()
     assert not any("not solved" in n for n in rep.notes), rep.notes
+
+
+def test_a_share_of_true_counts_undoes_the_perturbation(tmp_path):
+    """Weekly active people published perturbed (31 for a true 32) beside a share of the true counts rounded to
+    3 decimals (0.098 = 32/326) over the perturbed enrolled (326, true 324..328): every size gives 32 active."""
+    t = pd.DataFrame({"week": pd.to_datetime(["2023-04-24", "2023-05-01"]), "active": [31, 31],
+                      "enrolled": [326, 326], "active_share": [0.098, 0.098]})
+    rep = attacks.audit_run(write(tmp_path, "weekly_active", t))
+    d = rep.table[rep.table["cell"].str.endswith(": active")]
+    assert len(d) == 2 and (d["low"] == 32).all() and (d["high"] == 32).all(), rep.table.to_string()
+    # the share of the published counts (31 / 326 = 0.095), as the gate's share_of computes it: nothing exact
+    t["active_share"] = 0.095
+    tmp2 = tmp_path / "b"
+    assert not attacks.audit_run(write(tmp2, "weekly_active", t)).exposed

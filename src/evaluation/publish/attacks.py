@@ -145,8 +145,10 @@ class _Found:
         self.rows: list[dict[str, Any]] = []
         self.keys: set[tuple[str, str]] = set()
 
-    def add(self, attack: str, source: str, cell: str, lo: float, hi: float, how: str) -> bool:
-        if (source, cell) in self.keys or lo > hi or not attack_lp.exposed(lo, hi, self.threshold):
+    def add(self, attack: str, source: str, cell: str, lo: float, hi: float, how: str, *,
+            recovered: bool = False) -> bool:
+        """``recovered``: a perturbed count known exactly (exposed whatever its size)."""
+        if (source, cell) in self.keys or lo > hi or not (recovered or attack_lp.exposed(lo, hi, self.threshold)):
             return False
         self.keys.add((source, cell))
         self.rows.append({"attack": attack, "source": source, "cell": cell, "low": float(lo), "high": float(hi), "how": how})
@@ -469,15 +471,30 @@ def _shares(pub: Published, found: _Found, threshold: int) -> None:
                     continue
                 d = _decimals(v)
                 r = 0.5 * 10.0 ** (-min(d, 12)) if d < 12 else 1e-9
-                lo, hi = math.ceil((v - r) * n - 1e-9), math.floor((v + r) * n + 1e-9)
-                if lo > hi:  # not a share of these n people (e.g. a share of person-days)
+                # a perturbed denominator: every true size it can stand for
+                sizes = range(*map(int, np.add(attack_lp.perturbed_range(n, threshold), (0, 1)))) \
+                    if name in pub.perturbed else [int(n)]
+                fits = [(k, size) for size in sizes if size > 0
+                        for k in range(math.ceil((v - r) * size - 1e-9), math.floor((v + r) * size + 1e-9) + 1)
+                        if 0 <= k <= size]
+                if not fits:  # not a share of these people (e.g. a share of person-days)
                     continue
+                lo, hi = min(k for k, _ in fits), max(k for k, _ in fits)
+                r_lo, r_hi = min(sz - k for k, sz in fits), max(sz - k for k, sz in fits)
                 attack = "decode" if d >= 4 else "prose"  # 4+ decimals: more than a rounded percentage prints
                 how = f"{c} {v:.{min(d, 8)}g} × {denom} {n:g}"
                 # the numerator is a count column of its own when the share is named after it (active_share)
                 num = next((x for x in df.columns if x != denom and is_person_count(str(x)) and str(x) in tokens(c)), None)
-                found.add(attack, name, f"{cell}: {num}" if num else f"{cell}: {c} numerator", max(lo, 0), hi, how)
-                found.add(attack, name, f"{cell}: {c} rest", max(n - hi, 0), n - lo, how + " (n − numerator)")
+                label = f"{cell}: {num}" if num else f"{cell}: {c} numerator"
+                found.add(attack, name, label, max(lo, 0), hi, how)
+                found.add(attack, name, f"{cell}: {c} rest", r_lo, r_hi, how + " (n − numerator)")
+                if num is not None and name in pub.perturbed and lo == hi and pd.notna(row[num]):
+                    own = attack_lp.perturbed_range(float(row[num]), threshold)
+                    # a share of the published counts (the gate's share_of) is just the printed numbers again
+                    of_published = abs(float(row[num]) / n - v) <= r + 1e-12
+                    if own[0] < own[1] and not of_published:  # a share of the true counts undoes the perturbation
+                        found.add("decode", name, label, lo, hi, how + f": the perturbed {num} {row[num]:g} is "
+                                  f"{lo:g} exactly (the share is of the true counts)", recovered=True)
 
 
 def _pooled_minus_subgroup(pub: Published, found: _Found, threshold: int) -> None:
