@@ -69,3 +69,26 @@ def test_a_share_of_true_counts_undoes_the_perturbation(tmp_path):
     t["active_share"] = 0.095
     tmp2 = tmp_path / "b"
     assert not attacks.audit_run(write(tmp2, "weekly_active", t)).exposed
+
+
+def test_perturbed_tables_of_the_same_people_are_linked(tmp_path):
+    """District x arm (all people) and district x sex (the enrolled: band-issued and own-device) are linked because
+    only that subset of arms fits both tables' windows (district 11140's 60 enrolled = 40 + 20). District 11110 has
+    6 band-issued (published 10), 2 own-device (0), 3 comparison (0); its 8 enrolled are published 0 in every
+    sex cell and margin: band-issued + own-device <= 9, so the band-issued cell printed 10 holds 1 to 9."""
+    arm = pd.DataFrame({"district": ["11110"] * 4 + ["11140"] * 4,
+                        "arm": ["band_issued", "own_device", "comparison", None] * 2,
+                        "participants": [10, 0, 0, 10, 41, 19, 30, 91],
+                        "margin": [False, False, False, True] * 2})
+    sex = pd.DataFrame({"district": ["11110"] * 3 + ["11140"] * 3, "sex": ["F", "M", None] * 2,
+                        "enrolled": [0, 0, 0, 29, 31, 60], "margin": [False, False, True] * 2})
+    run = write(tmp_path, "enrolment_by_district_arm", arm)
+    t = pa.Table.from_pandas(sex, preserve_index=False)
+    pq.write_table(t.replace_schema_metadata({**(t.schema.metadata or {}), PERTURBED_KEY: b"true"}),
+                   run / "tables" / "enrolment_by_district.parquet")
+    rep = attacks.audit_run(run)
+    cell = rep.table[rep.table["cell"].str.contains("arm=band_issued, district=11110")]
+    assert len(cell) == 1 and (cell.iloc[0]["low"], cell.iloc[0]["high"]) == (1, 9), rep.table.to_string()
+    # the district x arm table alone bounds it only by its own window
+    alone = attacks.audit_run(write(tmp_path / "alone", "enrolment_by_district_arm", arm))
+    assert not alone.table["cell"].str.contains("arm=band_issued, district=11110").any()

@@ -204,6 +204,8 @@ def _link(a: TableModel, b: TableModel) -> dict[str, frozenset] | None:
     levels_e = sorted({le for (_, le) in cells})
     if not 1 < len(levels_e) <= 6:
         return None
+    if any(f.perturbed for m in (a, b) for f in m.facts["exact"]):
+        return _link_perturbed(a, b, e, levels_e)
     exact = lambda f: not f.target and f.lo == f.hi  # noqa: E731
     margins_b = {next(iter(f.where[d])): f.lo for f in b.facts["exact"] if set(f.where) == {d} and exact(f)}
     grand_b = next((f.lo for f in b.facts["exact"] if not f.where and exact(f)), None)
@@ -236,7 +238,23 @@ def _link(a: TableModel, b: TableModel) -> dict[str, frozenset] | None:
     return {} if len(subset) == len(levels_e) else {e: frozenset(subset)}
 
 
+def _link_perturbed(a: TableModel, b: TableModel, e: str, levels_e: list) -> dict[str, frozenset] | None:
+    """:func:`_link` for perturbed tables (every count a window): ``b``'s people are the people of one subset
+    of ``a``'s levels of ``e`` when that subset, and no other, lets one table fit every published window of
+    both (an LP per subset)."""
+    fits = []
+    for r in range(1, len(levels_e) + 1):
+        for subset in combinations(levels_e, r):
+            extra = {} if len(subset) == len(levels_e) else {e: frozenset(subset)}
+            merged = _Member(a).facts("exact") + _Member(b, extra).facts("exact")
+            if _feasible(merged):
+                fits.append(extra)
+    return fits[0] if len(fits) == 1 else None
+
+
 def _populations(models: list[TableModel]) -> list[_Pop]:
+    # larger tables first: a table is linked into the population of one that holds its people
+    models = sorted(models, key=lambda m: -max((f.lo for f in m.facts.get("exact", []) if np.isfinite(f.lo)), default=0))
     pops: list[_Pop] = []
     placed: set[int] = set()
     for i, a in enumerate(models):
@@ -1174,8 +1192,25 @@ def audit(pub: Published, *, threshold: int = DEFAULT_THRESHOLD, noise: float = 
     _rule_claims(pub, found, threshold)
     _prose(pub, found, threshold)
     _binary_shares(pub, found, threshold)
+    notes += _unperturbed_counts(pub, threshold)
     table = pd.DataFrame(found.rows, columns=COLUMNS)
     return AttackReport(table, threshold, checked, time.time() - t0, notes)
+
+
+def _unperturbed_counts(pub: Published, threshold: int) -> list[str]:
+    """Tables of the run's own people printing exact (not perturbed) person counts: each is the true value of
+    any perturbed count of the same people (a headline, a perturbed table), so it undoes the perturbation.
+    Listed as notes: which published numbers describe the same people is for a reader to judge."""
+    out = []
+    for name, df in pub.tables.items():
+        if name in pub.perturbed:
+            continue
+        cols = [c for c in count_columns(df) if is_person_count(c)
+                and (pd.to_numeric(df[c], errors="coerce") >= threshold).any()]
+        if cols:
+            out.append(f"{name}: exact person counts ({', '.join(cols)}) in a table not marked perturbed; a perturbed "
+                       "count of the same people elsewhere is known exactly from them")
+    return out
 
 
 def audit_run(run_dir: str | Path, *, threshold: int = DEFAULT_THRESHOLD, noise: float = 0.0) -> AttackReport:
