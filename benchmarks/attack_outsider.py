@@ -256,8 +256,15 @@ def attack_margins(run: Run, out: Findings) -> int:
             if len(grid) > 4000 or not grid:
                 continue
             pos = {g: i for i, g in enumerate(grid)}
-            rows, lo, hi, what = [], [], [], []
             pert = name in run.perturbed
+            printed = pd.to_numeric(df[col], errors="coerce")
+            fullmask = [all(x is not None for x in k) for k in keys]
+            sums = all(abs(printed.iloc[j] - sum(printed.iloc[i] for i, kk in enumerate(keys) if fullmask[i]
+                                                   and all(k[d] is None or kk[d] == k[d] for d in range(len(dims)))))
+                       < 1e-9 for j, k in enumerate(keys) if not fullmask[j] and pd.notna(printed.iloc[j]))
+            if sums and not all(fullmask) and "cumulative" not in df.columns:
+                continue  # margins are the sums of the printed cells: they say nothing more
+            rows, lo, hi, what = [], [], [], []
             for (_, r), k in zip(df.iterrows(), keys):
                 v = pd.to_numeric(r[col], errors="coerce")
                 row = np.array([all(k[i] is None or g[i] == k[i] for i in range(len(dims))) for g in grid], float)
@@ -499,6 +506,10 @@ def attack_shares(run: Run, out: Findings) -> int:
             for i, s in col.items():
                 if pd.isna(s) or (df.loc[i, "type"] != "binary" if "type" in df.columns else False):
                     continue
+                num = next((x for x in df.columns if x != ncol and is_count(str(x)) and str(c).startswith(str(x))), None)
+                if num is not None and ncol is not None and pd.notna(df.loc[i, num]) and df.loc[i, ncol] and \
+                        abs(float(df.loc[i, num]) / float(df.loc[i, ncol]) - s) <= half + 1e-12:
+                    continue  # a share of the printed (perturbed) counts: nothing beyond them
                 cands = []
                 if ncol is not None and pd.notna(df.loc[i, ncol]):
                     cands = [(f"{name}.{ncol}", window(float(df.loc[i, ncol]), name in run.perturbed))]

@@ -86,7 +86,8 @@ class AttackReport:
 
     Attributes: ``table`` (one row per exposed cell: attack, source, cell, low, high, how -- low/high are
     counts of people or person-days), ``threshold``, ``checked`` (withheld or perturbed counts attacked),
-    ``seconds``, ``notes`` (what the attacker could not use, e.g. a contradictory table).
+    ``seconds``, ``notes`` (what the attacker could not use, e.g. a contradictory table), ``checked_by``
+    (per attack, the cells it bounded, exposed or not).
     """
 
     table: pd.DataFrame
@@ -94,6 +95,7 @@ class AttackReport:
     checked: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    checked_by: dict[str, int] = field(default_factory=dict)  # cells each attack bounded
 
     @property
     def exposed(self) -> bool:
@@ -126,6 +128,7 @@ class AttackReport:
     @property
     def diagnostics(self) -> dict[str, Any]:
         return {"exposed": self.exposed, "counts": self.counts(), "checked": self.checked,
+                "checked_by": {a: int(self.checked_by.get(a, 0)) for a in ATTACKS},
                 "threshold": self.threshold, "seconds": round(self.seconds, 2), "notes": self.notes}
 
     def manifest(self) -> dict[str, Any]:
@@ -144,10 +147,12 @@ class _Found:
         self.threshold = threshold
         self.rows: list[dict[str, Any]] = []
         self.keys: set[tuple[str, str]] = set()
+        self.tried: dict[str, int] = {}  # windows each attack obtained (cells it bounded), exposed or not
 
     def add(self, attack: str, source: str, cell: str, lo: float, hi: float, how: str, *,
             recovered: bool = False) -> bool:
         """``recovered``: a perturbed count known exactly (exposed whatever its size)."""
+        self.tried[attack] = self.tried.get(attack, 0) + 1
         if (source, cell) in self.keys or lo > hi or not (recovered or attack_lp.exposed(lo, hi, self.threshold)):
             return False
         self.keys.add((source, cell))
@@ -410,10 +415,12 @@ def _solve_layers(pops: list[_Pop], found: _Found, threshold: int, notes: list[s
                 break
             bounds = _solve_or_widen(pop.name, todo, threshold, notes, attack)
             for b in bounds:
-                if b.fact.band and b.hi - b.lo >= b.fact.band:
-                    continue  # a perturbed count known no better than its own printed value
-                if b.fact.perturbed and not attack_lp.recovered(b.lo, b.hi, threshold):
-                    continue  # narrowed by differencing noisy counts, not given away
+                if (b.fact.band and b.hi - b.lo >= b.fact.band) or \
+                        (b.fact.perturbed and not attack_lp.recovered(b.lo, b.hi, threshold)):
+                    # a perturbed count known no better than its own printed value, or narrowed by
+                    # differencing noisy counts but not given away
+                    found.tried[attack] = found.tried.get(attack, 0) + 1
+                    continue
                 if attack == "lp" and not np.isfinite(b.hi):
                     unbounded.add((b.fact.source, b.fact.cell))
                 how = {"lp": "LP/MILP over published cells, margins and totals",
@@ -1194,7 +1201,7 @@ def audit(pub: Published, *, threshold: int = DEFAULT_THRESHOLD, noise: float = 
     _binary_shares(pub, found, threshold)
     notes += _unperturbed_counts(pub, threshold)
     table = pd.DataFrame(found.rows, columns=COLUMNS)
-    return AttackReport(table, threshold, checked, time.time() - t0, notes)
+    return AttackReport(table, threshold, checked, time.time() - t0, notes, dict(found.tried))
 
 
 def _unperturbed_counts(pub: Published, threshold: int) -> list[str]:
