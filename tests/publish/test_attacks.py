@@ -373,3 +373,16 @@ def test_demo_run_exposes_nothing(demo_published):
     print(rep.counts())
     assert rep.seconds < 300
     assert not rep.exposed, rep.summary("en")
+
+
+def test_rule_claim_about_one_district_in_a_dashboard_page(tmp_path):
+    """A pre-rendered dashboard page (views/) saying "this district has fewer than 10 participants" tells what
+    its withheld count is; the legend that explains every x does not."""
+    run = write_run(tmp_path, {}, reports={"r": "<p>참여자 10명 미만인 칸은 x로 표시했습니다.</p>"})
+    (run / "views" / "overview" / "ko").mkdir(parents=True)
+    (run / "views" / "overview" / "ko" / "11110.html").write_text(
+        "<div>이 자치구는 참여자가 10명 미만이라 결과를 공개하지 않습니다 (비공개, n&lt;10).</div>", encoding="utf-8")
+    rep = attacks.audit_run(run)
+    r = hits(rep, "rule")
+    assert len(r) == 1 and r.iloc[0]["source"] == "views/overview/ko/11110.html", rep.table.to_string()
+    assert (r.iloc[0]["low"], r.iloc[0]["high"]) == (1, 9)

@@ -46,6 +46,7 @@ class Fact:
     target: bool = False
     how: str = ""
     band: float = 0.0  # a perturbed printed count: the width of its own window [v - d, v + d]
+    perturbed: bool = False  # printed by the cell-key method: [lo, hi] is the window the method maps it to
 
 
 @dataclass
@@ -220,3 +221,71 @@ def feasible(facts: list[Fact], max_cells: int = 200_000) -> bool:
 def exposed(lo: float, hi: float, threshold: int) -> bool:
     """An interval narrower than the threshold around a small non-zero value gives a person count away."""
     return hi - lo < threshold and lo < threshold and hi > 0
+
+
+def recovered(lo: float, hi: float, threshold: int) -> bool:
+    """A perturbed count is given away when it is shown to be a small non-zero count (1 to threshold - 1),
+    or known exactly. A window narrowed by differencing noisy counts (the method's documented limit: noise
+    of at most +-2 on each) that may still hold 0 or a count of threshold or more is not."""
+    return (lo >= 1 and hi <= threshold - 1) or lo == hi
+
+
+def solve_linear(a: sparse.csr_matrix, lo: np.ndarray, hi: np.ndarray, targets: sparse.csr_matrix, *,
+                 threshold: int = 10, milp_seconds: float = 2.0,
+                 refine_width: float | None = None) -> list[tuple[float, float]] | None:
+    """``[min, max]`` of each row ``t`` of ``targets`` (``t @ x``) over integer ``x >= 0`` with ``lo <= a @ x <= hi``.
+
+    The general form of :func:`solve` for facts that are not plain sums of cells (weighted sums such as
+    person-days, differences between two partitions of the same people). The linear relaxation gives each
+    window; the integer programme narrows it when the relaxed window is at most ``refine_width`` wide
+    (default ``2 * threshold``) and exposes nothing by itself. Returns None when no ``x`` fits (the facts
+    contradict each other, or the attacker's model of them is wrong).
+    """
+    refine_width = 2 * threshold if refine_width is None else refine_width
+    a = sparse.csr_matrix(a)
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    eq = lo == hi
+    parts, b = [], []
+    up, down = ~eq & np.isfinite(hi), ~eq & (lo > 0)
+    if up.any():
+        parts.append(a[up]); b.append(hi[up])
+    if down.any():
+        parts.append(-a[down]); b.append(-lo[down])
+    a_ub = sparse.vstack(parts).tocsr() if parts else None
+    b_ub = np.concatenate(b) if b else None
+    a_eq, b_eq = (a[eq], lo[eq]) if eq.any() else (None, None)
+    n = a.shape[1]
+    kw = dict(A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+    if linprog(np.zeros(n), **kw).status == 2:
+        return None
+    con = LinearConstraint(a, lo, np.where(np.isfinite(hi), hi, np.inf))
+    out = []
+    for i in range(targets.shape[0]):
+        c = np.asarray(targets[i].todense()).ravel()
+        rmin, rmax = linprog(c, **kw), linprog(-c, **kw)
+        lo_t = max(0.0, float(np.ceil(rmin.fun - 1e-6))) if rmin.status == 0 else 0.0
+        hi_t = float(np.floor(-rmax.fun + 1e-6)) if rmax.status == 0 else INF
+        if hi_t - lo_t <= refine_width and not exposed(lo_t, hi_t, threshold):
+            opts = {"time_limit": milp_seconds, "disp": False}
+            for sign in (1, -1):
+                r = milp(sign * c, constraints=con, integrality=np.ones(n), bounds=Bounds(0, np.inf), options=opts)
+                if r.status == 0 and sign == 1:
+                    lo_t = max(lo_t, float(np.ceil(r.fun - 1e-6)))
+                elif r.status == 0:
+                    hi_t = min(hi_t, float(np.floor(-r.fun + 1e-6)))
+        out.append((lo_t, hi_t))
+    return out
+
+
+def perturbed_range(value: float, threshold: int = 10, max_noise: int = 2) -> tuple[float, float]:
+    """The true counts a published cell-key-perturbed count can stand for, as the published method says
+    (README; :mod:`evaluation.publish.perturbation`): counts 1 to ``threshold - 1`` are published as 0 or
+    ``threshold``, larger ones move by at most ``max_noise`` and never below ``threshold``; 0 stays 0."""
+    v = float(value)
+    if v <= 0:
+        return 0.0, float(threshold - 1)
+    if v < threshold:  # never published by the method: read as exact (an unprotected count)
+        return v, v
+    if v == threshold:
+        return 1.0, float(threshold + max_noise)
+    return max(float(threshold), v - max_noise), v + max_noise

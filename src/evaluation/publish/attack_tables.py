@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .attack_lp import INF, Fact
+from .attack_lp import INF, Fact, perturbed_range
 from .published import NOT_DIMENSIONS, is_person_count, is_person_days, is_total
 
 TIME_WORDS = ("week", "date", "day", "period", "month", "year", "time")
@@ -165,8 +165,25 @@ def _cumulative(df: pd.DataFrame, dims: list[str], wheres: list[dict], name: str
     return out, rule
 
 
-def model(name: str, df: pd.DataFrame, column: str, *, threshold: int, noise: float = 0.0) -> TableModel:
-    """The facts one count column of a table gives an attacker (see the module docstring)."""
+def _sums_printed(df: pd.DataFrame, dims: list[str], column: str) -> bool:
+    """Whether a running total is the sum of the printed (perturbed) periods: then it says nothing more."""
+    time_dim = next((d for d in dims if any(t in d.lower() for t in TIME_WORDS)), None)
+    if time_dim is None:
+        return False
+    others = [d for d in dims if d != time_dim]
+    s = df.sort_values(time_dim)
+    vals = pd.to_numeric(s[column], errors="coerce").fillna(0)
+    run = vals.groupby([s[d].astype(str) for d in others]).cumsum() if others else vals.cumsum()
+    return bool(np.allclose(run.to_numpy(float), pd.to_numeric(s["cumulative"], errors="coerce").to_numpy(float)))
+
+
+def model(name: str, df: pd.DataFrame, column: str, *, threshold: int, noise: float = 0.0,
+          perturbed: bool = False) -> TableModel:
+    """The facts one count column of a table gives an attacker (see the module docstring).
+
+    ``perturbed``: the table's counts are cell-key perturbed (its Parquet metadata says so): each printed
+    count is read as the window of true counts the published method maps to it
+    (:func:`attack_lp.perturbed_range`), and is a target, exposed only when pinned beyond that window."""
     dims = dimensions(df)
     constant = _constant_dims(df, dims, column)
     dims = [d for d in dims if d not in constant]
@@ -217,6 +234,10 @@ def model(name: str, df: pd.DataFrame, column: str, *, threshold: int, noise: fl
             if is_person_count(column) and (small or reason_col is None):
                 rule.append(Fact(where, 0.0, float(threshold - 1), name, f"{cell}: {column}",
                                  how="printed reason or flag" if small else ONLY_WHEN_SMALL))
+        elif perturbed:
+            lo_p, hi_p = perturbed_range(v, threshold)
+            exact.append(Fact(where, lo_p, hi_p, name, f"{cell}: {column}", target=hi_p > lo_p, band=hi_p - lo_p,
+                              perturbed=True))
         else:
             exact.append(Fact(where, max(0.0, v - noise), v + noise, name, f"{cell}: {column}", target=noise > 0 and v > 0,
                               band=2 * noise if v > 0 else 0.0))
@@ -237,7 +258,7 @@ def model(name: str, df: pd.DataFrame, column: str, *, threshold: int, noise: fl
                 if t not in listed:
                     presence.append(Fact({k: frozenset([v]) for k, v in t}, 0.0, 0.0, name, "absent row",
                                          how="missing row means 0"))
-    if column != "cumulative" and "cumulative" in df.columns:
+    if column != "cumulative" and "cumulative" in df.columns and not (perturbed and _sums_printed(df, dims, column)):
         cum, cum_rule = _cumulative(df, dims, wheres, name, noise, threshold)
         exact += cum
         rule += cum_rule

@@ -63,6 +63,8 @@ class Published:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     results: dict[str, dict] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
+    # tables whose Parquet metadata says their counts are cell-key perturbed (public: part of the file)
+    perturbed: set[str] = field(default_factory=set)
 
     def result_values(self) -> list[tuple[str, str, float, str, str]]:
         """``(notebook, key, value, unit, label)`` of every numeric headline."""
@@ -121,17 +123,33 @@ def _published_elsewhere(path: Path) -> bool:
     return prov is not None and prov.kind in ("seed", "official", "illustrative")
 
 
+def _marked_perturbed(path: Path) -> bool:
+    from .report import is_perturbed
+
+    try:
+        return is_perturbed(path)
+    except Exception:  # unreadable metadata: read the counts as printed
+        return False
+
+
 def load(run_dir: str | Path) -> Published:
-    """Read ``tables/*.parquet``, ``results.json`` and ``reports/*.html`` of a run folder."""
+    """Read ``tables/*.parquet``, ``results.json``, ``reports/*.html`` and ``views/**/*.html`` of a run folder."""
     run_dir = Path(run_dir)
     pub = Published(run_dir)
     for p in sorted((run_dir / "tables").glob("*.parquet")):
         if _published_elsewhere(p):
             continue
         pub.tables[p.stem] = pd.read_parquet(p)
+        if _marked_perturbed(p):
+            pub.perturbed.add(p.stem)
     res = run_dir / "results.json"
     if res.exists():
         pub.results = json.loads(res.read_text(encoding="utf-8"))
     for p in sorted((run_dir / "reports").glob("*.html")):
         pub.texts[p.stem] = visible_text(p.read_text(encoding="utf-8", errors="replace"))
+    # the dashboards' pre-rendered pages of a published run (rendered after the runner's audit; read by
+    # ``evaluation audit RUN``): what they print is published too
+    for p in sorted((run_dir / "views").rglob("*.html")) if (run_dir / "views").is_dir() else []:
+        pub.texts[f"views/{p.relative_to(run_dir / 'views').as_posix()}"] = visible_text(
+            p.read_text(encoding="utf-8", errors="replace"))
     return pub
