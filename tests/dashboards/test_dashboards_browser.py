@@ -237,11 +237,11 @@ def test_live_dashboard_widgets_change_the_figures(server, browser, artifacts):
     # choosing a district swaps the city-wide trend for that district's trajectory
     page.locator("select").nth(2).select_option(label="Gangnam-gu")
     # the cards switch to the district (a figure that exists only for Seoul says so); the weekly series is
-    # drawn, or said to be withheld when every week has fewer than 10 participants
+    # drawn, or said to be withheld (without saying how many people a withheld week holds)
     page.wait_for_function("() => document.body.innerText.includes('Average over weeks 1-24 after enrolment')"
                            " && document.body.innerText.includes('value for all of Seoul')", timeout=60_000)
     page.wait_for_function(
-        "before => document.body.innerText.includes('is withheld (n<10)') || "
+        "before => document.body.innerText.includes('weekly values are withheld to protect individuals') || "
         "Array.from(document.images).some(e => !before.includes(e.src))", arg=english, timeout=60_000)
     page.screenshot(path=str(artifacts / "live_overview_en_gangnam.png"), full_page=True)
     ms = page.locator("[data-render-ms]").last.get_attribute("data-render-ms")

@@ -36,7 +36,7 @@ register({
     "all_districts": {"ko": "서울 전체", "en": "All of Seoul"},
     "not_in_run": {"ko": "이 실행에는 해당 결과가 없습니다", "en": "This run has no result for this panel"},
     "latest": {"ko": "최신", "en": "latest"},
-    "suppressed_cell": {"ko": "비공개 (n<10)", "en": "Withheld (n<10)"},
+    "suppressed_cell": {"ko": "비공개", "en": "Withheld"},
     "seoul_only": {"ko": "자치구별 값 없음: 서울 전체 값입니다", "en": "No district figure: value for all of Seoul"},
 })
 

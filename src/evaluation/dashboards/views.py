@@ -79,10 +79,10 @@ register({
     "no_execution_data": {"ko": "근거 문서에 집행 실적 없음", "en": "No executed amounts in the seed documents"},
     "post_enrolment_avg": {"ko": "등록 후 1-24주 평균", "en": "Average over weeks 1-24 after enrolment"},
     "official_mortality": {"ko": "자치구별 전체 사망률 (공식 통계)", "en": "All-cause mortality by district (official statistics)"},
-    "district_weeks_suppressed": {"ko": "이 자치구의 주별 값은 모두 참여자가 10명 미만이라 공개하지 않습니다 (비공개, n<10).",
-                                  "en": "Every weekly value of this district has fewer than 10 participants and is withheld (n<10)."},
-    "district_suppressed": {"ko": "이 자치구는 참여자가 10명 미만이라 결과를 공개하지 않습니다 (비공개, n<10).",
-                            "en": "This district has fewer than 10 participants, so its results are withheld (n<10)."},
+    "district_weeks_suppressed": {"ko": "이 자치구의 주별 값은 개인 보호를 위해 공개하지 않습니다 (인원이 적은 칸).",
+                                  "en": "This district's weekly values are withheld to protect individuals (cells with few people)."},
+    "district_suppressed": {"ko": "이 자치구의 결과는 개인 보호를 위해 공개하지 않습니다 (인원이 적은 칸).",
+                            "en": "This district's results are withheld to protect individuals (cells with few people)."},
 })
 
 

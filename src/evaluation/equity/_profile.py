@@ -43,7 +43,7 @@ FLAG_LABELS: dict[str, tuple[str, str]] = {
     "far_better": ("다른 자치구와 차이가 큼 (좋은 쪽)", "Far from the other districts (better)"),
     "far_worse": ("다른 자치구와 차이가 큼 (나쁜 쪽)", "Far from the other districts (worse)"),
     "not_far": ("다른 자치구와 차이가 크지 않음", "Not far from the other districts"),
-    "suppressed": ("비공개 (n<10)", "Withheld (n<10)"),
+    "suppressed": ("비공개", "Withheld"),
 }
 """Staff wording of each flag: a test result says "significantly", the SE-less fallback says "far"."""
 

@@ -37,7 +37,7 @@ TERMS: dict[str, tuple[str, str, str, str]] = {
     "execution_rate": ("예산 집행률", "집행액 ÷ 예산(확보)액. 집행액이 공개된 연도만 계산합니다.", "Budget execution rate", "Executed ÷ budgeted amount, only for years with a published executed amount."),
     "valid_day": ("유효 착용일", "밴드를 10시간 이상 착용한 날입니다.", "Valid wear day", "A day with at least 10 hours of wear."),
     "ci": ("95% 신뢰구간", "같은 조사를 반복하면 95%의 경우 참값을 포함하는 범위입니다.", "95% confidence interval", "A range that would contain the true value in 95% of repeated studies."),
-    "suppressed": ("비공개 (n<10)", "참여자가 10명 미만인 칸은 개인 식별을 막기 위해 숫자를 가립니다.", "Withheld (n<10)", "Cells with fewer than 10 participants are withheld to protect individuals."),
+    "suppressed": ("비공개", "인원이 적은 칸의 값은 개인 식별을 막기 위해 가립니다. 가려진 칸이 몇 명인지는 말하지 않습니다.", "Withheld", "Values of cells with few people are withheld to protect individuals; how many people a withheld cell holds is not said."),
 }
 
 COLUMNS: dict[str, tuple[str, str]] = {
