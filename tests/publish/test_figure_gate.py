@@ -103,6 +103,21 @@ def test_error_bars_bands_scatter_and_images_are_checked(rec):
             rec.figure("bad", fig, data="curve")
 
 
+def test_a_log_axis_is_checked_like_any_other(rec):
+    """Regression: tick labels such as 10^3 on a symlog axis are not categories; the values on it are checked."""
+    pub = pd.DataFrame({"day": [1, 2, 3], "minutes": [13000.0, 99.0, np.nan]})
+    rec.table("flags", pub)
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3], [12957.0, 99.0, 7.0])
+    ax.set_yscale("symlog")
+    with pytest.raises(figure_gate.FigureRefused):
+        rec.figure("flags_raw", fig, data="flags")
+    fig, ax = plt.subplots()
+    ax.plot(pub["day"], pub["minutes"])
+    ax.set_yscale("symlog")
+    rec.figure("flags", fig, data="flags")
+
+
 def test_data_must_be_published_or_published_elsewhere(rec):
     people = _people()
     rec.counts("by_district", people, ["district"], margins=False)
@@ -158,7 +173,9 @@ def test_a_notebook_figure_drawn_from_its_published_table_passes_and_the_raw_one
     """Notebook 20's wear-time histogram: from the published binned counts it passes; the person-level
     histogram (exact person-days per bin, the small bin included) is refused."""
     from evaluation import signals
+    from evaluation.publish import plots
 
+    plots.setup("ko", context="paper", seaborn=False)  # Hangul labels, as in the notebook
     quality = signals.signal_quality(_daily(), valid_day_minutes=600, min_cell=10)
     dd = quality.daily.assign(day_id=quality.daily["participant_id"] + "|" + quality.daily["date"].astype(str))
     hist = quality.wear_histogram()

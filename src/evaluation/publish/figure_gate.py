@@ -97,27 +97,35 @@ def _finite(v: Any) -> bool:
 
 
 def _is_categorical(axis: Any) -> bool:
-    """An axis whose ticks are text (bars by district, a point plot by covariate): coordinates are positions."""
+    """An axis whose ticks are text given by the figure (bars by district, a point plot by covariate): its
+    coordinates are positions, not values. Only labels the figure set count (a category formatter, or
+    ``set_xticks(x, labels)`` / ``set_xticklabels``, which matplotlib keeps as a dict of position -> label)
+    and only when some label is not a number: a guess from rendered tick text would take a log axis
+    (labels like ``10^3``) for categories and check nothing on it."""
+    import functools
+
     from matplotlib.category import StrCategoryFormatter
-    from matplotlib.ticker import FixedFormatter
+    from matplotlib.ticker import FixedFormatter, FuncFormatter
 
     fmt = axis.get_major_formatter()
-    if isinstance(fmt, (FixedFormatter, StrCategoryFormatter)):
+    if isinstance(fmt, StrCategoryFormatter):
         return True
-    labels = [t.get_text() for t in axis.get_ticklabels()]
-    # labels set with set_xticks(x, labels): a FuncFormatter-free axis whose labels are not numbers
-    return bool(labels) and any(lbl and not re.fullmatch(r"[\s\d.,:%+\-−eE/]*", lbl) for lbl in labels) and \
-        not _is_dates(axis)
+    if isinstance(fmt, FixedFormatter):
+        labels = list(fmt.seq)
+    elif isinstance(fmt, FuncFormatter) and isinstance(fmt.func, functools.partial) and \
+            getattr(fmt.func.func, "__name__", "") == "_format_with_dict" and fmt.func.args:
+        labels = list(fmt.func.args[0].values())
+    else:
+        return False
+    return any(not _is_number(str(lbl)) for lbl in labels if str(lbl).strip())
 
 
-def _is_dates(axis: Any) -> bool:
-    import matplotlib.dates as mdates
-
-    conv = axis.get_converter() if hasattr(axis, "get_converter") else getattr(axis, "converter", None)
-    converters = tuple(c for c in (getattr(mdates, "DateConverter", None), getattr(mdates, "_SwitchableDateConverter", None),
-                                   getattr(mdates, "ConciseDateConverter", None)) if c is not None)
-    return isinstance(conv, converters) or \
-        isinstance(axis.get_major_formatter(), (mdates.AutoDateFormatter, mdates.DateFormatter, mdates.ConciseDateFormatter))
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", "").replace("−", "-").strip().rstrip("%"))
+        return True
+    except ValueError:
+        return False
 
 
 def _dims(transform: Any, ax: Any) -> tuple[bool, bool]:
