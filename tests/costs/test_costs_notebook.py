@@ -37,6 +37,22 @@ def test_cost_notebook_runs_and_records(repo_root, run_notebook, lang):
     plane = pd.read_parquet(out / "tables" / "ce_plane_sample.parquet")
     assert len(plane) == 2  # aggregated per strategy, no replicate or participant rows
     assert (out / "figures" / "tornado.png").exists() and (out / "figures" / "ce_plane.png").exists()
+    # issue 20: the sample's numbers pass the gate first; per-person costs rest on the published shares only
+    share = res["sample_share_completed"]["value"]
+    assert share is not None and round(share, 3) == share
+    assert res["cost_per_completer_krw"]["value"] == pytest.approx(9_899_467_000 / (220_000 * share), abs=1)
+    assert res["sample_treated"]["perturbed"] is True
+    from evaluation.publish import report
+
+    counts = pd.read_parquet(out / "tables" / "mets_change_by_arm.parquet")
+    assert report.is_perturbed(out / "tables" / "mets_change_by_arm.parquet")
+    assert not counts["participants"].between(1, 9).any()
+    # every figure declared its data: published tables, or a seed/illustrative provenance
+    import json
+
+    sources = json.loads((out / "private" / "50_cost_effectiveness.figure_data.json").read_text(encoding="utf-8"))
+    assert sources["planned_vs_executed_district.png"] == ["provenance:seed"]
+    assert sources["ce_plane.png"] == ["provenance:illustrative"]
 
 
 @pytest.mark.notebook

@@ -110,7 +110,7 @@ def test_notebook_cannot_print_a_number_or_write_a_table_around_the_gate(tmp_pat
               "rec.say('등록자 {enrolled:,}명이 참여했습니다.')"),
         _cell("pd.DataFrame({'district': ['a'], 'n': [3]}).to_parquet(rec.output_dir / 'tables' / 'sneaky.parquet')"),
         _cell("import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.bar([0], [7])\n"
-              "rec.figure('ok', fig)\nfig2, ax2 = plt.subplots()\nax2.bar([0], [3])\nfig2.savefig(rec.output_dir / 'figures' / 'sneaky.png')"),
+              "rec.figure('ok', fig, data='illustrative')\nfig2, ax2 = plt.subplots()\nax2.bar([0], [3])\nfig2.savefig(rec.output_dir / 'figures' / 'sneaky.png')"),
     ]
     src = tmp_path / "t.ipynb"
     nbformat.write(nb, str(src))

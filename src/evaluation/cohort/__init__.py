@@ -10,11 +10,11 @@ from __future__ import annotations
 from ._aggregate import aggregate, aggregate_dask
 from ._keys import CALENDAR_KEYS, RELATIVE_KEYS, TIME_KEYS
 from ._metrics import DEFAULT_METRICS, METRICS
-from ._plot import plot_heatmap, plot_lines
+from ._plot import breakdown, plot_heatmap, plot_lines
 from ._sources import connect
 
 __all__ = ["aggregate", "aggregate_dask", "connect", "CALENDAR_KEYS", "RELATIVE_KEYS", "TIME_KEYS",
-           "DEFAULT_METRICS", "METRICS", "plot_heatmap", "plot_lines", "wide"]
+           "DEFAULT_METRICS", "METRICS", "breakdown", "plot_heatmap", "plot_lines", "wide"]
 
 
 def wide(table, metric: str | None = None, value: str = "estimate"):

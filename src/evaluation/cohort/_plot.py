@@ -20,6 +20,18 @@ i18n.register({
 })
 
 
+def breakdown(published: pd.DataFrame, dimension: str, *, level: str = "level") -> pd.DataFrame:
+    """The rows of one breakdown of a published long table (columns ``dimension`` and ``level``, as notebook
+    30 stores its trajectories) with ``level`` renamed to the dimension, ready for :func:`plot_lines` and
+    :func:`plot_heatmap`: figures are drawn from what was published, not from the unprotected aggregates."""
+    if "dimension" not in published or level not in published:
+        raise ValueError(f"expected columns 'dimension' and {level!r}; have {list(published.columns)}")
+    part = published[published["dimension"] == dimension]
+    if part.empty:
+        raise ValueError(f"no rows for dimension {dimension!r}; have {sorted(published['dimension'].unique())}")
+    return part.drop(columns=["dimension"]).rename(columns={level: dimension}).reset_index(drop=True)
+
+
 def _label(v, lang: str) -> str:
     return i18n.t(str(v), lang)
 
@@ -42,10 +54,13 @@ def plot_lines(table: pd.DataFrame, x: str, metric: str = "mean_steps", hue: str
     bottom = blended_transform_factory(ax.transData, ax.transAxes)
     any_sup = False
     for level, g in groups:
-        line, = ax.plot(g[x], g["estimate"], marker=".", label=_label(level, lang) if hue else None)
+        # a withheld estimate (NaN) is a gap in the line, never a point at 0
+        line, = ax.plot(g[x], pd.to_numeric(g["estimate"], errors="coerce").astype(float), marker=".",
+                        label=_label(level, lang) if hue else None)
         if band:
-            ax.fill_between(g[x], g["ci_low"].astype(float), g["ci_high"].astype(float), alpha=0.2, color=line.get_color())
-        sup = g[g["suppressed"]]
+            ax.fill_between(g[x], pd.to_numeric(g["ci_low"], errors="coerce").astype(float),
+                            pd.to_numeric(g["ci_high"], errors="coerce").astype(float), alpha=0.2, color=line.get_color())
+        sup = g[g["suppressed"].astype(bool)]
         if len(sup):
             any_sup = True
             ax.plot(sup[x], np.full(len(sup), 0.03), "x", color=line.get_color(), alpha=0.8, transform=bottom,
@@ -64,7 +79,7 @@ def plot_heatmap(table: pd.DataFrame, x: str, y: str, metric: str = "mean_steps"
     """``metric`` as a ``y`` x ``x`` heat map; suppressed cells grey with an "x"."""
     import matplotlib.pyplot as plt
 
-    t = table[table["metric"] == metric]
+    t = table[table["metric"] == metric].assign(estimate=lambda d: pd.to_numeric(d["estimate"], errors="coerce").astype(float))
     est = t.pivot_table(index=y, columns=x, values="estimate", observed=True, dropna=False, aggfunc="first")
     sup = t.pivot_table(index=y, columns=x, values="suppressed", observed=True, dropna=False, aggfunc="first")
     sup = sup.reindex_like(est).fillna(False).astype(bool)

@@ -352,27 +352,63 @@ class Retention:
     def summary(self) -> pd.DataFrame:
         return self.table
 
-    def plot(self, ax=None, lang: str = "ko"):
-        """KM retention curves with CI bands; suppressed weeks are left blank and marked."""
+    def plot(self, ax=None, lang: str = "ko", table: pd.DataFrame | None = None):
+        """KM retention curves with CI bands; suppressed weeks are left blank and marked.
+
+        ``table`` is the published retention table (``Recorder.stats_table``: KM steps rounded, withheld where
+        too few are at risk) to draw what staff see; a withheld week is a gap in the curve. Without it the
+        unprotected table is drawn (researchers' view)."""
         import matplotlib.pyplot as plt
+        from matplotlib.transforms import blended_transform_factory
 
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 4.5))
-        groups = self.table.groupby(self.by, observed=True, dropna=False) if self.by else [("all", self.table)]
+        source = self.table if table is None else table
+        groups = source.groupby(self.by, observed=True, dropna=False) if self.by else [("all", source)]
+        bottom = blended_transform_factory(ax.transData, ax.transAxes)  # marks at the foot of the axes, not values
         for key, g in groups:
             label = " / ".join(i18n.t(str(k), lang) for k in (key if isinstance(key, tuple) else (key,)))
-            sup = g[g["suppressed"]]
-            g = g.dropna(subset=["survival"])  # weeks withheld by the coarsening: the step spans them
-            line, = ax.step(g["week"], g["survival"], where="post", label=label)
-            ax.fill_between(g["week"], g["ci_low"], g["ci_high"], step="post", alpha=0.2, color=line.get_color())
+            sup = g[g["suppressed"].astype(bool)]
+            if table is None:
+                g = g.dropna(subset=["survival"])  # weeks withheld by the coarsening: the step spans them
+            surv = pd.to_numeric(g["survival"], errors="coerce").astype(float)
+            line, = ax.step(g["week"], surv, where="post", label=label)
+            ax.fill_between(g["week"], pd.to_numeric(g["ci_low"], errors="coerce").astype(float),
+                            pd.to_numeric(g["ci_high"], errors="coerce").astype(float), step="post", alpha=0.2,
+                            color=line.get_color())
             if len(sup):
-                ax.plot(sup["week"], np.full(len(sup), 0.02), "x", color=line.get_color())
+                ax.plot(sup["week"], np.full(len(sup), 0.02), "x", color=line.get_color(), transform=bottom)
         ax.set_ylim(0, 1.02)
         ax.set_xlabel(i18n.t("weeks_since_enrolment", lang))
         ax.set_ylabel(i18n.t("retention", lang))
         ax.legend(fontsize="small")
-        if self.table["suppressed"].any():
+        if source["suppressed"].astype(bool).any():
             ax.annotate(i18n.t("suppressed_note", lang).format(k=""), (0.01, 0.01), xycoords="axes fraction", fontsize=8)
+        return ax
+
+    def plot_adherence(self, ax=None, lang: str = "ko", table: pd.DataFrame | None = None,
+                       programme_weeks: int | None = None):
+        """Mean valid days per week (0-7) since enrolment with its 95% CI band, per group, from ``table`` (the
+        published retention table: means withheld where too few are at risk are gaps) or the unprotected one."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 4.5))
+        source = self.table if table is None else table
+        groups = source.groupby(self.by, observed=True, dropna=False) if self.by else [("all", source)]
+        for key, g in groups:
+            if programme_weeks is not None:
+                g = g[g["week"] < programme_weeks]
+            label = " / ".join(i18n.t(str(k), lang) for k in (key if isinstance(key, tuple) else (key,)))
+            num = {c: pd.to_numeric(g[c], errors="coerce").astype(float)
+                   for c in ("adherence", "adherence_ci_low", "adherence_ci_high")}
+            line, = ax.plot(g["week"], num["adherence"], marker=".", label=label)
+            ax.fill_between(g["week"], num["adherence_ci_low"], num["adherence_ci_high"], alpha=0.2,
+                            color=line.get_color())
+        ax.set_ylim(0, 7)
+        ax.set_xlabel(i18n.t("weeks_since_enrolment", lang))
+        ax.set_ylabel(i18n.t("adherence", lang))
+        ax.legend(fontsize="small")
         return ax
 
 

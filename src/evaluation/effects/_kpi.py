@@ -123,15 +123,22 @@ class KPIResult:
         row = self.table[(self.table["indicator"] == indicator) & (self.table["week"] == week)]
         return float(row["share"].iloc[0])
 
-    def plot(self, ax=None, lang: str = "ko", week: int = 24):
-        """Shares with Wilson CIs and the benchmark values."""
+    def plot(self, ax=None, lang: str = "ko", week: int = 24, table: pd.DataFrame | None = None):
+        """Shares with Wilson CIs and the benchmark values.
+
+        ``table``: the published KPI table (shares and CIs rounded by n, withheld ones empty) to draw what
+        staff see; with a ``group`` column only the joiners' rows are drawn. Without it: the unprotected table."""
         import matplotlib.pyplot as plt
 
         from ..publish import i18n
         from ._labels import register
 
         register()
-        t = self.table[(self.table["week"] == week) & self.table["indicator"].isin(["risk_reduction", "behaviour_improvement"])]
+        src = self.table if table is None else table
+        if "group" in src:
+            src = src[src["group"] == "joiners"]
+        t = src[(src["week"] == week) & src["indicator"].isin(["risk_reduction", "behaviour_improvement"])]
+        t = t.assign(**{c: pd.to_numeric(t[c], errors="coerce").astype(float) for c in ("share", "ci_low", "ci_high", "benchmark")})
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         x = np.arange(len(t))

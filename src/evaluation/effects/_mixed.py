@@ -40,7 +40,9 @@ class TrajectoryResult:
     def summary(self) -> pd.DataFrame:
         return pd.concat([e.summary() for e in self.effects.values()], ignore_index=True)
 
-    def plot(self, ax=None, lang: str = "ko"):
+    def plot(self, ax=None, lang: str = "ko", table: pd.DataFrame | None = None):
+        """Mean weekly steps by group and week since the index date; ``table`` is the published
+        ``weekly`` table (means rounded by n) to draw what staff see, else the unprotected one."""
         import matplotlib.pyplot as plt
 
         from ..publish import i18n
@@ -49,8 +51,10 @@ class TrajectoryResult:
         register()
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4))
-        for g, sub in self.weekly.groupby(self.group, observed=True):
-            ax.plot(sub["week"], sub["steps"], marker=".", label=i18n.t(str(g), lang))
+        weekly = self.weekly if table is None else table
+        for g, sub in weekly.groupby(self.group, observed=True):
+            ax.plot(sub["week"], pd.to_numeric(sub["steps"], errors="coerce").astype(float), marker=".",
+                    label=i18n.t(str(g), lang))
         ax.axvline(-0.5, color="0.5", lw=1)
         ax.set_xlabel(i18n.t("weeks_since_enrolment", lang))
         ax.set_ylabel(i18n.t("eff_weekly_steps", lang))

@@ -91,15 +91,21 @@ class MatchResult(EffectResult):
     n_unmatched: int = 0
     ess: dict = field(default_factory=dict)
 
-    def plot(self, ax=None, lang: str = "ko", threshold: float = SMD_THRESHOLD):
-        """Love plot: absolute standardised difference of each covariate before and after adjustment."""
+    def plot(self, ax=None, lang: str = "ko", threshold: float = SMD_THRESHOLD, table: pd.DataFrame | None = None):
+        """Love plot: absolute standardised difference of each covariate before and after adjustment.
+
+        ``table``: the published balance rows of this method (SMDs rounded by the group sizes) to draw what
+        staff see; without it the unprotected balance table."""
         import matplotlib.pyplot as plt
 
         from ..publish import i18n
         from ._labels import register
 
         register()
-        b = self.balance.sort_values("smd_before", key=np.abs)
+        b = self.balance if table is None else table
+        b = b.assign(smd_before=pd.to_numeric(b["smd_before"], errors="coerce").astype(float),
+                     smd_after=pd.to_numeric(b["smd_after"], errors="coerce").astype(float))
+        b = b.sort_values("smd_before", key=np.abs)
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 0.35 * len(b) + 1.5))
         y = np.arange(len(b))

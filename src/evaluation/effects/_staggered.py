@@ -162,8 +162,12 @@ class StaggeredResult:
         out["checks_failed"] = ", ".join(self.checks_failed)
         return out.round(ROUND)
 
-    def plot(self, ax=None, lang: str = "ko", twfe: bool = True):
-        """Event-study plot of the dynamic aggregation (pre periods grey), TWFE as a dashed line."""
+    def plot(self, ax=None, lang: str = "ko", twfe: bool | float | None = True, table: pd.DataFrame | None = None):
+        """Event-study plot of the dynamic aggregation (pre periods grey), TWFE as a dashed line.
+
+        ``table``: the published event-study rows of this outcome (ATT and CIs rounded by n) to draw what
+        staff see; without it the unprotected dynamic table. ``twfe``: True (the unprotected TWFE estimate),
+        a number (its published value) or False/None (no line)."""
         import matplotlib.pyplot as plt
 
         from ..publish import i18n
@@ -172,15 +176,18 @@ class StaggeredResult:
         register()
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4))
-        t = self.dynamic.table
+        t = self.dynamic.table if table is None else table
+        t = t.assign(**{c: pd.to_numeric(t[c], errors="coerce").astype(float) for c in ("att", "ci_low", "ci_high")})
         pre = t["event_time"] < 0
         for mask, color, key in ((pre, "0.5", "eff_pre"), (~pre, "C3", "eff_post")):
             ax.errorbar(t.loc[mask, "event_time"], t.loc[mask, "att"],
                         yerr=[t.loc[mask, "att"] - t.loc[mask, "ci_low"], t.loc[mask, "ci_high"] - t.loc[mask, "att"]],
                         fmt="o", color=color, capsize=3, label=i18n.t(key, lang))
         ax.axhline(0, color="0.3", lw=1)
-        if twfe:
-            ax.axhline(self.twfe.estimate, ls="--", color="C0", label=i18n.t("eff_twfe", lang))
+        # twfe may be the published (rounded) TWFE estimate to draw instead of the unprotected one
+        level = self.twfe.estimate if twfe is True else (None if twfe is False or twfe is None else float(twfe))
+        if level is not None and np.isfinite(level):
+            ax.axhline(level, ls="--", color="C0", label=i18n.t("eff_twfe", lang))
         ax.set_xlabel(i18n.t("eff_event_time", lang))
         ax.set_ylabel(i18n.t("eff_att", lang))
         ax.legend()

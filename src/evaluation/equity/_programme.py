@@ -200,13 +200,21 @@ class GapChangeResult:
             raise KeyError(f"measure {measure!r} not computed; have {list(m.index)}")
         return m.loc[measure]
 
-    def plot(self, lang: str = "ko", measure: str | None = None, ax: Any = None) -> Any:
-        """Before/after group means (dumbbell chart), suppressed groups left out; returns the Figure."""
+    def plot(self, lang: str = "ko", measure: str | None = None, ax: Any = None, *,
+             outcomes: pd.DataFrame | None = None, measures: pd.DataFrame | None = None) -> Any:
+        """Before/after group means (dumbbell chart), suppressed groups left out; returns the Figure.
+
+        ``outcomes`` and ``measures`` are the published tables (group means and gap measures rounded by n,
+        withheld where n is too small) to draw what staff see; without them the unprotected ones."""
         import matplotlib.pyplot as plt
 
         from ..reference import districts
 
-        o = self.outcomes[~self.outcomes["suppressed"]].sort_values("after")
+        o = self.outcomes if outcomes is None else outcomes
+        o = o.assign(before=pd.to_numeric(o["before"], errors="coerce").astype(float),
+                     after=pd.to_numeric(o["after"], errors="coerce").astype(float))
+        shown = ~o["suppressed"].astype(bool) if "suppressed" in o else pd.Series(True, index=o.index)
+        o = o[shown & o["before"].notna() & o["after"].notna()].sort_values("after")
         if ax is None:
             fig, ax = plt.subplots(figsize=(7, max(3, 0.28 * len(o) + 1)))
         else:
@@ -220,13 +228,18 @@ class GapChangeResult:
         ax.scatter(o["after"], ypos, label=i18n.t("after", lang), zorder=3)
         ax.set_yticks(ypos)
         ax.set_yticklabels(labels)
-        ax.legend(loc="lower right")
+        if len(o):
+            ax.legend(loc="lower right")
+        else:  # every group withheld: say so instead of an empty frame that reads as "no change"
+            ax.text(0.5, 0.5, i18n.t("suppressed", lang), transform=ax.transAxes, ha="center", va="center", color="0.4")
         ax.set_ylabel(i18n.t(self.group, lang))
         if measure:
-            r = self.headline(measure)
+            m = self.measures if measures is None else measures
+            r = m.set_index("measure").loc[measure]
 
             def num(v: float) -> str:
-                return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+                v = float(v)
+                return "x" if not np.isfinite(v) else (f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}")
 
             ax.set_title(f"{i18n.t(measure, lang)}: {i18n.t('before', lang)} {num(r['before'])}, "
                          f"{i18n.t('after', lang)} {num(r['after'])}")

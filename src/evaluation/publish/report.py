@@ -6,7 +6,7 @@ the run's folder) and records through a :class:`Recorder`::
     rec = report.Recorder(output_dir, notebook="10_cohort_overview")
     rec.result("participants_enrolled", 1234, unit="persons", label="등록자 수")
     rec.table("enrolment_by_district", df)      # -> tables/enrolment_by_district.parquet
-    rec.figure("steps_by_week", fig)            # -> figures/steps_by_week.png
+    rec.figure("steps_by_week", fig, data="steps_by_week")  # -> figures/steps_by_week.png, values checked
 
 The runner merges ``results/<notebook>.json`` into the run's ``results.json``;
 dashboards read the tables and results and never recompute. Tables meant for
@@ -22,6 +22,8 @@ The Recorder is the one gate (issue 20). Everything it writes under ``results/``
 * statistics are published only for cells whose published count is at least
   :func:`perturbation.stat_min_n` and rounded to what n supports (``n=``/``kind=``);
 * prose is written with :meth:`Recorder.say` from recorded (protected) values only;
+* a figure declares the published tables/results it is drawn from (``data=``) and plots only their
+  values (:mod:`.figure_gate`), or is a figure of seed, official or illustrative numbers;
 * the run's HTML reports show only what the Recorder displayed (:meth:`say`,
   :meth:`show`, :meth:`figure`): other cell outputs (``print``, a bare DataFrame)
   stay in the private executed notebook (:func:`evaluation.publish.report_html.render`).
@@ -128,6 +130,8 @@ class Recorder:
     key: bytes | None = None
     lang: str = "ko"
     private: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _published: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _figure_sources: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not str(self.output_dir):
@@ -231,6 +235,7 @@ class Recorder:
                                  f"below {self.threshold} would be published; perturb counts with rec.counts")
         path = self.output_dir / "tables" / f"{name}.parquet"
         write_table(path, df, self._provenance(provenance), perturbed=perturbed)
+        self._published[name] = df.copy()  # what a figure may be drawn from (Recorder.figure's data=)
         return SavedPath(path)
 
     def counts(self, name: str, data: pd.DataFrame, by: list[str], *, value: str = "participants",
@@ -363,14 +368,43 @@ class Recorder:
 
         return default_for_run(self.output_dir) if value is None else Provenance.coerce(value)
 
-    def figure(self, name: str, fig: Any) -> Path:
+    def figure(self, name: str, fig: Any, *, data: Any) -> Path:
         """Save a matplotlib figure as PNG under ``figures/`` and show that PNG in the report (the live
-        figure is closed, so only the saved image is displayed)."""
+        figure is closed, so only the saved image is displayed).
+
+        ``data`` says what the figure is drawn from, and the gate checks it (:mod:`.figure_gate`):
+
+        * published tables -- a name written by :meth:`table` / :meth:`counts` / :meth:`stats_table` (this
+          notebook's or an earlier notebook's of the run), or the frame they returned -- and recorded result
+          keys of this notebook, alone or in a list: every value the figure plots must be one of theirs,
+          else the figure is refused (:class:`.figure_gate.FigureRefused`) and nothing is saved;
+        * or a provenance of kind ``seed``, ``official`` or ``illustrative`` (a ledger, official
+          statistics, an illustrative model's output): figures of numbers published elsewhere or assumed,
+          not of the run's participants, are saved as drawn.
+        """
+        from . import figure_gate
+
+        declared, pool = self._figure_data(name, data)
+        if pool is not None:
+            try:
+                figure_gate.check(name, fig, pool)
+            except figure_gate.FigureRefused:
+                try:
+                    import matplotlib.pyplot as plt
+
+                    plt.close(fig)  # a refused figure is not shown either
+                except Exception:  # pragma: no cover - not a pyplot figure
+                    pass
+                raise
         path = self.output_dir / "figures" / f"{name}.png"
         fig.savefig(path)
         listed = private_dir(self.output_dir) / f"{self.notebook}.figures.json"
         names = set(json.loads(listed.read_text(encoding="utf-8"))) if listed.exists() else set()
         listed.write_text(json.dumps(sorted(names | {path.name})), encoding="utf-8")
+        # what each figure was drawn from, for the run's audit (private: table names only, no values)
+        self._figure_sources[path.name] = declared
+        (private_dir(self.output_dir) / f"{self.notebook}.figure_data.json").write_text(
+            json.dumps(self._figure_sources, ensure_ascii=False, indent=2), encoding="utf-8")
         try:
             import matplotlib.pyplot as plt
 
@@ -381,6 +415,73 @@ class Recorder:
 
         _display(Image(filename=str(path)))
         return SavedPath(path)
+
+    def _figure_data(self, name: str, data: Any) -> "tuple[list[str], Any]":
+        """``data`` of :meth:`figure` resolved: (what was declared, the pool of values it may plot, or None
+        for a figure of seed, official or illustrative numbers)."""
+        from . import figure_gate
+        from .provenance import Provenance
+
+        items = list(data) if isinstance(data, (list, tuple)) else [data]
+        if not items or any(i is None for i in items):
+            raise ValueError(f"figure {name!r}: data= must name the published tables or results it is drawn from, "
+                             "or a seed/official/illustrative provenance")
+        declared: list[str] = []
+        frames: list[pd.DataFrame] = []
+        numbers: list[Any] = []
+        kinds: list[str] = []
+        for item in items:
+            if isinstance(item, Provenance) or (isinstance(item, dict) and "kind" in item):
+                prov = Provenance.coerce(item)
+                kinds.append(prov.kind)
+                declared.append(f"provenance:{prov.kind}")
+            elif isinstance(item, pd.DataFrame):
+                found = next((n for n, df in self._published.items()
+                              if item.reset_index(drop=True).equals(df.reset_index(drop=True))), None)
+                if found is None:
+                    raise ValueError(f"figure {name!r}: a DataFrame given as data= is not a table this notebook published; "
+                                     "pass the frame rec.counts/rec.stats_table returned, or the table's name")
+                frames.append(self._published[found])
+                declared.append(f"table:{found}")
+            elif isinstance(item, str) and item in self._published:
+                frames.append(self._published[item])
+                declared.append(f"table:{item}")
+            elif isinstance(item, str) and _gated_table(self.output_dir, item):
+                frames.append(load_table(self.output_dir, item))  # an earlier notebook's table of this run
+                declared.append(f"table:{item}")
+            elif isinstance(item, str) and item in self.results:
+                entry = self.results[item]
+                numbers += [entry.get("value"), *(entry.get("ci") or [])]
+                declared.append(f"result:{item}")
+            elif isinstance(item, str) and item in figure_gate.PUBLISHED_ELSEWHERE:
+                kinds.append(item)
+                declared.append(f"provenance:{item}")
+            else:
+                raise ValueError(f"figure {name!r}: data item {item!r} is neither a published table nor a recorded result "
+                                 "of this notebook, nor a seed/official/illustrative provenance")
+        if kinds:
+            wrong = [k for k in kinds if k not in figure_gate.PUBLISHED_ELSEWHERE]
+            if wrong:
+                raise ValueError(f"figure {name!r}: provenance {wrong[0]!r} is the run's own data; name the published "
+                                 "tables or results the figure is drawn from")
+            if frames or numbers:
+                raise ValueError(f"figure {name!r}: give either published tables/results or a seed/official/illustrative "
+                                 "provenance as data=, not both")
+            return declared, None
+        return declared, figure_gate.Pool.of(frames, numbers)
+
+
+def _gated_table(run_dir: Path, name: str) -> bool:
+    """``tables/<name>.parquet`` exists and was written by the Recorder (it carries the provenance key)."""
+    import pyarrow.parquet as pq
+
+    from .provenance import PARQUET_KEY
+
+    path = Path(run_dir) / "tables" / f"{name}.parquet"
+    try:
+        return path.is_file() and PARQUET_KEY in (pq.read_schema(path).metadata or {})
+    except Exception:
+        return False
 
 
 PERTURBED_KEY = b"evaluation.perturbed"

@@ -27,6 +27,8 @@ i18n.register({
     "sq_flags_by_day": {"ko": "날짜별 품질 플래그 (분)", "en": "Quality flags by date (minutes)"},
     "sq_minutes": {"ko": "분", "en": "Minutes"},
     "sq_valid_line": {"ko": "유효일 기준", "en": "Valid-day threshold"},
+    "sq_median_wear_by_date": {"ko": "날짜별 하루 착용 시간 중앙값", "en": "Median daily wear time by date"},
+    "sq_median_wear_minutes": {"ko": "착용 시간 중앙값 (분)", "en": "Median wear (minutes)"},
     "n_duplicate": {"ko": "중복 분", "en": "Duplicate minutes"},
     "n_conflict": {"ko": "값 충돌", "en": "Conflicting copies"},
     "n_hr_implausible": {"ko": "비정상 심박수", "en": "Implausible HR"},
@@ -156,27 +158,46 @@ class SignalQuality:
             "- Step outcomes use valid days only: read results for groups with low wear with care."
         )
 
-    def plot(self, kind: str = "wear", lang: str = "ko"):
-        """One figure: ``kind`` in {"accounting", "wear", "valid", "flags"} with labels in ``lang``."""
+    def plot(self, kind: str = "wear", lang: str = "ko", table: pd.DataFrame | None = None):
+        """One figure: ``kind`` in {"accounting", "wear", "valid", "flags"} with labels in ``lang``.
+
+        ``table`` is the published table to draw (what staff see: perturbed person-days per wear bin,
+        median wear per date where n supports it, flagged minutes where enough people were flagged); a
+        withheld value is a gap, not a bar. Without it the unprotected tables of this object are drawn
+        (researchers' view, never published). For "valid" the published table carries the median wear
+        per date, not the valid-day share (which times n would give back the few without a valid day).
+        """
         import matplotlib.pyplot as plt
 
         t = lambda k: i18n.t(k, lang)  # noqa: E731
         fig, ax = plt.subplots(figsize=(8, 4))
         if kind == "accounting":
-            df = self.accounting_table()
+            df = self.accounting_table() if table is None else table
             ax.barh([t("sq_kept") if o == "kept" else t(o) for o in df["outcome"]], df["rows"], color="#4c72b0")
             ax.set_xscale("symlog")
             ax.set_xlabel(t("sq_rows"))
             ax.set_title(t("sq_row_accounting"))
         elif kind == "wear":
-            df = self.wear_histogram()
-            ax.bar(df["wear_hours_from"], df["person_days"].fillna(0), width=df["wear_hours_to"] - df["wear_hours_from"],
-                   align="edge", color="#55a868", edgecolor="white")
+            df = self.wear_histogram() if table is None else table
+            # a withheld bin stays empty (NaN draws no bar): a gap, never a bar of 0
+            ax.bar(df["wear_hours_from"], pd.to_numeric(df["person_days"], errors="coerce").astype(float),
+                   width=df["wear_hours_to"] - df["wear_hours_from"], align="edge", color="#55a868", edgecolor="white")
             ax.axvline(self.valid_day_minutes / 60, color="#c44e52", ls="--", label=t("sq_valid_line"))
             ax.set_xlabel(t("sq_wear_hours"))
             ax.set_ylabel(t("sq_person_days"))
             ax.set_title(t("sq_wear_hist"))
             ax.legend()
+        elif kind == "valid" and table is not None:
+            df = table.sort_values("date")
+            ax.plot(pd.to_datetime(df["date"]), pd.to_numeric(df["median_wear_minutes"], errors="coerce").astype(float),
+                    marker="o", color="#4c72b0")
+            ax.axhline(self.valid_day_minutes, color="#c44e52", ls="--", label=t("sq_valid_line"))
+            ax.set_ylim(0, 24 * 60)
+            ax.set_xlabel(t("date"))
+            ax.set_ylabel(t("sq_median_wear_minutes"))
+            ax.set_title(t("sq_median_wear_by_date"))
+            ax.legend()
+            fig.autofmt_xdate()
         elif kind == "valid":
             df = self.valid_by_date()
             ax.plot(df["date"], df["valid_share"], marker="o", color="#4c72b0")
@@ -186,7 +207,9 @@ class SignalQuality:
             ax.set_title(t("sq_valid_by_date"))
             fig.autofmt_xdate()
         elif kind == "flags":
-            df = self.flags_by_day().pivot(index="date", columns="flag", values="minutes")
+            src = self.flags_by_day() if table is None else table
+            df = src.assign(minutes=pd.to_numeric(src["minutes"], errors="coerce").astype(float),
+                            date=pd.to_datetime(src["date"])).pivot(index="date", columns="flag", values="minutes")
             for col in df.columns:
                 ax.plot(df.index, df[col], marker=".", label=t(col))
             ax.set_yscale("symlog")
