@@ -31,5 +31,6 @@ def test_headline_effect_and_kpi_shares_stay_inside_their_cis_and_counts_move_li
     assert len(cells) == 2 and (cells > 0).all() and (cells <= 1.0).all()  # perturbed, by less than one person on average
     small = rows[rows.index.str.contains("cells 1-9")]
     assert (small["published"] == 0).all()  # no published count of 1-9 people
+    # a table's grand total is the sum of its perturbed cells (hundreds of them): unbiased, off by well under 1%
     totals = rows[rows.index.str.endswith("grand total")]
-    assert (totals["abs_change"] <= 2).all()
+    assert (totals["abs_change"] / totals["true"] < 0.01).all()

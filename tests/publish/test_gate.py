@@ -34,8 +34,13 @@ def test_person_counts_are_perturbed_consistently_and_raw_values_stay_private(tm
     assert published in (0, 10)
     total = rec.result("enrolled", unit="persons", members=people["participant_id"])
     table = rec.counts("by_district_arm", people, ["district", "arm"])
-    assert table.loc[table["district"].isna() & table["arm"].isna(), "participants"].item() == total
-    assert table.loc[(table["district"] == "d3") & table["arm"].isna(), "participants"].item() == published
+    assert abs(total - len(people)) <= pt.MAX_NOISE
+    # a table's margins are the sums of its published cells (a margin on its own key beside a small cell gave
+    # the cell away), so they may differ from a headline count of the same people by a few
+    cells = table[~table["margin"]]
+    assert table.loc[table["district"].isna() & table["arm"].isna(), "participants"].item() == cells["participants"].sum()
+    d3 = table.loc[(table["district"] == "d3") & table["arm"].isna(), "participants"].item()
+    assert d3 == cells.loc[cells["district"] == "d3", "participants"].sum() and d3 % 10 == 0
     assert not table["participants"].between(1, 9).any()
     saved = json.loads((tmp_path / "results" / "nb.json").read_text())
     assert saved["enrolled_d3"]["value"] == published and saved["enrolled_d3"]["perturbed"] is True
