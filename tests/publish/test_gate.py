@@ -51,6 +51,19 @@ def test_person_counts_are_perturbed_consistently_and_raw_values_stay_private(tm
     assert report.is_perturbed(tmp_path / "tables" / "by_district_arm.parquet")
 
 
+def test_a_stats_table_whose_n_the_gate_perturbed_is_marked_perturbed(tmp_path):
+    # read as exact, its n would "give away" the perturbed count of the same people elsewhere (audit notes)
+    rec = report.Recorder(tmp_path, notebook="nb", key=KEY)
+    df = pd.DataFrame({"group": ["a", "b"], "mean": [1.234, 5.678], "n": [0, 0]})
+    members = [[f"a{i}" for i in range(40)], [f"b{i}" for i in range(60)]]
+    rec.stats_table("with_members", df, {"mean": "mean"}, members=members)
+    rec.stats_table("given_n", df.assign(n=[40, 60]), {"mean": "mean"})
+    rec.stats_table("n_left_out", df, {"mean": "mean"}, members=members, publish_n=False)
+    assert report.is_perturbed(tmp_path / "tables" / "with_members.parquet")
+    assert not report.is_perturbed(tmp_path / "tables" / "given_n.parquet")
+    assert not report.is_perturbed(tmp_path / "tables" / "n_left_out.parquet")
+
+
 def test_statistics_need_enough_people_and_are_rounded(tmp_path):
     rec = report.Recorder(tmp_path, notebook="nb", key=KEY)
     with pytest.raises(ValueError, match="needs n="):

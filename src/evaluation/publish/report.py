@@ -296,7 +296,8 @@ class Recorder:
         out = out.drop(columns=[c for c in drop if c in out])
         if not publish_n:
             out = out.drop(columns=[n])
-        self.table(name, out, provenance=provenance)
+        # n perturbed here from its people: marked, so audits read it as perturbed, not as an exact count
+        self.table(name, out, provenance=provenance, perturbed=members is not None and publish_n)
         return out
 
     def share_of(self, numerator: Any, denominator: Any) -> tuple[float | None, int]:
