@@ -160,6 +160,23 @@ VALUES: dict[str, tuple[str, str]] = {
     "resolved_treated": ("대사증후군 해소 비율 (참여군)", "Metabolic syndrome resolved (joiners)"),
     "resolved_comparison": ("대사증후군 해소 비율 (비교군)", "Metabolic syndrome resolved (comparison)"),
     "extra_resolved": ("추가 해소 비율 (참여군 − 비교군)", "Extra resolved (joiners − comparison)"),
+    # unit costs (costs.unit_costs) and their denominators, notebook 50
+    "cost_per_enrolled": ("등록자 1인당 비용", "Cost per enrolled participant"),
+    "cost_per_active": ("활동 참여자 1인당 비용", "Cost per active participant"),
+    "cost_per_completer": ("완료자 1인당 비용", "Cost per completer"),
+    "cost_per_risk_reduced": ("위험요인 감소자 1인당 비용", "Cost per person with a risk factor reduced"),
+    "cost_per_1000_steps_sustained": ("하루 1,000보 증가 유지 1인당 비용", "Cost per person x 1,000 daily steps sustained"),
+    "persons": ("명", "persons"),
+    "persons with a risk factor reduced (attributable)": ("위험요인이 줄어든 사람 (사업 기여분)",
+                                                           "persons with a risk factor reduced (attributable)"),
+    "person x 1,000 additional daily steps sustained": ("1인 × 하루 1,000보 추가 유지", "person x 1,000 additional daily steps sustained"),
+    # inputs of the illustrative MetS Markov model (tornado)
+    "rr_incidence": ("대사증후군 발생 상대위험 (사업 효과)", "Relative risk of MetS onset (programme effect)"),
+    "effect_years": ("사업 효과 지속 기간 (년)", "Years the effect lasts"),
+    "u_mets": ("대사증후군 상태의 효용값", "Utility with MetS"),
+    "p_cvd_mets": ("대사증후군의 연간 심뇌혈관질환 발생 확률", "Annual CVD probability with MetS"),
+    "programme_cost": ("1인당 사업비", "Programme cost per person"),
+    "c_mets": ("대사증후군 연간 의료비", "Annual medical cost of MetS"),
     # indicator domains of the district tables
     "chronic_disease": ("만성질환", "Chronic disease"), "health_behaviour": ("건강행태", "Health behaviour"),
     "health_care": ("의료 이용", "Health care"), "socioeconomic": ("사회경제", "Socioeconomic"),
