@@ -167,7 +167,9 @@ def _quick(c: np.ndarray, a: sparse.csr_matrix, lo: np.ndarray, hi: np.ndarray) 
     return None
 
 
-def _relaxed(c: np.ndarray, a: sparse.csr_matrix, lo: np.ndarray, hi: np.ndarray, name: str, f: Fact) -> tuple[float, float]:
+def _as_linprog(a: sparse.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> tuple:
+    """``lo <= a x <= hi`` as linprog's ``(A_ub, b_ub, A_eq, b_eq)``: equalities where ``lo == hi``, an upper
+    row where ``hi`` is finite, a lower row where ``lo > 0`` (x >= 0 already bounds the rest)."""
     eq = lo == hi
     a_eq, b_eq = (a[eq], lo[eq]) if eq.any() else (None, None)
     parts, b = [], []
@@ -178,6 +180,11 @@ def _relaxed(c: np.ndarray, a: sparse.csr_matrix, lo: np.ndarray, hi: np.ndarray
         parts.append(-a[down]); b.append(-lo[down])
     a_ub = sparse.vstack(parts).tocsr() if parts else None
     b_ub = np.concatenate(b) if b else None
+    return a_ub, b_ub, a_eq, b_eq
+
+
+def _relaxed(c: np.ndarray, a: sparse.csr_matrix, lo: np.ndarray, hi: np.ndarray, name: str, f: Fact) -> tuple[float, float]:
+    a_ub, b_ub, a_eq, b_eq = _as_linprog(a, lo, hi)
     rmin = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
     if rmin.status == 2:
         raise ValueError(f"population {name!r}: the published numbers contradict each other (around {f.source} {f.cell})")
@@ -244,16 +251,7 @@ def solve_linear(a: sparse.csr_matrix, lo: np.ndarray, hi: np.ndarray, targets: 
     refine_width = 2 * threshold if refine_width is None else refine_width
     a = sparse.csr_matrix(a)
     lo, hi = np.asarray(lo, float), np.asarray(hi, float)
-    eq = lo == hi
-    parts, b = [], []
-    up, down = ~eq & np.isfinite(hi), ~eq & (lo > 0)
-    if up.any():
-        parts.append(a[up]); b.append(hi[up])
-    if down.any():
-        parts.append(-a[down]); b.append(-lo[down])
-    a_ub = sparse.vstack(parts).tocsr() if parts else None
-    b_ub = np.concatenate(b) if b else None
-    a_eq, b_eq = (a[eq], lo[eq]) if eq.any() else (None, None)
+    a_ub, b_ub, a_eq, b_eq = _as_linprog(a, lo, hi)
     n = a.shape[1]
     kw = dict(A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
     if linprog(np.zeros(n), **kw).status == 2:

@@ -91,14 +91,7 @@ def build(params_path: str | Path | Any, *, base_dir: str | Path | None = None) 
     """
     from ..runs import params as params_mod
 
-    if isinstance(params_path, (str, Path)):
-        base = Path(base_dir) if base_dir else params_mod.default_base_dir(Path(params_path))
-        cfg = params_mod.load(params_path, base_dir=base, check_files=False)
-    else:
-        cfg, base = params_path, Path(base_dir or ".")
-    r = cfg.records
-    if r is None:
-        raise params_mod.ParamsError(f"{params_path}: no 'records' section")
+    cfg, base, r = params_mod.load_section(params_path, "records", base_dir)
     synthetic = None
     if r.synthetic is not None:
         from ..synth.records import write_from_params

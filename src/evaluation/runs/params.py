@@ -510,6 +510,21 @@ def default_base_dir(params_path: Path) -> Path:
     return Path(os.getcwd())
 
 
+def load_section(params_path: "str | Path | RunParams", section: str,
+                 base_dir: str | Path | None = None) -> "tuple[RunParams, Path, Any]":
+    """``(params, base folder, params.<section>)`` from a params file (files not checked yet: the section
+    may write them) or from params already loaded; refuses params without that section."""
+    if isinstance(params_path, (str, Path)):
+        base = Path(base_dir) if base_dir else default_base_dir(Path(params_path))
+        cfg = load(params_path, base_dir=base, check_files=False)
+    else:
+        cfg, base = params_path, Path(base_dir or ".")
+    value = getattr(cfg, section)
+    if value is None:
+        raise ParamsError(f"{params_path}: no {section!r} section")
+    return cfg, base, value
+
+
 _TYPE_OK = {
     "int": (int,),
     "float": (int, float),

@@ -48,14 +48,7 @@ def build(params_path: str | Path | Any, *, base_dir: str | Path | None = None, 
     from ..runs import params as params_mod
     from ..signals import CleaningConfig
 
-    if isinstance(params_path, (str, Path)):
-        base = Path(base_dir) if base_dir else params_mod.default_base_dir(Path(params_path))
-        cfg = params_mod.load(params_path, base_dir=base, check_files=False)
-    else:
-        cfg, base = params_path, Path(base_dir or ".")
-    b = cfg.build
-    if b is None:
-        raise params_mod.ParamsError(f"{params_path}: no 'build' section")
+    cfg, base, b = params_mod.load_section(params_path, "build", base_dir)
     exports = [base / e for e in b.exports]
     if b.synthetic is not None:
         from ..synth.exports import write_from_params
