@@ -49,13 +49,28 @@ def kernel_name() -> str:
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory, repo_root, kernel_name):
+def demo_run(request, tmp_path_factory, repo_root, kernel_name):
     """One real run of params/demo.yaml (what `make demo` runs) into a throw-away output folder."""
     from evaluation import runs
 
+    item = getattr(request, "_pyfuncitem", None)
+    if request.config.getoption("loadgroup", False) and item is not None and not item.nodeid.endswith("@demo"):
+        # the demo (~3 minutes) would be built a second time on another worker
+        raise RuntimeError(f"{item.nodeid} needs the demo run outside the 'demo' xdist group: "
+                           "add the fixture that asks for it to DEMO_FIXTURES in tests/conftest.py")
     root = tmp_path_factory.mktemp("demo-outputs")
     result = runs.run(repo_root / "params" / "demo.yaml", output_root=root, quiet=True)
     return result
+
+
+@pytest.fixture(scope="session")
+def demo_outputs(request) -> Path:
+    """The output root holding the session's demo run (published with its views), or, to look at the
+    pages of a run already made, the folder in ``$EVALUATION_TEST_DEMO_OUTPUTS`` (e.g. ``outputs``)."""
+    given = os.environ.get("EVALUATION_TEST_DEMO_OUTPUTS")
+    if given:
+        return Path(given).resolve()
+    return request.getfixturevalue("demo_run").run_dir.parent.parent
 
 
 @pytest.fixture()
@@ -81,6 +96,9 @@ def run_notebook(repo_root, tmp_path, kernel_name):
     return _run
 
 
+DEMO_FIXTURES = {"demo_run", "demo_outputs", "demo_published"}
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the markers into group names
 def pytest_collection_modifyitems(config, items):
     """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`): one worker per test file, and every test
@@ -88,5 +106,8 @@ def pytest_collection_modifyitems(config, items):
     if not config.pluginmanager.hasplugin("xdist"):
         return
     for item in items:
-        group = "demo" if "demo_run" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
+        # these ask for demo_run at run time (demo_outputs unless a finished run is named; demo_published to
+        # catch a refused run), so demo_run is not in their fixturenames
+        uses_demo = DEMO_FIXTURES & set(getattr(item, "fixturenames", ()))
+        group = "demo" if uses_demo else item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(group))

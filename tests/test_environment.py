@@ -62,3 +62,14 @@ def test_uv_lock_is_in_step_with_pyproject(repo_root):
     assert locked == wanted, f"uv.lock is stale: run `make lock` (differs in {sorted(locked ^ wanted)})"
     pinned = {p["name"]: p["version"] for p in lock["package"]}
     assert all(canonicalize_name(name) in pinned for name, _, _ in wanted), "a dependency is not pinned in uv.lock"
+
+
+def test_xdist_groups_reach_the_scheduler(request):
+    """`make test` relies on --dist loadgroup to run every demo-run test on one worker (the demo is built
+    once, ~3 minutes). pytest 9.2 silently broke the grouping (pytest-xdist#1386) and the demo was then built
+    on both workers; this fails if grouping is lost again. Only meaningful under xdist's loadgroup."""
+    import pytest
+
+    if not (request.config.pluginmanager.hasplugin("xdist") and request.config.getoption("loadgroup", False)):
+        pytest.skip("not running under pytest-xdist --dist loadgroup")
+    assert request.node.nodeid.endswith("@tests/test_environment.py"), request.node.nodeid

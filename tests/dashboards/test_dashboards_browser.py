@@ -9,7 +9,6 @@ when a widget changes. The service guards themselves are in ``test_dashboards_se
 """
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from evaluation.dashboards import _serve
+from evaluation.publish.i18n import t
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook]
 
@@ -51,16 +51,6 @@ def _wait_http(url: str, timeout: float = 90) -> None:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):  # noqa: D401
         return None
-
-
-@pytest.fixture(scope="module")
-def demo_outputs(request) -> Path:
-    """The output root holding the session's demo run (published with its views), or, to look at the
-    pages of a run already made, the folder in ``$EVALUATION_TEST_DEMO_OUTPUTS`` (e.g. ``outputs``)."""
-    given = os.environ.get("EVALUATION_TEST_DEMO_OUTPUTS")
-    if given:
-        return Path(given).resolve()
-    return request.getfixturevalue("demo_run").run_dir.parent.parent
 
 
 def _start(root: Path, port: int) -> subprocess.Popen:
@@ -165,6 +155,7 @@ def test_dashboard_loads_in_korean_and_english_without_a_kernel(server, browser,
     text = page.inner_text("body")
     assert "대시보드" in text, text[:500]
     assert "Traceback" not in text and "Warning" not in text
+    assert " ".join(t("perturbation_notice", "ko").split()) in " ".join(text.split())  # issue 20: counts are perturbed
     fonts = _hangul_fonts(page, "h2")
     assert any("Nanum" in f or "CJK" in f for f in fonts), f"Hangul drawn with {fonts}"
     page.wait_for_load_state("load")
@@ -175,6 +166,7 @@ def test_dashboard_loads_in_korean_and_english_without_a_kernel(server, browser,
     assert page.evaluate("document.documentElement.lang") == "en"
     text = page.inner_text("body")
     assert {"overview": "Programme overview", "districts": "Districts and equity", "cost": "Budget and cost"}[name] in text
+    assert " ".join(t("perturbation_notice", "en").split()) in " ".join(text.split())
     _images_loaded(page)
     page.screenshot(path=str(artifacts / f"{name}_en.png"), full_page=True)
     assert _health(server)["kernels"]["visitors"] == 0  # no kernel was handed to this visitor

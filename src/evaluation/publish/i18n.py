@@ -35,8 +35,8 @@ _LABELS: dict[str, dict[str, str]] = {
     "enrolment_by_district": {"ko": "자치구별 등록자 수", "en": "Enrolment by district"},
     "steps_by_week": {"ko": "주별 일평균 걸음 수 (95% 신뢰구간)", "en": "Mean daily steps by week (95% CI)"},
     "perturbation_notice": {
-        "ko": "개인정보 보호를 위해 인원 수에 작은 변동을 주었으므로 합계가 몇 명 다를 수 있습니다.",
-        "en": "Counts are slightly perturbed to protect privacy; totals may differ by a few.",
+        "ko": "개인정보 보호를 위해 인원 수에 작은 변동을 주었습니다. 표의 합계는 칸의 합이라 다른 표와 몇 명 다를 수 있고, 작은 칸이 많은 표에서는 더 다를 수 있습니다.",
+        "en": "Counts are slightly perturbed to protect privacy. A table's total is the sum of its cells, so totals may differ by a few between tables, and by more in tables with many small cells.",
     },
     "no_run": {"ko": "아직 완료된 평가 실행이 없습니다.", "en": "No completed evaluation run yet."},
 }
