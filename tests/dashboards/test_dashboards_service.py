@@ -475,6 +475,8 @@ def test_soak_and_abandoned_tabs_return_to_idle_within_the_cull_interval(tmp_pat
         server, kernels = _server_and_kernels(svc.proc.pid)
         # a leak is the server growing or a kernel process outliving its kernel; the pooled kernels are fresh
         # processes whose size depends on how far their preheat got, so their RSS is not compared
+        print(f"server RSS {idle_server / 2**20:.0f} -> {server / 2**20:.0f} MiB; kernel processes "
+              f"{len(idle_kernels)} ({sum(idle_kernels) / 2**20:.0f} MiB) -> {len(kernels)} ({sum(kernels) / 2**20:.0f} MiB)")
         assert len(kernels) == len(idle_kernels), (kernels, idle_kernels)
         assert server - idle_server <= 0.10 * idle_server, (server / 2**20, idle_server / 2**20)
     finally:
