@@ -97,13 +97,34 @@ def simulate(spec: dict) -> tuple[pd.DataFrame, dict]:
     return d, pos
 
 
+def _assert_reference_has_no_post_cell(d: pd.DataFrame, kw: dict) -> None:
+    import moderndid as md
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = md.att_gt(d, yname="y", tname="period", gname="first", idname="unit",
+                      xformla=("~" + "+".join(kw["covariates"])) if kw["covariates"] else None,
+                      control_group=kw["control_group"], est_method=kw["est_method"],
+                      base_period=kw["base_period"], anticipation=kw["anticipation"])
+    post = np.asarray(m.groups, float) <= np.asarray(m.times, float)
+    assert not np.isfinite(np.asarray(m.att_gt, float)[post]).any(), (m.groups, m.times, m.att_gt)
+
+
 def check_design(spec: dict) -> dict:
     d, pos = simulate(spec)
     kw = {k: spec[k] for k in ("control_group", "est_method", "base_period", "anticipation")}
     kw["covariates"] = list(spec["covariates"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", effects.StaggeredDiDWarning)
-        res = effects.staggered_did(d, "unit", "period", "first", "y", **kw)
+        try:
+            res = effects.staggered_did(d, "unit", "period", "first", "y", **kw)
+        except ValueError as exc:
+            if "no post-treatment group-time cell could be estimated" not in str(exc):
+                raise
+            # refused: the reference must estimate no post-treatment cell either (R did and moderndid drop
+            # such cells, e.g. for overlap, and aggte then stops)
+            _assert_reference_has_no_post_cell(d, kw)
+            return {}
     # a design without never-treated units (a cohort after the last period counts as never treated):
     # R keeps the last cohort only as a control (see did_reference)
     last = max(spec["cohorts"]) if not (spec["never"] or spec["after_last"]) else None
@@ -148,6 +169,8 @@ def test_staggered_did_equals_moderndid_on_random_designs(spec):
 
 
 @pytest.mark.slow
+# found by a random draw on a clean clone: the only post-treatment cell fails overlap in both implementations
+@example(spec=_spec(seed=4, T=4, cohorts=[4], labels="irregular", drop_rows=2, n_per=12))
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=designs())
 def test_staggered_did_equals_moderndid_on_many_random_designs(spec):

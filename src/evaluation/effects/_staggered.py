@@ -391,6 +391,10 @@ def staggered_did(
 
     postmask = ag <= at
     if not postmask.any():
+        lost = [(g, t, why) for g, t, why in skipped if t >= g]
+        if lost:  # R did drops these cells too (with a warning) and aggte then stops
+            raise ValueError("staggered_did: no post-treatment group-time cell could be estimated: "
+                             + "; ".join(f"({g}, {t}) {why}" for g, t, why in lost[:5]))
         raise ValueError("staggered_did: no post-treatment group-time cell; every cohort starts after the data")
     e_simple, i_simple = weighted(postmask)
     simple = overall(e_simple, i_simple, "simple", pd.DataFrame({"att": [e_simple]}))
