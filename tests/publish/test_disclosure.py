@@ -366,3 +366,12 @@ def test_clique_marginal_bounds_equal_the_full_cross_table(counts):
     for g in got.itertuples():
         lo, hi = bounds(np.array(rows), np.array(rhs, float), targets[g.label]) if rows else (0.0, np.inf)
         assert (g.lo, g.hi) == (lo, hi), (g.label, g.lo, g.hi, lo, hi)
+
+
+def test_an_audit_that_checked_nothing_does_not_say_clean():
+    """With every count perturbed, the suppression audit has nothing to solve: its line must not read as a
+    verdict ("clean; 0 counts checked" beside the attack audit's own line)."""
+    idle = disclosure.Audit(threshold=10)
+    assert "clean" not in idle.summary() and "attack audit" in idle.summary()
+    checked = disclosure.Audit(threshold=10, checked=12)
+    assert checked.summary().startswith("disclosure audit: clean; 12 counts checked")

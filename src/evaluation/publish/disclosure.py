@@ -483,6 +483,10 @@ class Audit:
         return "refused" if self.exposed else ("suppressed" if self.withheld else "clean")
 
     def summary(self) -> str:
+        if not self.checked and not self.withheld and not self.exposed:
+            # every count of the run is perturbed: "clean" after checking nothing would read as a verdict
+            return ("disclosure audit: no exact person count published, nothing for the suppression audit; "
+                    "the perturbed counts go to the attack audit")
         return (f"disclosure audit: {self.status}; {self.checked} counts checked in {len(self.populations)} "
                 f"population(s), {len(self.withheld)} more value(s) withheld, {len(self.exposed)} exposed "
                 f"({self.seconds:.1f} s)")
