@@ -260,6 +260,13 @@ def prepare(
     sizes = pd.Series(G).value_counts()
     req = len(covariates) + 5  # R did warns below 5 + number of covariates units per group
     small = sizes[sizes < req]
+    if control_group == "nevertreated" and any(not np.isfinite(g) for g in small.index):
+        # R did's pre_process_did stops here too: a comparison group this small cannot carry the estimate
+        n_never = int(sizes[[g for g in sizes.index if not np.isfinite(g)]].sum())
+        raise ValueError(f"{where}: 비교군(미참여자)이 {n_never}명으로 너무 적습니다 (최소 {req}명). "
+                         f"control_group='notyettreated'를 쓰십시오 / the never-treated group has {n_never} units, "
+                         f"fewer than {req} (5 + number of covariates, as R did requires): use "
+                         "control_group='notyettreated'")
     notes.append(note("small_groups", int(sizes.min()), req, small.empty,
                       f"{req}명 미만인 집단 {len(small)}개" + (f"(코호트 {_fmt([_lab(all_labels, g) for g in small.index])})"
                                                          if len(small) else ""),
