@@ -166,7 +166,7 @@ def _server_and_kernels(pid: int) -> tuple[int, list[int]]:
     sizes = []
     for p in children:
         try:
-            if "ipykernel" in _cmdline(p):
+            if _is_kernel(p):
                 sizes.append(p.memory_info().rss)
         except psutil.Error:
             pass
@@ -213,6 +213,10 @@ def _cmdline(p: psutil.Process) -> str:
         return ""
 
 
+def _is_kernel(p: psutil.Process) -> bool:
+    return "ipykernel_launcher" in _cmdline(p)
+
+
 def _environ(p: psutil.Process) -> dict[str, str]:
     try:
         return p.environ()
@@ -231,7 +235,7 @@ def test_command_line_and_kernels_never_carry_the_token(service):
     kernel = visitor.open_page()
     try:
         procs = _tree(service.proc.pid)
-        kernels = [p for p in procs if "ipykernel_launcher" in _cmdline(p)]
+        kernels = [p for p in procs if _is_kernel(p)]
         assert kernels, "no kernel found under the Voila process"
         for p in procs:  # what `ps` shows every local user
             assert TOKEN not in _cmdline(p)
@@ -391,7 +395,7 @@ def _signal_stops_everything(tmp_path: Path, sig: int) -> None:
         _wait_health(base, cli)
         Visitor(base).open_page()  # one kernel handed out, the pools preheated
         tree = _tree(cli.pid)[1:]
-        assert len([p for p in tree if "ipykernel_launcher" in _cmdline(p)]) >= 2
+        assert len([p for p in tree if _is_kernel(p)]) >= 2
         cli.send_signal(sig)
         out, _ = cli.communicate(timeout=90)
     finally:
